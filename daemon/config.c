@@ -1,0 +1,1019 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "acl.h"
+#include "addr.h"
+#include "util.h"
+
+#define RESOLV_CONF "/etc/resolv.conf"
+/* A config file is a few hundred bytes; anything this large is a mistake (wrong -c). */
+#define CONFIG_MAX_BYTES (1 << 20)
+#define DVC_MAX 255
+
+static const char *const default_listen[] = {"127.0.0.1:53", "[::1]:53"};
+/* Loopback and the private ranges: a resolver open to the Internet gets abused. */
+static const char *const default_allow[] = {
+	"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
+	"fe80::/10",
+};
+static const char *const mode_names[] = {
+	[SINKHOLE_ADDRESS] = "address",
+	[SINKHOLE_NXDOMAIN] = "nxdomain",
+	[SINKHOLE_NODATA] = "nodata",
+	[SINKHOLE_REFUSED] = "refused",
+};
+
+/* State of one load: the document, where errors go, and the config being built. */
+struct ctx {
+	yaml_document_t *doc;
+	const char *file;
+	struct parse_errs *errs;
+	struct config *cfg;
+	bool failed; /* an error was added by this load */
+	bool oom;
+	bool have_upstreams, have_blocklists;
+};
+
+struct key_def {
+	const char *name;
+	void (*fn)(struct ctx *c, const char *key, yaml_node_t *val);
+};
+
+static void error_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void error_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[sizeof(((struct parse_err *)0)->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->failed = true;
+	if (n)
+		perr_add(c->errs, c->file, (int)n->start_mark.line + 1,
+			 (int)n->start_mark.column + 1, "%s", msg);
+	else
+		perr_add(c->errs, c->file, 0, 0, "%s", msg);
+}
+
+static void *oom(struct ctx *c)
+{
+	if (!c->oom)
+		error_at(c, NULL, "out of memory");
+	c->oom = true;
+	return NULL;
+}
+
+/*
+ * Describe a node for "got ...": a scalar quoted (shortened, non-printables escaped),
+ * otherwise its kind.
+ */
+static const char *describe(const yaml_node_t *n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (n->data.scalar.length == 0)
+		return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? "nothing" : "\"\"";
+	buf[o++] = '"';
+	for (size_t i = 0; i < n->data.scalar.length && o + 8 < len; i++) {
+		unsigned char ch = n->data.scalar.value[i];
+
+		if (i >= 48) {
+			o += (size_t)snprintf(buf + o, len - o, "...");
+			break;
+		}
+		if (ch == '"' || ch == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	snprintf(buf + o, len - o, "\"");
+	return buf;
+}
+
+static yaml_node_t *node(struct ctx *c, int id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+/* The scalar's text, or NULL (error reported) when n is not a string without NUL bytes. */
+static const char *get_string(struct ctx *c, const char *key, yaml_node_t *n, const char *what)
+{
+	char d[80];
+
+	if (n->type != YAML_SCALAR_NODE) {
+		error_at(c, n, "%s: expected %s, got %s", key, what, describe(n, d, sizeof(d)));
+		return NULL;
+	}
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
+		error_at(c, n, "%s: expected %s, got a string with a NUL byte", key, what);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+/* A plain decimal integer in min..max (no sign, no hex, no YAML 1.1 underscores). */
+static bool get_uint(struct ctx *c, const char *key, yaml_node_t *n, unsigned long min,
+		     unsigned long max, unsigned long *out)
+{
+	char d[80];
+	unsigned long v = 0;
+	size_t i, len;
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE)
+		goto bad;
+	s = (const char *)n->data.scalar.value;
+	len = n->data.scalar.length;
+	if (len == 0 || len > 9)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < min || v > max)
+		goto bad;
+	*out = v;
+	return true;
+bad:
+	error_at(c, n, "%s: expected an integer %lu..%lu, got %s", key, min, max,
+		 describe(n, d, sizeof(d)));
+	return false;
+}
+
+/* The items of a list, or NULL (error reported) when n is not a non-empty list. */
+static yaml_node_item_t *get_list(struct ctx *c, const char *key, yaml_node_t *n, bool empty_ok,
+				  const char *example, size_t *count)
+{
+	char d[80];
+
+	*count = 0;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		error_at(c, n, "%s: expected a list like %s, got %s", key, example,
+			 describe(n, d, sizeof(d)));
+		return NULL;
+	}
+	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (*count == 0 && !empty_ok) {
+		error_at(c, n, "%s: the list is empty; give at least one, like %s", key, example);
+		return NULL;
+	}
+	return n->data.sequence.items.start;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la >= ARRAY_SIZE(row) || lb >= ARRAY_SIZE(row))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (tolower((unsigned char)a[i - 1]) !=
+					      tolower((unsigned char)b[j - 1]));
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * Dispatch every key of a mapping to its handler. section is "" at the top level, else
+ * the section name used as prefix of the keys in messages ("sinkhole.ttl").
+ */
+static void walk_mapping(struct ctx *c, const char *section, yaml_node_t *map,
+			 const struct key_def *keys, size_t n_keys)
+{
+	const yaml_node_t *seen[16] = {0};
+	char full[64], d[80], valid[200];
+	size_t o = 0;
+
+	REQUIRE(n_keys <= ARRAY_SIZE(seen));
+	if (map->type != YAML_MAPPING_NODE) {
+		/* An empty value ("sinkhole:" with every key commented out) means defaults. */
+		if (*section && map->type == YAML_SCALAR_NODE && map->data.scalar.length == 0 &&
+		    map->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			return;
+		if (*section)
+			error_at(c, map, "%s: expected a mapping of settings, got %s", section,
+				 describe(map, d, sizeof(d)));
+		else
+			error_at(c, map, "expected a mapping of settings at the top level, got %s",
+				 describe(map, d, sizeof(d)));
+		return;
+	}
+	for (size_t i = 0; i < n_keys; i++)
+		o += (size_t)snprintf(valid + o, sizeof(valid) - o, "%s%s", i ? ", " : "",
+				      keys[i].name);
+
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *name;
+		char hint[48] = "";
+		size_t i, best = SIZE_MAX, best_i = 0;
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    strlen((const char *)k->data.scalar.value) != k->data.scalar.length) {
+			error_at(c, k, "%s%skeys must be plain strings, got %s", section,
+				 *section ? ": " : "", describe(k, d, sizeof(d)));
+			continue;
+		}
+		name = (const char *)k->data.scalar.value;
+		for (i = 0; i < n_keys; i++)
+			if (strcmp(name, keys[i].name) == 0)
+				break;
+		if (i == n_keys) {
+			for (size_t j = 0; j < n_keys; j++) {
+				size_t dist = edit_distance(name, keys[j].name);
+
+				if (dist < best) {
+					best = dist;
+					best_i = j;
+				}
+			}
+			/* Suggest the closest key when it looks like a typo of it. */
+			if (best <= 2 || (best <= 3 && strlen(name) >= 8))
+				snprintf(hint, sizeof(hint), " (did you mean \"%s\"?)",
+					 keys[best_i].name);
+			error_at(c, k, "%s%sunknown key %s%s; valid keys: %s", section,
+				 *section ? ": " : "", describe(k, d, sizeof(d)), hint, valid);
+			continue;
+		}
+		snprintf(full, sizeof(full), "%s%s%s", section, *section ? "." : "", name);
+		if (seen[i]) {
+			error_at(c, k, "%s: duplicate key (first set at line %zu column %zu)", full,
+				 seen[i]->start_mark.line + 1, seen[i]->start_mark.column + 1);
+			continue;
+		}
+		seen[i] = k;
+		keys[i].fn(c, full, v);
+	}
+}
+
+/* dir + "/" + name, or a copy of name when it is absolute. */
+static char *resolve_path(struct ctx *c, const char *name)
+{
+	const char *dir = c->cfg->dir;
+	char *out;
+
+	if (name[0] == '/')
+		out = strdup(name);
+	else if (asprintf(&out, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name) < 0)
+		out = NULL;
+	return out ? out : oom(c);
+}
+
+static void parse_addr_list(struct ctx *c, const char *key, yaml_node_t *n,
+			    struct sockaddr_storage **out, size_t *n_out)
+{
+	struct sockaddr_storage *v;
+	yaml_node_item_t *items;
+	size_t count, j, k = 0;
+
+	items = get_list(c, key, n, false, "[\"192.0.2.1:53\", \"[2001:db8::1]:53\"]", &count);
+	if (!items)
+		return;
+	v = calloc(count, sizeof(*v));
+	if (!v) {
+		oom(c);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = node(c, items[i]);
+		const char *s = get_string(c, key, item, "an address like \"192.0.2.1:53\"");
+		const char *why;
+		char d[80];
+
+		if (!s)
+			continue;
+		if (addr_parse(s, 53, &v[k], &why) < 0) {
+			error_at(c, item, "%s: bad address %s: %s", key,
+				 describe(item, d, sizeof(d)), why);
+			continue;
+		}
+		for (j = 0; j < k; j++)
+			if (addr_equal((struct sockaddr *)&v[j], (struct sockaddr *)&v[k]))
+				break;
+		if (j < k)
+			error_at(c, item, "%s: %s is listed twice", key,
+				 describe(item, d, sizeof(d)));
+		else
+			k++;
+	}
+	free(*out);
+	*out = v;
+	*n_out = k;
+}
+
+static void key_listen(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	parse_addr_list(c, key, n, &c->cfg->listen, &c->cfg->n_listen);
+}
+
+static void key_upstreams(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	c->have_upstreams = true;
+	parse_addr_list(c, key, n, &c->cfg->upstreams, &c->cfg->n_upstreams);
+}
+
+static void key_upstream_timeout(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 10, 60000, &v))
+		c->cfg->upstream_timeout_ms = (unsigned)v;
+}
+
+static void key_workers(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 256, &v))
+		c->cfg->workers = (unsigned)v;
+}
+
+static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	struct config *cfg = c->cfg;
+	yaml_node_item_t *items;
+	size_t count;
+
+	c->have_blocklists = true;
+	items = get_list(c, key, n, false, "[blocklist.yaml]", &count);
+	if (!items)
+		return;
+	cfg->blocklists = calloc(count, sizeof(char *));
+	cfg->blocklist_names = calloc(count, sizeof(char *));
+	if (!cfg->blocklists || !cfg->blocklist_names) {
+		oom(c);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = node(c, items[i]);
+		const char *s = get_string(c, key, item, "a file name");
+		char *path, *name;
+		char d[80];
+		bool dup = false;
+
+		if (!s)
+			continue;
+		if (!*s) {
+			error_at(c, item, "%s: expected a file name, got %s", key,
+				 describe(item, d, sizeof(d)));
+			continue;
+		}
+		path = resolve_path(c, s);
+		if (!path)
+			return;
+		for (size_t j = 0; j < cfg->n_blocklists; j++)
+			dup = dup || strcmp(cfg->blocklists[j], path) == 0;
+		if (dup) {
+			error_at(c, item, "%s: %s is listed twice", key,
+				 describe(item, d, sizeof(d)));
+			free(path);
+			continue;
+		}
+		name = strdup(s);
+		if (!name) {
+			free(path);
+			oom(c);
+			return;
+		}
+		cfg->blocklists[cfg->n_blocklists] = path;
+		cfg->blocklist_names[cfg->n_blocklists++] = name;
+	}
+}
+
+static void key_mode(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	char d[80];
+
+	if (n->type == YAML_SCALAR_NODE) {
+		for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++) {
+			if (strcmp((const char *)n->data.scalar.value, mode_names[i]) == 0) {
+				c->cfg->sinkhole.mode = (enum sinkhole_mode)i;
+				return;
+			}
+		}
+	}
+	error_at(c, n, "%s: expected one of address, nxdomain, nodata, refused, got %s", key,
+		 describe(n, d, sizeof(d)));
+}
+
+static void key_ipv4(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "an IPv4 address like 0.0.0.0");
+	char d[80];
+
+	if (s && inet_pton(AF_INET, s, c->cfg->sinkhole.ipv4) != 1)
+		error_at(c, n, "%s: expected an IPv4 address like 0.0.0.0, got %s", key,
+			 describe(n, d, sizeof(d)));
+}
+
+static void key_ipv6(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "an IPv6 address like \"::\"");
+	char d[80];
+
+	if (s && inet_pton(AF_INET6, s, c->cfg->sinkhole.ipv6) != 1)
+		error_at(c, n, "%s: expected an IPv6 address like \"::\", got %s", key,
+			 describe(n, d, sizeof(d)));
+}
+
+static void key_ttl(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 604800, &v))
+		c->cfg->sinkhole.ttl = (uint32_t)v;
+}
+
+static void key_min_confidence(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 100, &v))
+		c->cfg->sinkhole.min_confidence = (int)v;
+}
+
+static const struct key_def sinkhole_keys[] = {
+	{"mode", key_mode},
+	{"ipv4", key_ipv4},
+	{"ipv6", key_ipv6},
+	{"ttl", key_ttl},
+	{"min_confidence", key_min_confidence},
+};
+
+static void key_sinkhole(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, sinkhole_keys, ARRAY_SIZE(sinkhole_keys));
+}
+
+static void key_allow(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	yaml_node_item_t *items;
+	struct acl *acl;
+	size_t count;
+
+	/* An empty list is allowed: it refuses every client (e.g. while investigating). */
+	items = get_list(c, key, n, true, "[10.0.0.0/8, \"2001:db8::/32\"]", &count);
+	if (!items)
+		return;
+	acl = calloc(1, sizeof(*acl) + count * sizeof(acl->v[0]));
+	if (!acl) {
+		oom(c);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = node(c, items[i]);
+		const char *s = get_string(c, key, item, "a prefix like 10.0.0.0/8");
+		struct acl_prefix *p = &acl->v[acl->n];
+		const char *why;
+		char d[80], net[INET6_ADDRSTRLEN];
+
+		if (!s)
+			continue;
+		if (acl_parse_prefix(s, p, &why) == 0) {
+			acl->n++;
+			continue;
+		}
+		/* acl_parse_prefix leaves the masked network in *p for this error. */
+		if (strstr(why, "host bits") &&
+		    inet_ntop(p->family, p->addr, net, sizeof(net)))
+			error_at(c, item, "%s: bad prefix %s: %s (did you mean %s/%u?)", key,
+				 describe(item, d, sizeof(d)), why, net, p->bits);
+		else
+			error_at(c, item, "%s: bad prefix %s: %s", key,
+				 describe(item, d, sizeof(d)), why);
+	}
+	free(c->cfg->acl);
+	c->cfg->acl = acl;
+}
+
+static const struct key_def access_keys[] = {
+	{"allow", key_allow},
+};
+
+static void key_access(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, access_keys, ARRAY_SIZE(access_keys));
+}
+
+static void key_blocklog_path(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "a file name or \"-\" for stdout");
+	char d[80];
+	char *path;
+
+	if (!s)
+		return;
+	if (!*s) {
+		error_at(c, n, "%s: expected a file name or \"-\" for stdout, got %s", key,
+			 describe(n, d, sizeof(d)));
+		return;
+	}
+	path = strcmp(s, "-") == 0 ? strdup(s) : resolve_path(c, s);
+	if (!path) {
+		oom(c);
+		return;
+	}
+	free(c->cfg->blocklog_path);
+	c->cfg->blocklog_path = path;
+}
+
+static void key_dvc(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "a device name");
+	char *dvc;
+
+	if (!s || !*s) /* empty: keep the host name */
+		return;
+	if (strlen(s) > DVC_MAX) {
+		error_at(c, n, "%s: longer than %d characters", key, DVC_MAX);
+		return;
+	}
+	dvc = strdup(s);
+	if (!dvc) {
+		oom(c);
+		return;
+	}
+	free(c->cfg->dvc);
+	c->cfg->dvc = dvc;
+}
+
+static const struct key_def blocklog_keys[] = {
+	{"path", key_blocklog_path},
+	{"dvc", key_dvc},
+};
+
+static void key_block_log(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, blocklog_keys, ARRAY_SIZE(blocklog_keys));
+}
+
+static void key_log_level(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	char d[80];
+
+	if (n->type == YAML_SCALAR_NODE &&
+	    log_level_parse((const char *)n->data.scalar.value, &c->cfg->log_level) == 0)
+		return;
+	error_at(c, n, "%s: expected one of error, warn, info, debug, got %s", key,
+		 describe(n, d, sizeof(d)));
+}
+
+static const struct key_def top_keys[] = {
+	{"listen", key_listen},
+	{"upstreams", key_upstreams},
+	{"upstream_timeout_ms", key_upstream_timeout},
+	{"workers", key_workers},
+	{"blocklists", key_blocklists},
+	{"sinkhole", key_sinkhole},
+	{"access", key_access},
+	{"block_log", key_block_log},
+	{"log_level", key_log_level},
+};
+
+/* The directory of file, made absolute so that a later chdir cannot change its meaning. */
+static char *dir_of(const char *file)
+{
+	const char *slash;
+	char cwd[PATH_MAX], *out;
+	size_t n;
+
+	while (file[0] == '.' && file[1] == '/') {
+		file += 2;
+		while (*file == '/')
+			file++;
+	}
+	slash = strrchr(file, '/');
+	if (slash == file)
+		return strdup("/");
+	n = slash ? (size_t)(slash - file) : 0;
+	if (file[0] == '/')
+		return strndup(file, n);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return slash ? strndup(file, n) : strdup(".");
+	if (!slash)
+		return strdup(cwd);
+	if (asprintf(&out, "%s%s%.*s", cwd, strcmp(cwd, "/") ? "/" : "", (int)n, file) < 0)
+		return NULL;
+	return out;
+}
+
+static int set_defaults(struct config *cfg, const char *file)
+{
+	const char *why;
+
+	cfg->path = strdup(file);
+	cfg->dir = dir_of(file);
+	cfg->upstream_timeout_ms = 1500;
+	cfg->workers = 0;
+	cfg->sinkhole.mode = SINKHOLE_ADDRESS;
+	cfg->sinkhole.ttl = 60;
+	cfg->sinkhole.min_confidence = 0;
+	cfg->blocklog_path = strdup("/var/log/sinkholed/blocked.jsonl");
+	cfg->log_level = LOG_INFO;
+	cfg->tcp_idle_timeout_ms = 10000;
+	cfg->tcp_max_clients = 1024;
+	cfg->max_pending = 4096;
+
+	cfg->listen = calloc(ARRAY_SIZE(default_listen), sizeof(*cfg->listen));
+	cfg->acl = calloc(1, sizeof(*cfg->acl) +
+				     ARRAY_SIZE(default_allow) * sizeof(cfg->acl->v[0]));
+	cfg->dvc = calloc(1, DVC_MAX + 1);
+	if (!cfg->path || !cfg->dir || !cfg->blocklog_path || !cfg->listen || !cfg->acl ||
+	    !cfg->dvc)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(default_listen); i++)
+		REQUIRE(addr_parse(default_listen[i], 53, &cfg->listen[i], &why) == 0);
+	cfg->n_listen = ARRAY_SIZE(default_listen);
+	for (size_t i = 0; i < ARRAY_SIZE(default_allow); i++)
+		REQUIRE(acl_parse_prefix(default_allow[i], &cfg->acl->v[i], &why) == 0);
+	cfg->acl->n = ARRAY_SIZE(default_allow);
+	if (gethostname(cfg->dvc, DVC_MAX) < 0 || !cfg->dvc[0])
+		snprintf(cfg->dvc, DVC_MAX + 1, "localhost");
+	return 0;
+}
+
+static int default_blocklists(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+
+	cfg->blocklists = calloc(1, sizeof(char *));
+	cfg->blocklist_names = calloc(1, sizeof(char *));
+	if (!cfg->blocklists || !cfg->blocklist_names)
+		return -ENOMEM;
+	cfg->blocklists[0] = resolve_path(c, "blocklist.yaml");
+	cfg->blocklist_names[0] = strdup("blocklist.yaml");
+	if (!cfg->blocklists[0] || !cfg->blocklist_names[0])
+		return -ENOMEM;
+	cfg->n_blocklists = 1;
+	return 0;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static bool is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/* An upstream that is one of our own listen addresses would forward queries in a loop. */
+static bool is_own_address(const struct config *cfg, const struct sockaddr_storage *up)
+{
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		const struct sockaddr_storage *l = &cfg->listen[i];
+
+		if (addr_equal((const struct sockaddr *)l, (const struct sockaddr *)up))
+			return true;
+		if (l->ss_family == up->ss_family && is_any(l) && is_loopback(up) &&
+		    addr_port((const struct sockaddr *)l) == addr_port((const struct sockaddr *)up))
+			return true;
+	}
+	return false;
+}
+
+static void upstreams_from_resolv_conf(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+	char buf[INET6_ADDRSTRLEN + 8];
+	int n = config_read_resolv_conf(RESOLV_CONF, &cfg->upstreams);
+
+	if (n < 0) {
+		error_at(c, NULL,
+			 "no upstreams: set `upstreams` or a nameserver in " RESOLV_CONF " (%s)",
+			 strerror(-n));
+		return;
+	}
+	cfg->n_upstreams = (size_t)n;
+	if (n == 0) {
+		error_at(c, NULL, "no upstreams: set `upstreams` or a nameserver in " RESOLV_CONF);
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_upstreams; i++) {
+		if (is_own_address(cfg, &cfg->upstreams[i])) {
+			addr_format((struct sockaddr *)&cfg->upstreams[i], buf, sizeof(buf));
+			error_at(c, NULL,
+				 "upstream %s from " RESOLV_CONF
+				 " is a listen address of sinkholed (a forwarding loop): set "
+				 "`upstreams`",
+				 buf);
+		}
+	}
+}
+
+static void check_upstream_loops(struct ctx *c, yaml_node_t *root)
+{
+	struct sockaddr_storage ss;
+	const char *why;
+	char d[80];
+
+	/* Walk the list again (listen may come after upstreams) to point at the item. */
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *list = node(c, p->value);
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    strcmp((const char *)k->data.scalar.value, "upstreams") != 0 ||
+		    list->type != YAML_SEQUENCE_NODE)
+			continue;
+		for (yaml_node_item_t *i = list->data.sequence.items.start;
+		     i < list->data.sequence.items.top; i++) {
+			yaml_node_t *item = node(c, *i);
+
+			if (item->type != YAML_SCALAR_NODE ||
+			    addr_parse((const char *)item->data.scalar.value, 53, &ss, &why) < 0 ||
+			    !is_own_address(c->cfg, &ss))
+				continue;
+			error_at(c, item,
+				 "upstreams: %s is a listen address of sinkholed "
+				 "(a forwarding loop)",
+				 describe(item, d, sizeof(d)));
+		}
+		return;
+	}
+}
+
+/* Line and column (1-based) of a byte offset, for reader errors that only carry an offset. */
+static void offset_position(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static void syntax_error(struct ctx *c, const yaml_parser_t *parser, const char *text, size_t len)
+{
+	int line = (int)parser->problem_mark.line + 1, col = (int)parser->problem_mark.column + 1;
+	const char *problem = parser->problem ? parser->problem : "unknown error";
+
+	c->failed = true;
+	if (parser->error == YAML_MEMORY_ERROR) {
+		oom(c);
+		return;
+	}
+	if (parser->error == YAML_READER_ERROR) {
+		offset_position(text, len, parser->problem_offset, &line, &col);
+		perr_add(c->errs, c->file, line, col, "YAML error: %s", problem);
+	} else if (parser->context) {
+		perr_add(c->errs, c->file, line, col,
+			 "YAML syntax error: %s (%s at line %zu column %zu)", problem,
+			 parser->context, parser->context_mark.line + 1,
+			 parser->context_mark.column + 1);
+	} else {
+		perr_add(c->errs, c->file, line, col, "YAML syntax error: %s", problem);
+	}
+}
+
+static void parse_document(struct ctx *c, yaml_parser_t *parser, const char *text, size_t len)
+{
+	yaml_document_t doc, extra;
+	yaml_node_t *root, *second;
+
+	if (!yaml_parser_load(parser, &doc)) {
+		syntax_error(c, parser, text, len);
+		return;
+	}
+	c->doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		error_at(c, NULL, "empty config file: expected a mapping of settings "
+				  "(write {} to use every default)");
+		goto out;
+	}
+	walk_mapping(c, "", root, top_keys, ARRAY_SIZE(top_keys));
+	if (root->type != YAML_MAPPING_NODE)
+		goto out;
+
+	/* A second document would be silently ignored: reject it (and any syntax error). */
+	if (!yaml_parser_load(parser, &extra)) {
+		syntax_error(c, parser, text, len);
+		goto out;
+	}
+	second = yaml_document_get_root_node(&extra);
+	if (second)
+		error_at(c, second, "only one YAML document is allowed in a config file");
+	yaml_document_delete(&extra);
+
+	if (!c->have_upstreams)
+		upstreams_from_resolv_conf(c);
+	else
+		check_upstream_loops(c, root);
+	if (!c->have_blocklists && default_blocklists(c) < 0)
+		oom(c);
+out:
+	c->doc = NULL;
+	yaml_document_delete(&doc);
+}
+
+int config_load_string(const char *text, size_t len, const char *file, struct config **out,
+		       struct parse_errs *errs)
+{
+	struct ctx c = {.errs = errs, .file = file ? file : "<string>"};
+	yaml_parser_t parser;
+
+	*out = NULL;
+	c.cfg = calloc(1, sizeof(*c.cfg));
+	if (!c.cfg || set_defaults(c.cfg, c.file) < 0) {
+		oom(&c);
+		goto fail;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		oom(&c);
+		goto fail;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	parse_document(&c, &parser, text, len);
+	yaml_parser_delete(&parser);
+	if (c.failed)
+		goto fail;
+	*out = c.cfg;
+	return 0;
+fail:
+	config_free(c.cfg);
+	return c.oom ? -ENOMEM : -EINVAL;
+}
+
+int config_load(const char *path, struct config **out, struct parse_errs *errs)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	f = fopen(path, "re");
+	if (!f) {
+		perr_add(errs, path, 0, 0, "cannot open config file: %s", strerror(errno));
+		return -EINVAL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			char *t;
+
+			if (cap >= CONFIG_MAX_BYTES) {
+				perr_add(errs, path, 0, 0, "config file larger than %d bytes",
+					 CONFIG_MAX_BYTES);
+				ret = -EINVAL;
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 4096;
+			t = realloc(text, cap + 1);
+			if (!t) {
+				perr_add(errs, path, 0, 0, "out of memory");
+				ret = -ENOMEM;
+				goto fail;
+			}
+			text = t;
+		}
+		got = fread(text + len, 1, cap - len, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				perr_add(errs, path, 0, 0, "cannot read config file: %s",
+					 strerror(errno));
+				ret = -EINVAL;
+				goto fail;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	f = NULL;
+	ret = config_load_string(text ? text : "", len, path, out, errs);
+fail:
+	if (f)
+		fclose(f);
+	free(text);
+	return ret;
+}
+
+int config_read_resolv_conf(const char *path, struct sockaddr_storage **out)
+{
+	struct sockaddr_storage *v = NULL, *t;
+	size_t n = 0, cap = 0;
+	char line[512];
+	FILE *f;
+	int ret;
+
+	*out = NULL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *save, *kw, *ns, *extra;
+		char bracketed[INET6_ADDRSTRLEN + 3];
+		const char *why;
+
+		line[strcspn(line, "#;")] = '\0';
+		kw = strtok_r(line, " \t\r\n", &save);
+		if (!kw || strcmp(kw, "nameserver") != 0)
+			continue;
+		ns = strtok_r(NULL, " \t\r\n", &save);
+		extra = strtok_r(NULL, " \t\r\n", &save);
+		/* Scoped link-local servers ("fe80::1%eth0") are skipped, like junk lines. */
+		if (!ns || extra || strchr(ns, '%') || strchr(ns, '[') ||
+		    strlen(ns) >= INET6_ADDRSTRLEN)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			v = t;
+		}
+		if (strchr(ns, ':')) {
+			snprintf(bracketed, sizeof(bracketed), "[%s]", ns);
+			ns = bracketed;
+		}
+		if (addr_parse(ns, 53, &v[n], &why) == 0)
+			n++;
+	}
+	if (ferror(f)) {
+		ret = -EIO;
+		goto fail;
+	}
+	fclose(f);
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	*out = v;
+	return (int)n;
+fail:
+	fclose(f);
+	free(v);
+	return ret;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_blocklists; i++) {
+		free(cfg->blocklists[i]);
+		free(cfg->blocklist_names[i]);
+	}
+	free(cfg->blocklists);
+	free(cfg->blocklist_names);
+	free(cfg->listen);
+	free(cfg->upstreams);
+	free(cfg->acl);
+	free(cfg->blocklog_path);
+	free(cfg->dvc);
+	free(cfg->dir);
+	free(cfg->path);
+	free(cfg);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * The daemon's config file (YAML, DESIGN.md section 3) parsed into an immutable struct config.
+ * Unknown keys, wrong types and bad values are errors with FILE:LINE:COLUMN.
+ */
+#ifndef SINKHOLED_CONFIG_H
+#define SINKHOLED_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "perr.h"
+
+struct acl;
+
+enum sinkhole_mode { SINKHOLE_ADDRESS, SINKHOLE_NXDOMAIN, SINKHOLE_NODATA, SINKHOLE_REFUSED };
+
+/** How sinkholed names are answered (the `sinkhole:` section). */
+struct sinkhole_conf {
+	enum sinkhole_mode mode; /**< default SINKHOLE_ADDRESS */
+	uint8_t ipv4[4];	 /**< A answer in address mode, default 0.0.0.0 */
+	uint8_t ipv6[16];	 /**< AAAA answer in address mode, default :: */
+	uint32_t ttl;		 /**< TTL of sinkhole answers and SOA minimum, default 60 */
+	int min_confidence;	 /**< 0-100; entries below only log, default 0 */
+};
+
+struct config {
+	char *path; /**< the config file as given */
+	char *dir;  /**< its directory: relative paths are resolved against it */
+
+	struct sockaddr_storage *listen; /**< UDP and TCP on each; default 127.0.0.1:53, [::1]:53 */
+	size_t n_listen;
+	struct sockaddr_storage *upstreams; /**< failover in order; default: /etc/resolv.conf */
+	size_t n_upstreams;
+	unsigned upstream_timeout_ms; /**< per attempt, default 1500, 10..60000 */
+	unsigned workers;	      /**< 0 = one per CPU (resolved by main), max 256 */
+
+	char **blocklists; /**< paths resolved against dir; default {"blocklist.yaml"} */
+	char **blocklist_names; /**< the paths as written in the config (for ListFile) */
+	size_t n_blocklists;
+
+	struct sinkhole_conf sinkhole;
+	struct acl *acl; /**< access.allow; default loopback + private ranges */
+
+	char *blocklog_path; /**< block_log.path; "-" = stdout; default /var/log/sinkholed/blocked.jsonl */
+	char *dvc;	     /**< block_log.dvc; default the host name */
+
+	enum log_level log_level; /**< default LOG_INFO */
+
+	/* Limits that have no config key yet (DESIGN.md section 5 defaults). */
+	unsigned tcp_idle_timeout_ms; /**< 10000 */
+	unsigned tcp_max_clients;     /**< per worker, 1024 */
+	unsigned max_pending;	      /**< upstream queries in flight per worker, 4096 */
+};
+
+/**
+ * Load and validate a config file. On success returns 0 and *out (free with config_free).
+ * On any error returns -EINVAL (or -ENOMEM) with every problem added to errs, *out = NULL.
+ */
+int config_load(const char *path, struct config **out, struct parse_errs *errs);
+/** Same, from a string in memory; file names the source in error messages and sets dir. */
+int config_load_string(const char *text, size_t len, const char *file, struct config **out,
+		       struct parse_errs *errs);
+/**
+ * Read "nameserver" lines of a resolv.conf-style file into a malloc'd array (port 53).
+ * Returns the count (0 when none), or a negative errno.
+ */
+int config_read_resolv_conf(const char *path, struct sockaddr_storage **out);
+/** NULL-safe. */
+void config_free(struct config *cfg);
+
+#endif

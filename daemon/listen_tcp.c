@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+#include "listen_tcp.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+/* Queries of one connection in flight at once; beyond it we stop reading (backpressure). */
+#define TCP_MAX_INFLIGHT 128
+#define TCP_FRAME_MAX (2 + 65535)
+
+struct tcp_listener {
+	uv_tcp_t handle;
+	struct worker *w;
+};
+
+struct tcp_conn {
+	uv_tcp_t h;
+	uv_timer_t idle;
+	struct worker *w;
+	struct tcp_conn *next, *prev; /**< the worker's open connections */
+	unsigned refs;		      /**< open handles + held queries + writes in progress */
+	unsigned inflight;	      /**< queries waiting for an answer */
+	unsigned writes;	      /**< writes not yet completed */
+	bool closing, eof, reading;
+	struct client cl;
+	uint8_t *buf; /**< received bytes not yet consumed */
+	size_t len, cap;
+};
+
+struct tcp_write {
+	uv_write_t req;
+	struct tcp_conn *c;
+	uint8_t data[];
+};
+
+static void conn_unref(struct tcp_conn *c)
+{
+	REQUIRE(c->refs > 0);
+	if (--c->refs > 0)
+		return;
+	free(c->buf);
+	free(c);
+}
+
+static void on_conn_close(uv_handle_t *h)
+{
+	conn_unref(h->data);
+}
+
+static void conn_close(struct tcp_conn *c)
+{
+	struct tcp_conn **head;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	head = &c->w->tcp_conns;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->w->tcp_clients--;
+	uv_read_stop((uv_stream_t *)&c->h);
+	uv_timer_stop(&c->idle);
+	uv_close((uv_handle_t *)&c->idle, on_conn_close);
+	uv_close((uv_handle_t *)&c->h, on_conn_close);
+	worker_check_idle(c->w);
+}
+
+/* After EOF, or when the worker stops: close once nothing is owed to the client. */
+static void conn_close_if_done(struct tcp_conn *c)
+{
+	if (!c->closing && (c->eof || c->w->stopping) && c->inflight == 0 && c->writes == 0)
+		conn_close(c);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	struct tcp_conn *c = t->data;
+
+	/* RFC 7766 6.2.3: the idle timeout runs only while nothing is outstanding. */
+	if (c->inflight > 0 || c->writes > 0)
+		return; /* restarted when the last answer is written */
+	log_debug("tcp", "idle timeout");
+	conn_close(c);
+}
+
+static void idle_restart(struct tcp_conn *c)
+{
+	uv_timer_start(&c->idle, on_idle, c->w->cur->st->cfg->tcp_idle_timeout_ms, 0);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct tcp_conn *c = h->data;
+	size_t want;
+
+	(void)suggested;
+	if (c->cap - c->len < 4096 && c->cap < 2 * TCP_FRAME_MAX) {
+		want = c->cap ? c->cap * 2 : 4096;
+		if (want > 2 * TCP_FRAME_MAX)
+			want = 2 * TCP_FRAME_MAX;
+		uint8_t *nb = realloc(c->buf, want);
+		if (nb) {
+			c->buf = nb;
+			c->cap = want;
+		}
+	}
+	if (c->cap == c->len) {
+		*buf = uv_buf_init(NULL, 0); /* UV_ENOBUFS in on_read */
+		return;
+	}
+	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+/* Hand every complete frame to the worker; keep a partial one for the next read. */
+static void consume(struct tcp_conn *c)
+{
+	size_t off = 0;
+
+	while (!c->closing && c->len - off >= 2) {
+		size_t flen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
+		if (c->len - off - 2 < flen)
+			break;
+		off += 2;
+		if (flen > 0)
+			worker_handle_query(c->w, c->buf + off, flen, &c->cl);
+		off += flen;
+		if (c->inflight >= TCP_MAX_INFLIGHT && c->reading) {
+			uv_read_stop((uv_stream_t *)&c->h);
+			c->reading = false;
+		}
+	}
+	if (off > 0 && !c->closing) {
+		memmove(c->buf, c->buf + off, c->len - off);
+		c->len -= off;
+	}
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct tcp_conn *c = s->data;
+
+	(void)buf;
+	if (c->closing)
+		return;
+	if (nread == 0)
+		return; /* EAGAIN */
+	if (nread == UV_ENOBUFS) {
+		log_debug("tcp", "receive buffer exhausted, closing");
+		conn_close(c);
+		return;
+	}
+	if (nread == UV_EOF) {
+		/* Half-close: answer what was asked, then close. */
+		c->eof = true;
+		uv_read_stop(s);
+		c->reading = false;
+		conn_close_if_done(c);
+		return;
+	}
+	if (nread < 0) {
+		log_debug("tcp", "read error: %s", uv_strerror((int)nread));
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	idle_restart(c);
+	consume(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct tcp_listener *l = server->data;
+	struct worker *w = l->w;
+	struct tcp_conn *c, **head;
+	int len = sizeof(struct sockaddr_storage);
+
+	if (status < 0) {
+		log_warn("tcp", "accept error: %s", uv_strerror(status));
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->w = w;
+	uv_tcp_init(&w->loop, &c->h);
+	uv_timer_init(&w->loop, &c->idle);
+	c->h.data = c;
+	c->idle.data = c;
+	c->refs = 2; /* the two handles */
+	head = &w->tcp_conns;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+	w->tcp_clients++;
+	if (uv_accept(server, (uv_stream_t *)&c->h) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (w->stopping || w->tcp_clients > w->cur->st->cfg->tcp_max_clients) {
+		log_debug("tcp", "connection limit reached, closing new connection");
+		conn_close(c);
+		return;
+	}
+	c->cl.tr = TRANSPORT_TCP;
+	c->cl.tcp = c;
+	c->cl.udp = NULL;
+	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->cl.addr, &len);
+	uv_tcp_nodelay(&c->h, 1);
+	idle_restart(c);
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0) {
+		conn_close(c);
+		return;
+	}
+	c->reading = true;
+}
+
+struct tcp_listener *listen_tcp_start(struct worker *w, int fd)
+{
+	struct tcp_listener *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return NULL;
+	l->w = w;
+	rc = uv_tcp_init(&w->loop, &l->handle);
+	if (rc == 0)
+		rc = uv_tcp_open(&l->handle, fd);
+	if (rc == 0) {
+		l->handle.data = l;
+		rc = uv_listen((uv_stream_t *)&l->handle, 512, on_connection);
+	}
+	if (rc != 0) {
+		log_err("tcp", "cannot listen: %s", uv_strerror(rc));
+		free(l);
+		errno = -rc;
+		return NULL;
+	}
+	return l;
+}
+
+static void on_listener_close(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void listen_tcp_stop(struct tcp_listener *l)
+{
+	uv_close((uv_handle_t *)&l->handle, on_listener_close);
+}
+
+void listen_tcp_close_all(struct worker *w)
+{
+	struct tcp_conn **head = &w->tcp_conns;
+
+	while (*head)
+		conn_close(*head);
+}
+
+void listen_tcp_drain(struct worker *w)
+{
+	struct tcp_conn *c, *next;
+
+	for (c = w->tcp_conns; c; c = next) {
+		next = c->next;
+		uv_read_stop((uv_stream_t *)&c->h);
+		c->reading = false;
+		conn_close_if_done(c);
+	}
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct tcp_write *wr = (struct tcp_write *)req;
+	struct tcp_conn *c = wr->c;
+
+	if (status < 0 && status != UV_ECANCELED)
+		log_debug("tcp", "write failed: %s", uv_strerror(status));
+	free(wr);
+	c->writes--;
+	if (!c->closing) {
+		if (status < 0)
+			conn_close(c);
+		else if (c->inflight == 0 && c->writes == 0)
+			idle_restart(c);
+		conn_close_if_done(c);
+	}
+	conn_unref(c);
+}
+
+void listen_tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+	struct tcp_write *wr;
+	uv_buf_t buf;
+
+	if (c->closing || len > 65535)
+		return;
+	wr = malloc(sizeof(*wr) + 2 + len);
+	if (!wr) {
+		conn_close(c);
+		return;
+	}
+	wr->c = c;
+	wr->data[0] = (uint8_t)(len >> 8);
+	wr->data[1] = (uint8_t)len;
+	memcpy(wr->data + 2, data, len);
+	buf = uv_buf_init((char *)wr->data, (unsigned)(len + 2));
+	if (uv_write(&wr->req, (uv_stream_t *)&c->h, &buf, 1, on_write) != 0) {
+		free(wr);
+		conn_close(c);
+		return;
+	}
+	c->writes++;
+	c->refs++;
+}
+
+void listen_tcp_hold(struct tcp_conn *c)
+{
+	c->inflight++;
+	c->refs++;
+}
+
+void listen_tcp_release(struct tcp_conn *c)
+{
+	REQUIRE(c->inflight > 0);
+	c->inflight--;
+	if (!c->closing) {
+		if (!c->reading && !c->eof && c->inflight < TCP_MAX_INFLIGHT / 2 &&
+		    !c->w->stopping &&
+		    uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) == 0)
+			c->reading = true;
+		conn_close_if_done(c);
+	}
+	conn_unref(c);
+}

@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sinkholed: argv, startup order, signals, reload orchestration, one cleanup path.
+ *
+ * Startup: load config and blocklists (fail fast, exit 2), open the block log, bind one UDP
+ * and one TCP socket per listen address per worker (SO_REUSEPORT; bind errors exit 1), start
+ * the workers, then run the main loop for signals. A reload builds the new state in the
+ * thread pool and publishes it to every worker's mailbox; the old state is freed (after the
+ * block log has written every record that borrows from it) when its last holder lets go.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "addr.h"
+#include "blocklist.h"
+#include "blocklog.h"
+#include "config.h"
+#include "log.h"
+#include "perr.h"
+#include "util.h"
+#include "worker.h"
+
+#define DEFAULT_CONFIG "/etc/sinkholed/sinkholed.yaml"
+#define BLOCKLOG_QUEUE 65536
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INVALID = 2 };
+
+struct server {
+	const char *config_path;
+	uv_loop_t *loop;
+	struct worker *workers;
+	unsigned n_workers;
+	struct blocklog *blocklog;
+	struct state *cur; /**< the current state (one reference held here) */
+
+	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
+	uv_async_t retire_async;
+	uv_timer_t exit_timer;
+
+	/* Reload: one at a time; a SIGHUP during one asks for another. */
+	uv_work_t reload_req;
+	bool reloading, reload_again, stopping;
+	struct state *reload_new;
+	struct parse_errs reload_errs;
+
+	/* States whose last reference is gone, waiting to be freed (pushed from any thread). */
+	_Atomic(struct state *) retired;
+	atomic_bool no_async; /**< shutting down: retired states are drained at exit */
+	atomic_uint workers_exited;
+};
+
+struct retire_work {
+	uv_work_t req;
+	struct server *srv;
+	struct state *list;
+};
+
+/* ---- state: config + policy ---- */
+
+static struct state *state_load(const char *path, struct parse_errs *errs)
+{
+	struct config *cfg = NULL;
+	struct policy *p;
+	struct state *st;
+
+	if (config_load(path, &cfg, errs) != 0)
+		return NULL;
+	p = policy_load(cfg, time(NULL), errs);
+	if (!p) {
+		config_free(cfg);
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		perr_add(errs, path, 0, 0, "out of memory");
+		policy_release(p);
+		policy_free(p);
+		config_free(cfg);
+		return NULL;
+	}
+	st->cfg = cfg;
+	st->policy = p;
+	atomic_init(&st->refs, 1);
+	return st;
+}
+
+static void state_free(struct state *st)
+{
+	if (policy_release(st->policy))
+		policy_free(st->policy);
+	config_free(st->cfg);
+	free(st);
+}
+
+/* May run on any thread: queue the state for the main thread to free. */
+static void on_state_retired(struct state *st, void *arg)
+{
+	struct server *srv = arg;
+	struct state *head = atomic_load(&srv->retired);
+
+	do {
+		st->retire_next = head;
+	} while (!atomic_compare_exchange_weak(&srv->retired, &head, st));
+	if (!atomic_load(&srv->no_async))
+		uv_async_send(&srv->retire_async);
+}
+
+/* Thread pool: records that borrow the states' IOC metadata must be written first. */
+static void retire_work(uv_work_t *req)
+{
+	struct retire_work *rw = req->data;
+	struct state *st, *next;
+
+	blocklog_sync(rw->srv->blocklog);
+	for (st = rw->list; st; st = next) {
+		next = st->retire_next;
+		state_free(st);
+	}
+}
+
+static void retire_after(uv_work_t *req, int status)
+{
+	(void)status;
+	free(req->data);
+}
+
+static void on_retire(uv_async_t *a)
+{
+	struct server *srv = a->data;
+	struct state *list = atomic_exchange(&srv->retired, NULL);
+	struct retire_work *rw;
+
+	if (!list)
+		return;
+	rw = calloc(1, sizeof(*rw));
+	if (rw) {
+		rw->srv = srv;
+		rw->list = list;
+		rw->req.data = rw;
+		if (uv_queue_work(srv->loop, &rw->req, retire_work, retire_after) == 0)
+			return;
+		free(rw);
+	}
+	/* Could not queue: free here, rather than leak. */
+	struct retire_work local = {.srv = srv, .list = list};
+	local.req.data = &local;
+	retire_work(&local.req);
+}
+
+static void print_stats(const struct server *srv, const struct policy_stats *ps)
+{
+	printf("blocklists: %zu file(s)\n", ps->n_files);
+	for (size_t i = 0; i < ps->n_files; i++) {
+		const struct blocklist_file_stats *f = &ps->files[i];
+		printf("  %s: %zu entries (%zu log only), %zu allow, %zu expired (skipped), "
+		       "%zu duplicates (merged)\n",
+		       f->file, f->block, f->log, f->allow, f->expired, f->duplicates);
+	}
+	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
+	       (ps->memory + 1023) / 1024);
+	(void)srv;
+}
+
+/* ---- reload ---- */
+
+static bool addr_lists_equal(const struct sockaddr_storage *a, size_t na,
+			     const struct sockaddr_storage *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!addr_equal((const struct sockaddr *)&a[i], (const struct sockaddr *)&b[i]))
+			return false;
+	return true;
+}
+
+/* Settings that only a restart applies are reported, never silently ignored. */
+static void report_restart_needed(const struct config *old, const struct config *new)
+{
+	if (!addr_lists_equal(old->listen, old->n_listen, new->listen, new->n_listen))
+		log_warn("main", "reload: `listen` changed; restart sinkholed to apply it");
+	if (old->workers != new->workers)
+		log_warn("main", "reload: `workers` changed; restart sinkholed to apply it");
+	if (strcmp(old->blocklog_path, new->blocklog_path) != 0)
+		log_warn("main", "reload: `block_log.path` changed; restart sinkholed to apply it");
+}
+
+static void publish(struct server *srv, struct state *st)
+{
+	struct state *old = srv->cur;
+
+	atomic_store(&st->refs, 1 + srv->n_workers);
+	srv->cur = st;
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		worker_publish(&srv->workers[i], st);
+	state_release(old, on_state_retired, srv);
+}
+
+static void reload_work(uv_work_t *req)
+{
+	struct server *srv = req->data;
+
+	perr_clear(&srv->reload_errs);
+	srv->reload_new = state_load(srv->config_path, &srv->reload_errs);
+}
+
+static void start_reload(struct server *srv);
+
+static void reload_after(uv_work_t *req, int status)
+{
+	struct server *srv = req->data;
+	struct state *st = srv->reload_new;
+	const struct policy_stats *ps;
+
+	srv->reloading = false;
+	srv->reload_new = NULL;
+	if (status < 0 || srv->stopping) {
+		if (st)
+			state_free(st);
+		return;
+	}
+	if (!st) {
+		perr_log(&srv->reload_errs, "reload");
+		log_err("main", "reload failed: still serving with the previous configuration and "
+				"blocklists");
+	} else {
+		report_restart_needed(srv->cur->cfg, st->cfg);
+		log_set_level(st->cfg->log_level);
+		blocklog_set_dvc(srv->blocklog, st->cfg->dvc);
+		ps = policy_stats(st->policy);
+		publish(srv, st);
+		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
+			 ps->block, ps->allow, ps->n_files);
+	}
+	perr_clear(&srv->reload_errs);
+	if (srv->reload_again) {
+		srv->reload_again = false;
+		start_reload(srv);
+	}
+}
+
+static void start_reload(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	if (srv->reloading) {
+		srv->reload_again = true;
+		return;
+	}
+	log_info("main", "reloading %s", srv->config_path);
+	srv->reloading = true;
+	srv->reload_req.data = srv;
+	if (uv_queue_work(srv->loop, &srv->reload_req, reload_work, reload_after) != 0) {
+		srv->reloading = false;
+		log_err("main", "reload: cannot queue work");
+	}
+}
+
+/* ---- signals and stop ---- */
+
+static void log_counters(const struct server *srv)
+{
+	uint64_t q = 0, b = 0, l = 0, f = 0, sf = 0, to = 0, mm = 0, d = 0;
+
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		const struct worker_stats *s = &srv->workers[i].stats;
+		q += atomic_load_explicit(&s->queries, memory_order_relaxed);
+		b += atomic_load_explicit(&s->blocked, memory_order_relaxed);
+		l += atomic_load_explicit(&s->logged, memory_order_relaxed);
+		f += atomic_load_explicit(&s->forwarded, memory_order_relaxed);
+		sf += atomic_load_explicit(&s->servfail, memory_order_relaxed);
+		to += atomic_load_explicit(&s->upstream_timeouts, memory_order_relaxed);
+		mm += atomic_load_explicit(&s->upstream_mismatched, memory_order_relaxed);
+		d += atomic_load_explicit(&s->dropped, memory_order_relaxed);
+	}
+	log_info("main",
+		 "stats: queries %llu, blocked %llu, logged %llu, forwarded %llu, servfail %llu, "
+		 "upstream timeouts %llu, mismatched replies %llu, dropped %llu, "
+		 "block log written %llu, block log dropped %llu",
+		 (unsigned long long)q, (unsigned long long)b, (unsigned long long)l,
+		 (unsigned long long)f, (unsigned long long)sf, (unsigned long long)to,
+		 (unsigned long long)mm, (unsigned long long)d,
+		 (unsigned long long)blocklog_written(srv->blocklog),
+		 (unsigned long long)blocklog_dropped(srv->blocklog));
+}
+
+static void on_exit_poll(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	if (atomic_load(&srv->workers_exited) < srv->n_workers)
+		return;
+	/* Every worker is done: let the main loop end (after a reload in flight, if any). */
+	uv_close((uv_handle_t *)t, NULL);
+	atomic_store(&srv->no_async, true);
+	uv_close((uv_handle_t *)&srv->retire_async, NULL);
+}
+
+static void begin_stop(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	log_info("main", "stopping: finishing queries in flight");
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		worker_request_stop(&srv->workers[i]);
+	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+	uv_close((uv_handle_t *)&srv->sig_term, NULL);
+	uv_close((uv_handle_t *)&srv->sig_int, NULL);
+	uv_close((uv_handle_t *)&srv->sig_usr1, NULL);
+	uv_timer_start(&srv->exit_timer, on_exit_poll, 20, 20);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+
+	switch (signum) {
+	case SIGHUP:
+		start_reload(srv);
+		break;
+	case SIGUSR1:
+		log_info("main", "reopening the block log");
+		blocklog_reopen(srv->blocklog);
+		log_counters(srv);
+		break;
+	default:
+		begin_stop(srv);
+		break;
+	}
+}
+
+/* ---- sockets ---- */
+
+static int bind_socket(const struct sockaddr_storage *ss, int type)
+{
+	int fd, one = 1;
+
+	fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Every worker binds its own socket to the same address; the kernel spreads the load. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    (type == SOCK_STREAM &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)ss, addr_len((const struct sockaddr *)ss)) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Bind every listen address for one worker; on failure closes what it opened. */
+static int bind_all(const struct config *cfg, int *udp, int *tcp)
+{
+	char a[64];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < cfg->n_listen; i++) {
+		const struct sockaddr_storage *ss = &cfg->listen[i];
+		addr_format((const struct sockaddr *)ss, a, sizeof(a));
+		fd = bind_socket(ss, SOCK_DGRAM);
+		if (fd < 0) {
+			log_err("main", "cannot bind UDP %s: %s", a, strerror(-fd));
+			goto fail;
+		}
+		udp[i] = fd;
+		fd = bind_socket(ss, SOCK_STREAM);
+		if (fd < 0) {
+			log_err("main", "cannot bind TCP %s: %s", a, strerror(-fd));
+			close(udp[i]);
+			goto fail;
+		}
+		tcp[i] = fd;
+	}
+	return 0;
+fail:
+	while (i-- > 0) {
+		close(udp[i]);
+		close(tcp[i]);
+	}
+	return -1;
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: sinkholed [-c FILE] [--check] [--version] [--help]\n"
+		"A DNS sinkhole resolver: answers queries for blocklisted domains itself and\n"
+		"forwards every other query to the upstream resolvers.\n\n"
+		"  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
+		"      --check        validate the config and every blocklist, print a summary;\n"
+		"                     exit 0 if valid, 2 if not\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         print this help and exit\n\n"
+		"Signals: HUP reloads config and blocklists, USR1 reopens the block log,\n"
+		"TERM/INT stop gracefully.\n");
+}
+
+static void on_worker_exit(void *arg)
+{
+	struct server *srv = arg;
+
+	atomic_fetch_add(&srv->workers_exited, 1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct server srv = {.config_path = DEFAULT_CONFIG};
+	struct parse_errs errs = {0};
+	bool check = false;
+	int opt, rc = EXIT_RUNTIME;
+	int *udp = NULL, *tcp = NULL;
+	unsigned started = 0, n;
+	struct state *st;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:Vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			srv.config_path = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'V':
+			printf("sinkholed %s\n", SINKHOLED_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case ':':
+			fprintf(stderr, "sinkholed: option %s needs an argument\n", argv[optind - 1]);
+			usage(stderr);
+			return EXIT_INVALID;
+		default:
+			fprintf(stderr, "sinkholed: unknown option %s\n", argv[optind - 1]);
+			usage(stderr);
+			return EXIT_INVALID;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sinkholed: unexpected argument %s\n", argv[optind]);
+		usage(stderr);
+		return EXIT_INVALID;
+	}
+
+	st = state_load(srv.config_path, &errs);
+	if (!st) {
+		perr_log(&errs, "config");
+		fprintf(stderr, "sinkholed: %s is not valid\n", srv.config_path);
+		perr_clear(&errs);
+		return EXIT_INVALID;
+	}
+	if (check) {
+		printf("%s: OK\n", srv.config_path);
+		print_stats(&srv, policy_stats(st->policy));
+		state_free(st);
+		return EXIT_OK;
+	}
+	log_set_level(st->cfg->log_level);
+	srv.cur = st;
+	signal(SIGPIPE, SIG_IGN);
+
+	srv.blocklog = blocklog_new(st->cfg->blocklog_path, st->cfg->dvc, BLOCKLOG_QUEUE);
+	if (!srv.blocklog) {
+		log_err("main", "cannot open block log %s: %s", st->cfg->blocklog_path,
+			strerror(errno));
+		state_free(st);
+		return EXIT_RUNTIME;
+	}
+
+	n = st->cfg->workers;
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (unsigned)c : 1;
+	}
+	srv.n_workers = n;
+	srv.workers = calloc(n, sizeof(*srv.workers));
+	udp = calloc(st->cfg->n_listen, sizeof(*udp));
+	tcp = calloc(st->cfg->n_listen, sizeof(*tcp));
+	if (!srv.workers || !udp || !tcp)
+		goto out;
+
+	srv.loop = uv_default_loop();
+	uv_async_init(srv.loop, &srv.retire_async, on_retire);
+	srv.retire_async.data = &srv;
+	uv_timer_init(srv.loop, &srv.exit_timer);
+	srv.exit_timer.data = &srv;
+	uv_signal_init(srv.loop, &srv.sig_hup);
+	uv_signal_init(srv.loop, &srv.sig_term);
+	uv_signal_init(srv.loop, &srv.sig_int);
+	uv_signal_init(srv.loop, &srv.sig_usr1);
+	srv.sig_hup.data = srv.sig_term.data = srv.sig_int.data = srv.sig_usr1.data = &srv;
+	uv_signal_start(&srv.sig_hup, on_signal, SIGHUP);
+	uv_signal_start(&srv.sig_term, on_signal, SIGTERM);
+	uv_signal_start(&srv.sig_int, on_signal, SIGINT);
+	uv_signal_start(&srv.sig_usr1, on_signal, SIGUSR1);
+
+	/* Each worker holds a reference to the initial state; main holds one. */
+	atomic_store(&st->refs, 1 + n);
+	for (started = 0; started < n; started++) {
+		struct worker *w = &srv.workers[started];
+		if (bind_all(st->cfg, udp, tcp) != 0) {
+			state_release(st, on_state_retired, &srv);
+			break;
+		}
+		w->on_exit = on_worker_exit;
+		w->on_exit_arg = &srv;
+		if (worker_init(w, started, st, srv.blocklog, udp, tcp, st->cfg->n_listen,
+				on_state_retired, &srv) != 0 ||
+		    worker_start(w) != 0) {
+			log_err("main", "cannot start worker %u", started);
+			worker_deinit(w);
+			break;
+		}
+	}
+	if (started < n) {
+		/* Give back the references of the workers never tried. */
+		for (unsigned i = started + 1; i < n; i++)
+			state_release(st, on_state_retired, &srv);
+		srv.n_workers = started;
+		begin_stop(&srv);
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		rc = EXIT_RUNTIME;
+		goto join;
+	}
+	for (size_t i = 0; i < st->cfg->n_listen; i++) {
+		char a[64];
+		addr_format((const struct sockaddr *)&st->cfg->listen[i], a, sizeof(a));
+		log_info("main", "listening on %s (UDP and TCP), %u worker(s)", a, n);
+	}
+	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
+		 policy_stats(st->policy)->block, policy_stats(st->policy)->allow,
+		 st->cfg->blocklog_path);
+	uv_run(srv.loop, UV_RUN_DEFAULT);
+	rc = EXIT_OK;
+join:
+	for (unsigned i = 0; i < started; i++)
+		worker_join(&srv.workers[i]);
+	atomic_store(&srv.no_async, true);
+	log_counters(&srv);
+	if (srv.cur)
+		state_release(srv.cur, on_state_retired, &srv);
+	{
+		struct state *list = atomic_exchange(&srv.retired, NULL), *next;
+		blocklog_sync(srv.blocklog);
+		for (; list; list = next) {
+			next = list->retire_next;
+			state_free(list);
+		}
+	}
+	uv_loop_close(srv.loop);
+out:
+	blocklog_free(srv.blocklog);
+	free(srv.workers);
+	free(udp);
+	free(tcp);
+	perr_clear(&srv.reload_errs);
+	if (rc == EXIT_OK)
+		log_info("main", "stopped");
+	return rc;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+#include "worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acl.h"
+#include "blocklog.h"
+#include "listen_tcp.h"
+#include "listen_udp.h"
+#include "log.h"
+#include "upstream.h"
+#include "util.h"
+
+/* How long a stopping worker waits for queries in flight (DESIGN.md section 2). */
+#define STOP_GRACE_MS 2000
+
+void state_release(struct state *st, state_retire_fn retire, void *arg)
+{
+	if (atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel) == 1)
+		retire(st, arg);
+}
+
+static struct wstate *wstate_new(struct state *st)
+{
+	struct wstate *ws = malloc(sizeof(*ws));
+
+	if (ws) {
+		ws->st = st;
+		ws->users = 1;
+	}
+	return ws;
+}
+
+struct wstate *worker_hold_state(struct worker *w)
+{
+	w->cur->users++;
+	return w->cur;
+}
+
+void worker_drop_state(struct worker *w, struct wstate *ws)
+{
+	REQUIRE(ws->users > 0);
+	if (--ws->users > 0)
+		return;
+	state_release(ws->st, w->retire, w->retire_arg);
+	free(ws);
+}
+
+/* Adopt the state waiting in the mailbox, if any. Queries in flight keep the old one. */
+static void adopt_state(struct worker *w)
+{
+	struct state *st = atomic_exchange(&w->mailbox, NULL);
+	struct wstate *ws;
+
+	if (!st)
+		return;
+	ws = wstate_new(st);
+	if (!ws) {
+		/* Keep serving with the old state rather than fail; the next reload retries. */
+		log_err("worker", "worker %u: out of memory adopting new state", w->id);
+		state_release(st, w->retire, w->retire_arg);
+		return;
+	}
+	worker_drop_state(w, w->cur);
+	w->cur = ws;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
+			    const struct client *cl, const struct policy_match *m, int64_t t_ms)
+{
+	r->time_ms = t_ms;
+	r->src_family = (uint8_t)cl->addr.ss_family;
+	if (cl->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&cl->addr;
+		memcpy(r->src_addr, &s6->sin6_addr, 16);
+		r->src_port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&cl->addr;
+		memcpy(r->src_addr, &s4->sin_addr, 4);
+		r->src_port = ntohs(s4->sin_port);
+	}
+	r->proto = cl->tr == TRANSPORT_TCP ? BLOCKLOG_TCP : BLOCKLOG_UDP;
+	r->qtype = q->qtype;
+	r->txid = q->id;
+	r->qname_len = q->name_len;
+	memcpy(r->qname, q->name, q->name_len);
+	r->rule_off = (uint8_t)(m->rule_off >= 0 ? m->rule_off : 0);
+	r->meta = m->meta;
+}
+
+static void submit_log(struct worker *w, const struct blocklog_rec *r)
+{
+	if (blocklog_submit(w->blocklog, r) != 0)
+		STAT_INC(w, blocklog_dropped);
+}
+
+void worker_send(struct worker *w, const struct client *cl, const uint8_t *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (cl->tr == TRANSPORT_UDP)
+		listen_udp_send(cl->udp, (const struct sockaddr *)&cl->addr, data, len);
+	else
+		listen_tcp_send(cl->tcp, data, len);
+	(void)w;
+}
+
+static size_t answer_limit(const struct dns_query *q, const struct client *cl)
+{
+	return cl->tr == TRANSPORT_UDP ? q->udp_limit : 65535;
+}
+
+static void answer_error(struct worker *w, const struct dns_query *q, const struct client *cl,
+			 int rcode, int ede)
+{
+	size_t n = dnsmsg_answer_error(q, rcode, ede, w->abuf, sizeof(w->abuf));
+
+	worker_send(w, cl, w->abuf, n);
+}
+
+static void answer_sinkhole(struct worker *w, const struct config *cfg,
+			    const struct dns_query *q, const struct client *cl,
+			    const struct policy_match *m, int64_t t_ms)
+{
+	struct blocklog_rec r;
+	size_t n;
+
+	n = dnsmsg_answer_sinkhole(q, &cfg->sinkhole, m->rule_off, w->abuf, sizeof(w->abuf),
+				   answer_limit(q, cl));
+	worker_send(w, cl, w->abuf, n);
+	STAT_INC(w, blocked);
+
+	fill_log_record(&r, q, cl, m, t_ms);
+	r.action = BLOCKLOG_BLOCKED;
+	r.resp_family = 0;
+	switch (cfg->sinkhole.mode) {
+	case SINKHOLE_ADDRESS:
+		r.rcode = DNS_NOERROR;
+		if (q->qtype == DNS_T_A) {
+			r.resp_family = AF_INET;
+			memcpy(r.resp_addr, cfg->sinkhole.ipv4, 4);
+		} else if (q->qtype == DNS_T_AAAA) {
+			r.resp_family = AF_INET6;
+			memcpy(r.resp_addr, cfg->sinkhole.ipv6, 16);
+		}
+		break;
+	case SINKHOLE_NXDOMAIN:
+		r.rcode = DNS_NXDOMAIN;
+		break;
+	case SINKHOLE_NODATA:
+		r.rcode = DNS_NOERROR;
+		break;
+	case SINKHOLE_REFUSED:
+		r.rcode = DNS_REFUSED;
+		break;
+	}
+	submit_log(w, &r);
+}
+
+void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
+			 const struct client *cl)
+{
+	const struct config *cfg = w->cur->st->cfg;
+	struct policy_match m;
+	struct dns_query q;
+	int64_t t_ms;
+
+	STAT_INC(w, queries);
+	switch (dnsmsg_parse_query(pkt, len, &q)) {
+	case QUERY_OK:
+		break;
+	case QUERY_DROP:
+		STAT_INC(w, dropped);
+		return;
+	case QUERY_FORMERR:
+		STAT_INC(w, formerr);
+		answer_error(w, &q, cl, DNS_FORMERR, DNS_EDE_NONE);
+		return;
+	case QUERY_NOTIMP:
+		STAT_INC(w, notimp);
+		answer_error(w, &q, cl, DNS_NOTIMP, DNS_EDE_NONE);
+		return;
+	case QUERY_BADVERS:
+		STAT_INC(w, formerr);
+		answer_error(w, &q, cl, DNS_BADVERS, DNS_EDE_NONE);
+		return;
+	}
+	if (!acl_match(cfg->acl, (const struct sockaddr *)&cl->addr)) {
+		STAT_INC(w, refused);
+		answer_error(w, &q, cl, DNS_REFUSED, DNS_EDE_PROHIBITED);
+		return;
+	}
+	t_ms = now_ms();
+	policy_lookup(w->cur->st->policy, q.name, q.name_len, t_ms / 1000, &m);
+	switch (m.verdict) {
+	case VERDICT_BLOCK:
+		answer_sinkhole(w, cfg, &q, cl, &m, t_ms);
+		return;
+	case VERDICT_ALLOW:
+		STAT_INC(w, allowed);
+		break;
+	case VERDICT_LOG:
+		STAT_INC(w, logged);
+		break;
+	case VERDICT_PASS:
+		break;
+	}
+	upstream_forward(w, &q, cl, &m, t_ms);
+}
+
+void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
+{
+	struct worker *w = qr->w;
+	const struct dns_query *q = &qr->q;
+	struct blocklog_rec r;
+	int family;
+
+	if (reply) {
+		len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
+		worker_send(w, &qr->cl, reply, len);
+	} else {
+		answer_error(w, q, &qr->cl, DNS_SERVFAIL, DNS_EDE_NO_REACHABLE_AUTHORITY);
+	}
+	if (qr->match.verdict != VERDICT_LOG)
+		return;
+	/* An `action: log` entry: the SOC sees the lookup and what the upstream said. */
+	fill_log_record(&r, q, &qr->cl, &qr->match, qr->recv_ms);
+	r.action = BLOCKLOG_ALLOWED;
+	r.rcode = reply ? (uint8_t)dnsmsg_rcode(reply, len) : DNS_SERVFAIL;
+	r.resp_family = 0;
+	if (reply && dnsmsg_first_address(reply, len, &family, r.resp_addr))
+		r.resp_family = (uint8_t)family;
+	submit_log(w, &r);
+}
+
+/* ---- lifecycle ---- */
+
+static void close_all(struct worker *w);
+
+static void on_stop_timer(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+
+	if (w->pending > 0)
+		log_warn("worker", "worker %u: stopping with %u queries unanswered", w->id,
+			 w->pending);
+	close_all(w);
+}
+
+static void on_walk_close(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void close_all(struct worker *w)
+{
+	if (w->closed)
+		return;
+	w->closed = true;
+	upstream_cancel_all(w);
+	listen_tcp_close_all(w);
+	for (size_t i = 0; i < w->n_udp; i++)
+		listen_udp_close(w->udp[i]);
+	w->n_udp = 0;
+	uv_timer_stop(&w->stop_timer);
+	uv_close((uv_handle_t *)&w->stop_timer, NULL);
+	uv_close((uv_handle_t *)&w->wake, NULL);
+}
+
+void worker_check_idle(struct worker *w)
+{
+	if (w->stopping && !w->closed && w->pending == 0 && w->tcp_clients == 0)
+		close_all(w);
+}
+
+static void begin_stop(struct worker *w)
+{
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	/* Stop accepting; keep the sockets to send the answers still owed. */
+	for (size_t i = 0; i < w->n_udp; i++)
+		listen_udp_stop(w->udp[i]);
+	for (size_t i = 0; i < w->n_tcp; i++)
+		listen_tcp_stop(w->tcp[i]);
+	w->n_tcp = 0;
+	listen_tcp_drain(w);
+	uv_timer_start(&w->stop_timer, on_stop_timer, STOP_GRACE_MS, 0);
+	worker_check_idle(w);
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct worker *w = a->data;
+
+	/* uv_async_send calls coalesce: read the state, don't count wake-ups. */
+	if (atomic_load(&w->stop_requested)) {
+		begin_stop(w);
+		return;
+	}
+	adopt_state(w);
+}
+
+int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog *bl,
+		const int *udp_fds, const int *tcp_fds, size_t n, state_retire_fn retire,
+		void *retire_arg)
+{
+	int rc;
+
+	w->id = id;
+	w->blocklog = bl;
+	w->retire = retire;
+	w->retire_arg = retire_arg;
+	atomic_init(&w->mailbox, NULL);
+	atomic_init(&w->stop_requested, false);
+	w->cur = wstate_new(st);
+	if (!w->cur) {
+		state_release(st, retire, retire_arg);
+		return -ENOMEM;
+	}
+	rc = uv_loop_init(&w->loop);
+	if (rc < 0)
+		return rc;
+	w->loop_ready = true;
+	uv_async_init(&w->loop, &w->wake, on_wake);
+	w->wake.data = w;
+	uv_timer_init(&w->loop, &w->stop_timer);
+	w->stop_timer.data = w;
+	w->udp = calloc(n, sizeof(*w->udp));
+	w->tcp = calloc(n, sizeof(*w->tcp));
+	if (!w->udp || !w->tcp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		w->udp[i] = listen_udp_start(w, udp_fds[i]);
+		if (!w->udp[i])
+			return -errno;
+		w->n_udp++;
+		w->tcp[i] = listen_tcp_start(w, tcp_fds[i]);
+		if (!w->tcp[i])
+			return -errno;
+		w->n_tcp++;
+	}
+	return 0;
+}
+
+static void worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	if (w->on_exit)
+		w->on_exit(w->on_exit_arg);
+}
+
+int worker_start(struct worker *w)
+{
+	return uv_thread_create(&w->thread, worker_main, w);
+}
+
+void worker_publish(struct worker *w, struct state *st)
+{
+	/* Whoever takes a state out of the mailbox owns its reference. */
+	struct state *old = atomic_exchange(&w->mailbox, st);
+
+	if (old)
+		state_release(old, w->retire, w->retire_arg);
+	uv_async_send(&w->wake);
+}
+
+void worker_request_stop(struct worker *w)
+{
+	atomic_store(&w->stop_requested, true);
+	uv_async_send(&w->wake);
+}
+
+void worker_join(struct worker *w)
+{
+	uv_thread_join(&w->thread);
+	worker_deinit(w);
+}
+
+void worker_deinit(struct worker *w)
+{
+	struct state *st;
+
+	if (w->loop_ready) {
+		/* Anything still open (an init that failed half way) is closed here. */
+		upstream_cancel_all(w);
+		listen_tcp_close_all(w);
+		uv_walk(&w->loop, on_walk_close, NULL);
+		uv_run(&w->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&w->loop);
+		w->loop_ready = false;
+	}
+	st = atomic_exchange(&w->mailbox, NULL);
+	if (st)
+		state_release(st, w->retire, w->retire_arg);
+	if (w->cur)
+		worker_drop_state(w, w->cur);
+	w->cur = NULL;
+	free(w->udp);
+	free(w->tcp);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * One worker thread: its libuv loop, its listeners (own SO_REUSEPORT sockets), its upstream
+ * queries and its counters. The path of one query (DESIGN.md section 7) starts in
+ * worker_handle_query(). Workers share nothing mutable: the main thread publishes new
+ * state (config + policy) through a per-worker mailbox and wakes the loop.
+ */
+#ifndef SINKHOLED_WORKER_H
+#define SINKHOLED_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "blocklist.h"
+#include "config.h"
+#include "dnsmsg.h"
+
+struct blocklog;
+struct udp_listener;
+struct tcp_listener;
+struct tcp_conn;
+struct query;
+
+/**
+ * Everything a reload replaces, published as one immutable unit. refs counts the holders:
+ * the main thread while it is current, each worker that adopted it, each mailbox slot.
+ */
+struct state {
+	atomic_uint refs;
+	struct config *cfg;
+	struct policy *policy;
+	struct state *retire_next; /**< link in the main thread's retire list */
+};
+
+/** Called (from any thread) when a state's last reference is dropped. */
+typedef void (*state_retire_fn)(struct state *st, void *arg);
+
+/** A worker's hold on a state, counted without atomics by the queries still using it. */
+struct wstate {
+	struct state *st;
+	unsigned users; /**< the worker while current + its queries in flight */
+};
+
+/** Per-worker counters: one writer (the worker), read by main when summing. */
+struct worker_stats {
+	atomic_uint_fast64_t queries, blocked, logged, allowed, forwarded, answered_upstream,
+		servfail, refused, formerr, notimp, dropped, upstream_timeouts,
+		upstream_mismatched, upstream_tcp_retries, blocklog_dropped, pending_full;
+};
+
+#define STAT_INC(w, field)                                                                          \
+	atomic_store_explicit(&(w)->stats.field,                                                   \
+			      atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + 1,   \
+			      memory_order_relaxed)
+
+enum transport { TRANSPORT_UDP = 0, TRANSPORT_TCP = 1 };
+
+/** Where an answer goes. For TCP the query holds a reference on conn. */
+struct client {
+	enum transport tr;
+	struct sockaddr_storage addr;
+	struct udp_listener *udp;
+	struct tcp_conn *tcp;
+};
+
+struct worker {
+	unsigned id;
+	uv_thread_t thread;
+	uv_loop_t loop;
+	uv_async_t wake;	 /**< new state in the mailbox, or stop */
+	uv_timer_t stop_timer;	 /**< bounds the graceful stop */
+	struct blocklog *blocklog;
+	state_retire_fn retire;
+	void *retire_arg;
+	void (*on_exit)(void *arg); /**< called in the thread when its loop has ended */
+	void *on_exit_arg;
+
+	_Atomic(struct state *) mailbox; /**< next state (one ref), taken by the worker */
+	atomic_bool stop_requested;
+	bool stopping; /**< no new queries; finishing those in flight */
+	bool closed;   /**< every handle is closing: the loop ends */
+	bool loop_ready; /**< loop initialised (worker_deinit closes it) */
+
+	struct wstate *cur; /**< state used for new queries */
+
+	struct udp_listener **udp;
+	size_t n_udp;
+	struct tcp_listener **tcp;
+	size_t n_tcp;
+	unsigned tcp_clients;	    /**< open client connections */
+	struct tcp_conn *tcp_conns; /**< their list (listen_tcp's) */
+
+	unsigned pending;      /**< upstream queries in flight */
+	struct query *queries; /**< their list (upstream's) */
+	struct worker_stats stats;
+
+	uint8_t rbuf[65536];	  /**< the reused UDP receive buffer */
+	uint8_t abuf[65536 + 2];  /**< scratch for synthesized answers */
+};
+
+/**
+ * Set up a zeroed worker in the calling thread: its loop, and listeners wrapping the already
+ * bound fds (udp_fds and tcp_fds, n each; the worker takes ownership). st: the initial state,
+ * one reference taken over (even on failure). Returns 0 or a negative errno; after a failure
+ * call worker_deinit().
+ */
+int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog *bl,
+		const int *udp_fds, const int *tcp_fds, size_t n, state_retire_fn retire,
+		void *retire_arg);
+/** Start the worker thread running its loop. */
+int worker_start(struct worker *w);
+/** Hand a new state (one reference taken over) to the worker; thread-safe. */
+void worker_publish(struct worker *w, struct state *st);
+/** Ask for a graceful stop (stop reading, finish in-flight queries for up to 2 s). */
+void worker_request_stop(struct worker *w);
+/** Join the thread, then worker_deinit() (after worker_request_stop). */
+void worker_join(struct worker *w);
+/** Close whatever is open, free the loop's resources, drop the state references. */
+void worker_deinit(struct worker *w);
+
+/** Drop one reference to st; the last one calls retire. */
+void state_release(struct state *st, state_retire_fn retire, void *arg);
+
+/* Used by the listeners and upstream. */
+
+/**
+ * Handle one query packet from a client: parse, ACL, policy, then answer at once or forward.
+ * pkt is only borrowed for the call.
+ */
+void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
+			 const struct client *cl);
+/** Send an answer to a client (UDP or TCP framing); data is copied if it must wait. */
+void worker_send(struct worker *w, const struct client *cl, const uint8_t *data, size_t len);
+/** A query's hold on the current state. */
+struct wstate *worker_hold_state(struct worker *w);
+/** Drop a hold taken by worker_hold_state. */
+void worker_drop_state(struct worker *w, struct wstate *ws);
+/**
+ * A forwarded query is finished: answer the client with reply (len bytes in a buffer of cap
+ * bytes, modified in place), or SERVFAIL when reply is NULL; log it if it was a VERDICT_LOG
+ * lookup. Resources are upstream's to release.
+ */
+void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap);
+/** Called when the worker has nothing left in flight: lets a stopping worker finish. */
+void worker_check_idle(struct worker *w);
+
+#endif

@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install the Debian 12 packages sinkholed needs: `deps.sh build` for building and running,
+# `deps.sh test` for building and running every test. Installs only what is missing.
+set -eu
+
+build_pkgs="cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev ca-certificates"
+test_pkgs="$build_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate"
+
+case "${1:-build}" in
+build) pkgs=$build_pkgs ;;
+test) pkgs=$test_pkgs ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	echo "deps.sh: need root (or sudo) to install:$missing" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,15 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The test command: install what is missing, build everything with ASan+UBSan and warnings as
+# errors, run every unit and integration test.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+sh tests/deps.sh test
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSINKHOLED_SANITIZE=ON -DSINKHOLED_WERROR=ON \
+	>/dev/null
+cmake --build build-asan -j "$(nproc)"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --test-dir build-asan --output-on-failure -j 2 "$@"

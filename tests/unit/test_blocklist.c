@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blocklist.h"
+#include "config.h"
+
+#define T_2026_05_26 1779753600LL
+#define T_2026_05_27 1779840000LL
+#define T_2026_12_31 1798675200LL
+#define T_2027_01_01 1798761600LL
+#define T_2025_01_01 1735689600LL
+#define NOW T_2026_05_27 /* "now" of most tests */
+
+static struct policy *load(const char *yaml, int min_conf, int64_t now, struct parse_errs *errs)
+{
+	return policy_load_string(yaml, strlen(yaml), "test.yaml", min_conf, now, errs);
+}
+
+/* Load text that must be valid. */
+static struct policy *load_ok(const char *yaml, int min_conf, int64_t now)
+{
+	struct parse_errs errs = {0};
+	struct policy *p = load(yaml, min_conf, now, &errs);
+
+	if (!p) {
+		char buf[512];
+
+		for (size_t i = 0; i < errs.n; i++) {
+			perr_format(&errs.v[i], buf, sizeof(buf));
+			print_error("%s\n", buf);
+		}
+		perr_clear(&errs);
+		fail_msg("load failed");
+	}
+	assert_int_equal(errs.n, 0);
+	perr_clear(&errs);
+	return p;
+}
+
+/* Look a query name up (given as lowercase presentation, like dnsmsg's wire form). */
+static enum verdict look(const struct policy *p, const char *name, int64_t now,
+			 struct policy_match *m)
+{
+	uint8_t w[255];
+	const char *why = NULL;
+	int n = blocklist_name_to_wire(name, w, &why);
+
+	assert_true(n > 0);
+	policy_lookup(p, w, (size_t)n, now, m);
+	return m->verdict;
+}
+
+static void assert_err(const struct parse_errs *e, size_t i, int line, int col, const char *msg)
+{
+	assert_true(i < e->n);
+	assert_string_equal(e->v[i].file, "test.yaml");
+	assert_int_equal(e->v[i].line, line);
+	assert_int_equal(e->v[i].col, col);
+	if (!strstr(e->v[i].msg, msg))
+		fail_msg("error %zu: \"%s\" does not contain \"%s\"", i, e->v[i].msg, msg);
+}
+
+static void test_group_inherited(void **state)
+{
+	const char *y = "block:\n"
+			"  - malware: NanoCore RAT\n"
+			"    threat_type: botnet_cc\n"
+			"    source: ThreatFox\n"
+			"    confidence: 75\n"
+			"    first_seen: 2026-05-26\n"
+			"    id: 1234\n"
+			"    reference: https://threatfox.abuse.ch/\n"
+			"    domains:\n"
+			"      - moocow.my\n"
+			"      - spapro.co.com\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m, m2;
+
+	(void)state;
+	assert_int_equal(look(p, "moocow.my", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 0);
+	assert_non_null(m.meta);
+	assert_string_equal(m.meta->malware, "NanoCore RAT");
+	assert_string_equal(m.meta->threat_type, "botnet_cc");
+	assert_string_equal(m.meta->source, "ThreatFox");
+	assert_string_equal(m.meta->id, "1234");
+	assert_string_equal(m.meta->reference, "https://threatfox.abuse.ch/");
+	assert_string_equal(m.meta->file, "test.yaml");
+	assert_int_equal(m.meta->confidence, 75);
+	assert_int_equal(m.meta->first_seen, T_2026_05_26);
+	assert_int_equal(m.meta->expires, INT64_MAX);
+	assert_int_equal(m.meta->action, IOC_BLOCK);
+	assert_int_equal(look(p, "spapro.co.com", NOW, &m2), VERDICT_BLOCK);
+	/* identical metadata is shared */
+	assert_ptr_equal(m.meta, m2.meta);
+	assert_int_equal(policy_stats(p)->block, 2);
+	assert_int_equal(policy_stats(p)->files[0].block, 2);
+	policy_free(p);
+}
+
+static void test_fields_after_domains(void **state)
+{
+	/* YAML lets the group's fields follow its domains: list. */
+	const char *y = "block:\n"
+			"  - domains: [a.example, b.example]\n"
+			"    malware: Late\n"
+			"    confidence: 10\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "b.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Late");
+	assert_int_equal(m.meta->confidence, 10);
+	policy_free(p);
+}
+
+static void test_entry_overrides(void **state)
+{
+	const char *y = "block:\n"
+			"  - malware: Group\n"
+			"    threat_type: botnet_cc\n"
+			"    confidence: 75\n"
+			"    domains:\n"
+			"      - { domain: www.mobile1.com, first_seen: 2026-05-27, confidence: 90 }\n"
+			"      - domain: other.example\n"
+			"        malware: Own\n"
+			"        action: log\n"
+			"      - plain.example\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "www.mobile1.com", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Group");
+	assert_string_equal(m.meta->threat_type, "botnet_cc");
+	assert_int_equal(m.meta->confidence, 90);
+	assert_int_equal(m.meta->first_seen, T_2026_05_27);
+	assert_int_equal(look(p, "other.example", NOW, &m), VERDICT_LOG);
+	assert_string_equal(m.meta->malware, "Own");
+	assert_string_equal(m.meta->threat_type, "botnet_cc");
+	assert_int_equal(m.meta->confidence, 75);
+	assert_int_equal(m.meta->first_seen, INT64_MIN);
+	assert_int_equal(m.meta->action, IOC_LOG);
+	assert_int_equal(look(p, "plain.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Group");
+	assert_int_equal(m.meta->confidence, 75);
+	assert_int_equal(policy_stats(p)->files[0].block, 3);
+	assert_int_equal(policy_stats(p)->files[0].log, 1);
+	policy_free(p);
+}
+
+static void test_bare_and_single(void **state)
+{
+	const char *y = "block:\n"
+			"  - bare.example\n"
+			"  - domain: single.example\n"
+			"    threat_type: phishing\n"
+			"    id: \"abc\"\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "bare.example", NOW, &m), VERDICT_BLOCK);
+	assert_null(m.meta->malware);
+	assert_null(m.meta->threat_type);
+	assert_null(m.meta->source);
+	assert_null(m.meta->id);
+	assert_null(m.meta->reference);
+	assert_string_equal(m.meta->file, "test.yaml");
+	assert_int_equal(m.meta->confidence, -1);
+	assert_int_equal(m.meta->first_seen, INT64_MIN);
+	assert_int_equal(m.meta->expires, INT64_MAX);
+	assert_int_equal(look(p, "single.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->threat_type, "phishing");
+	assert_string_equal(m.meta->id, "abc");
+	assert_int_equal(look(p, "example", NOW, &m), VERDICT_PASS);
+	assert_null(m.meta);
+	assert_int_equal(m.rule_off, -1);
+	policy_free(p);
+}
+
+static void test_allow_wins(void **state)
+{
+	const char *y = "allow:\n"
+			"  - good.evil.com\n"
+			"  - trusted.org\n"
+			"block:\n"
+			"  - evil.com\n"
+			"  - good.evil.com\n"
+			"  - bad.trusted.org\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "evil.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "x.evil.com", NOW, &m), VERDICT_BLOCK);
+	/* allowed name that is also blocked */
+	assert_int_equal(look(p, "good.evil.com", NOW, &m), VERDICT_ALLOW);
+	assert_null(m.meta);
+	/* its subdomains */
+	assert_int_equal(look(p, "a.b.good.evil.com", NOW, &m), VERDICT_ALLOW);
+	/* allow is a parent of a blocked name */
+	assert_int_equal(look(p, "bad.trusted.org", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look(p, "x.bad.trusted.org", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look(p, "agood.evil.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(policy_stats(p)->allow, 2);
+	assert_int_equal(policy_stats(p)->files[0].allow, 2);
+	assert_int_equal(policy_stats(p)->block, 3);
+	policy_free(p);
+}
+
+static void test_action_log(void **state)
+{
+	const char *y = "block:\n"
+			"  - domain: watch.example\n"
+			"    action: log\n"
+			"  - domain: hard.example\n"
+			"    action: block\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "a.watch.example", NOW, &m), VERDICT_LOG);
+	assert_int_equal(m.rule_off, 2);
+	assert_int_equal(m.meta->action, IOC_LOG);
+	assert_int_equal(look(p, "hard.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(policy_stats(p)->files[0].log, 1);
+	policy_free(p);
+}
+
+static void test_expires(void **state)
+{
+	const char *y = "block:\n"
+			"  - domain: old.example\n"
+			"    expires: 2025-01-01\n"
+			"  - domain: parent.example\n"
+			"  - domain: child.parent.example\n"
+			"    malware: Child\n"
+			"    expires: 2026-12-31\n"
+			"  - domain: t.example\n"
+			"    expires: 2026-06-01T12:00:00+02:00\n"
+			"  - domains: [g1.example, g2.example]\n"
+			"    expires: 2026-05-26T23:59:59Z\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+	const int64_t t_june = 1780308000LL; /* 2026-06-01T10:00:00Z */
+
+	(void)state;
+	/* expired at load: skipped and counted */
+	assert_int_equal(look(p, "old.example", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "g1.example", NOW, &m), VERDICT_PASS);
+	assert_int_equal(policy_stats(p)->files[0].expired, 3);
+	assert_int_equal(policy_stats(p)->block, 3);
+	assert_int_equal(policy_stats(p)->files[0].block, 3);
+	/* active until the end of 2026-12-31 UTC */
+	assert_int_equal(look(p, "www.child.parent.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Child");
+	assert_int_equal(m.meta->expires, T_2027_01_01);
+	assert_int_equal(m.rule_off, 4);
+	assert_int_equal(look(p, "www.child.parent.example", T_2027_01_01 - 1, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Child");
+	/* then inactive: the shorter parent entry matches */
+	assert_int_equal(look(p, "www.child.parent.example", T_2027_01_01, &m), VERDICT_BLOCK);
+	assert_null(m.meta->malware);
+	assert_int_equal(m.rule_off, 10);
+	/* RFC 3339 with an offset */
+	assert_int_equal(look(p, "t.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.meta->expires, t_june);
+	assert_int_equal(look(p, "t.example", t_june, &m), VERDICT_PASS);
+	policy_free(p);
+}
+
+static void test_min_confidence(void **state)
+{
+	const char *y = "block:\n"
+			"  - { domain: low.example, confidence: 50 }\n"
+			"  - { domain: edge.example, confidence: 60 }\n"
+			"  - { domain: high.example, confidence: 100 }\n"
+			"  - none.example\n";
+	struct policy *p = load_ok(y, 60, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "low.example", NOW, &m), VERDICT_LOG);
+	assert_int_equal(m.meta->action, IOC_LOG);
+	assert_int_equal(look(p, "edge.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "high.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "none.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(policy_stats(p)->files[0].block, 4);
+	assert_int_equal(policy_stats(p)->files[0].log, 1);
+	policy_free(p);
+}
+
+static void test_subdomains_and_partial(void **state)
+{
+	const char *y = "block: [evil.com, b.evil.com]\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "a.b.c.evil.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 6);
+	/* the longest listed suffix decides */
+	assert_int_equal(look(p, "a.b.evil.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 2);
+	assert_int_equal(look(p, "notevil.com", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "a.notevil.com", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "evil.com.au", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "com", NOW, &m), VERDICT_PASS);
+	policy_free(p);
+}
+
+static void test_case_insensitive(void **state)
+{
+	const char *y = "allow: [Safe.WWW.Mobile1.COM]\n"
+			"block:\n"
+			"  - WWW.Mobile1.COM.\n"
+			"  - '\\069vil.example'\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "www.mobile1.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "x.www.mobile1.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "safe.www.mobile1.com", NOW, &m), VERDICT_ALLOW);
+	/* \069 is 'E' */
+	assert_int_equal(look(p, "evil.example", NOW, &m), VERDICT_BLOCK);
+	policy_free(p);
+}
+
+static void test_duplicates(void **state)
+{
+	const char *y = "block:\n"
+			"  - malware: First\n"
+			"    threat_type: botnet_cc\n"
+			"    domains: [dup.example, other.example]\n"
+			"  - domain: DUP.example\n"
+			"    malware: Second\n"
+			"    confidence: 40\n"
+			"  - dup.example.\n";
+	struct policy *p = load_ok(y, 50, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look(p, "dup.example", NOW, &m), VERDICT_LOG);
+	/* the later entry's fields win; fields it lacks are kept */
+	assert_string_equal(m.meta->malware, "Second");
+	assert_string_equal(m.meta->threat_type, "botnet_cc");
+	assert_int_equal(m.meta->confidence, 40);
+	assert_int_equal(look(p, "other.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "First");
+	assert_int_equal(policy_stats(p)->block, 2);
+	assert_int_equal(policy_stats(p)->files[0].duplicates, 2);
+	assert_int_equal(policy_stats(p)->files[0].block, 2);
+	assert_int_equal(policy_stats(p)->files[0].log, 1);
+	policy_free(p);
+}
+
+static void test_invalid_names(void **state)
+{
+	const char *y = "block:\n"
+			"  - aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\n"
+			"  - a..b\n"
+			"  - domain: \"bad\\\\0x.example\"\n"
+			"  - \"*.wild.example\"\n"
+			"  - ok.example\n"
+			"  - .lead.example\n"
+			"  - domains:\n"
+			"      - has space.example\n"
+			"      - { domain: \"\" }\n"
+			"allow:\n"
+			"  - .\n"
+			"  - " /* four 63-byte labels: 257 bytes in wire form */
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+			"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n";
+	struct parse_errs errs = {0};
+
+	(void)state;
+	assert_null(load(y, 0, NOW, &errs));
+	assert_int_equal(errs.n, 9);
+	assert_err(&errs, 0, 2, 5, "label longer than 63");
+	assert_err(&errs, 1, 3, 5, "empty label");
+	assert_err(&errs, 2, 4, 13, "bad escape");
+	assert_err(&errs, 3, 5, 5, "wildcards are not needed: a listed domain matches all its "
+				  "subdomains");
+	assert_err(&errs, 4, 7, 5, "leading dot");
+	assert_err(&errs, 5, 9, 9, "whitespace");
+	assert_err(&errs, 6, 10, 19, "empty name");
+	assert_err(&errs, 7, 12, 5, "root");
+	assert_err(&errs, 8, 13, 5, "name longer than 255");
+	perr_clear(&errs);
+}
+
+static void test_structure_errors(void **state)
+{
+	const char *y = "block:\n"
+			"  - domain: a.example\n"
+			"    malwar: typo\n"
+			"    confidence: 101\n"
+			"  - domain: b.example\n"
+			"    first_seen: 2026-02-30\n"
+			"    expires: tomorrow\n"
+			"    action: drop\n"
+			"    source: [x]\n"
+			"  - domain: c.example\n"
+			"    domains: [d.example]\n"
+			"  - malware: no domains\n"
+			"  - [nested]\n"
+			"  - domain: e.example\n"
+			"    confidence: \"50\"\n"
+			"blocklist: []\n";
+	struct parse_errs errs = {0};
+
+	(void)state;
+	assert_null(load(y, 0, NOW, &errs));
+	assert_int_equal(errs.n, 11);
+	assert_err(&errs, 0, 3, 5, "unknown key \"malwar\"");
+	assert_err(&errs, 1, 4, 17, "confidence: expected an integer 0-100");
+	assert_err(&errs, 2, 6, 17, "first_seen: expected a date");
+	assert_err(&errs, 3, 7, 14, "expires: expected a date");
+	assert_err(&errs, 4, 8, 13, "action: expected block or log");
+	assert_err(&errs, 5, 9, 13, "source: expected a string, got a list");
+	assert_err(&errs, 6, 11, 5, "not both");
+	assert_err(&errs, 7, 12, 5, "needs domain:");
+	assert_err(&errs, 8, 13, 5, "got a list");
+	assert_err(&errs, 9, 15, 17, "confidence: expected an integer");
+	assert_err(&errs, 10, 16, 1, "unknown key \"blocklist\"");
+	perr_clear(&errs);
+}
+
+static void test_yaml_syntax_and_top(void **state)
+{
+	struct parse_errs errs = {0};
+	struct policy *p;
+
+	(void)state;
+	assert_null(load("block: [a.example\n", 0, NOW, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_true(errs.v[0].line >= 1);
+	assert_non_null(strstr(errs.v[0].msg, "YAML"));
+	perr_clear(&errs);
+
+	assert_null(load("- a.example\n", 0, NOW, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_err(&errs, 0, 1, 1, "a blocklist is a mapping");
+	perr_clear(&errs);
+
+	assert_null(load("allow: {a: b}\nblock: x.example\n", 0, NOW, &errs));
+	assert_int_equal(errs.n, 2);
+	assert_err(&errs, 0, 1, 8, "allow: expected a list");
+	assert_err(&errs, 1, 2, 8, "block: expected a list");
+	perr_clear(&errs);
+
+	/* empty file and empty sections are valid */
+	p = load_ok("", 0, NOW);
+	assert_int_equal(policy_stats(p)->block, 0);
+	policy_free(p);
+	p = load_ok("# nothing yet\nallow:\nblock:\n", 0, NOW);
+	assert_int_equal(policy_stats(p)->allow, 0);
+	policy_free(p);
+}
+
+static void test_name_to_wire(void **state)
+{
+	uint8_t w[255];
+	const char *why = NULL;
+	char buf[300];
+
+	(void)state;
+	assert_int_equal(blocklist_name_to_wire("WWW.Evil.com.", w, &why), 14);
+	assert_memory_equal(w, "\3www\4evil\3com\0", 14);
+	assert_int_equal(blocklist_name_to_wire("a\\.b.c", w, &why), 7);
+	assert_memory_equal(w, "\3a.b\1c\0", 7);
+	assert_int_equal(blocklist_name_to_wire("\\065\\066.c", w, &why), 6);
+	assert_memory_equal(w, "\2ab\1c\0", 6);
+	assert_int_equal(blocklist_name_to_wire(".", w, &why), -EINVAL);
+	assert_int_equal(blocklist_name_to_wire("", w, &why), -EINVAL);
+	assert_int_equal(blocklist_name_to_wire("a\\25", w, &why), -EINVAL);
+	assert_int_equal(blocklist_name_to_wire("a\\256", w, &why), -EINVAL);
+	assert_int_equal(blocklist_name_to_wire("a\\", w, &why), -EINVAL);
+	assert_int_equal(blocklist_name_to_wire("a.*", w, &why), -EINVAL);
+	assert_non_null(strstr(why, "wildcards"));
+	/* "*" inside a label is just a character */
+	assert_int_equal(blocklist_name_to_wire("a*.b", w, &why), 6);
+	/* exactly 255 bytes: 3 * 64 + 62 + 1 */
+	memset(buf, 'a', sizeof(buf));
+	buf[63] = buf[127] = buf[191] = '.';
+	buf[191 + 62] = 0;
+	assert_int_equal(blocklist_name_to_wire(buf, w, &why), 255);
+	buf[191 + 62] = 'a';
+	buf[191 + 63] = 0;
+	assert_int_equal(blocklist_name_to_wire(buf, w, &why), -EINVAL);
+	assert_non_null(strstr(why, "255"));
+}
+
+static void test_refcount(void **state)
+{
+	struct policy *p = load_ok("block: [a.example]\n", 0, NOW);
+
+	(void)state;
+	policy_acquire(p);
+	policy_acquire(p);
+	assert_false(policy_release(p));
+	assert_false(policy_release(p));
+	assert_true(policy_release(p));
+	assert_true(policy_stats(p)->memory > 0);
+	policy_free(p);
+	policy_free(NULL);
+}
+
+static char *write_temp(const char *suffix, const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_blocklistXXXXXX%s", suffix);
+	fd = mkstemps(path, (int)strlen(suffix));
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_text_format(void **state)
+{
+	const char *txt = "# a feed\n"
+			  "\n"
+			  "  Evil.COM  \n"
+			  "0.0.0.0 hosts.example\n"
+			  "127.0.0.1\tloop.example # comment\n"
+			  "0.0.0.0 localhost\n"
+			  "evil.com\n";
+	char path[64], path2[64], yaml_path[64];
+	char *paths[3] = {path, path2, yaml_path};
+	char *names[3] = {"feed.txt", "bad.list", "more.yaml"};
+	struct config cfg;
+	struct parse_errs errs = {0};
+	struct policy *p;
+	struct policy_match m;
+	const struct policy_stats *st;
+
+	(void)state;
+	strcpy(path, write_temp(".txt", txt));
+	strcpy(yaml_path, write_temp(".yaml", "block:\n  - { domain: evil.com, malware: Y }\n"));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.blocklists = paths;
+	cfg.blocklist_names = names;
+	cfg.n_blocklists = 1;
+	p = policy_load(&cfg, NOW, &errs);
+	assert_non_null(p);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(look(p, "a.evil.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 2);
+	assert_string_equal(m.meta->file, "feed.txt");
+	assert_null(m.meta->malware);
+	assert_int_equal(look(p, "hosts.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "loop.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "localhost", NOW, &m), VERDICT_PASS);
+	st = policy_stats(p);
+	assert_int_equal(st->n_files, 1);
+	assert_string_equal(st->files[0].file, "feed.txt");
+	assert_int_equal(st->files[0].block, 3);
+	assert_int_equal(st->files[0].duplicates, 1);
+	policy_free(p);
+
+	/* two files: a duplicate in the later one wins and is counted there */
+	cfg.n_blocklists = 3;
+	strcpy(path2, write_temp(".list", "ok.example\n"));
+	p = policy_load(&cfg, NOW, &errs);
+	assert_non_null(p);
+	assert_int_equal(look(p, "evil.com", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Y");
+	assert_string_equal(m.meta->file, "more.yaml");
+	st = policy_stats(p);
+	assert_int_equal(st->n_files, 3);
+	assert_int_equal(st->files[0].block, 2);
+	assert_int_equal(st->files[1].block, 1);
+	assert_int_equal(st->files[2].block, 1);
+	assert_int_equal(st->files[2].duplicates, 1);
+	assert_int_equal(st->block, 4);
+	policy_free(p);
+	unlink(path2);
+
+	/* errors carry FILE:LINE:COLUMN */
+	strcpy(path2, write_temp(".list", "ok.example\n  bad..name\n0.0.0.0 a b\n"));
+	p = policy_load(&cfg, NOW, &errs);
+	assert_null(p);
+	assert_int_equal(errs.n, 2);
+	assert_string_equal(errs.v[0].file, path2);
+	assert_int_equal(errs.v[0].line, 2);
+	assert_int_equal(errs.v[0].col, 3);
+	assert_non_null(strstr(errs.v[0].msg, "empty label"));
+	assert_int_equal(errs.v[1].line, 3);
+	assert_int_equal(errs.v[1].col, 9);
+	assert_non_null(strstr(errs.v[1].msg, "whitespace"));
+	perr_clear(&errs);
+
+	/* a missing file */
+	unlink(path2);
+	p = policy_load(&cfg, NOW, &errs);
+	assert_null(p);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.v[0].line, 0);
+	perr_clear(&errs);
+	unlink(path);
+	unlink(yaml_path);
+}
+
+static void test_shipped_conf(void **state)
+{
+	const char *dir = getenv("SINKHOLED_TEST_DATA");
+	char path[4096];
+	char *paths[1] = {path};
+	char *names[1] = {"blocklist.yaml"};
+	struct config cfg;
+	struct parse_errs errs = {0};
+	struct policy *p;
+	struct policy_match m;
+
+	(void)state;
+	if (!dir)
+		dir = "tests";
+	snprintf(path, sizeof(path), "%s/../conf/blocklist.yaml", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.blocklists = paths;
+	cfg.blocklist_names = names;
+	cfg.n_blocklists = 1;
+	p = policy_load(&cfg, NOW, &errs);
+	if (!p) {
+		char buf[512];
+
+		for (size_t i = 0; i < errs.n; i++) {
+			perr_format(&errs.v[i], buf, sizeof(buf));
+			print_error("%s\n", buf);
+		}
+		fail_msg("cannot load %s", path);
+	}
+	assert_int_equal(look(p, "www.mobile1.com", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "NanoCore RAT");
+	assert_string_equal(m.meta->threat_type, "botnet_cc");
+	assert_string_equal(m.meta->source, "ThreatFox");
+	assert_string_equal(m.meta->file, "blocklist.yaml");
+	assert_int_equal(m.meta->confidence, 75);
+	assert_int_equal(m.meta->first_seen, T_2026_05_27);
+	assert_int_equal(m.meta->action, IOC_BLOCK);
+	assert_int_equal(look(p, "spapro.co.com", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.meta->first_seen, T_2026_05_26);
+	assert_int_equal(look(p, "a.www.shbet.id", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "moocow.my", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "mobile1.com", NOW, &m), VERDICT_PASS);
+	assert_int_equal(policy_stats(p)->block, 4);
+	assert_int_equal(policy_stats(p)->allow, 0);
+	policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_inherited),
+		cmocka_unit_test(test_fields_after_domains),
+		cmocka_unit_test(test_entry_overrides),
+		cmocka_unit_test(test_bare_and_single),
+		cmocka_unit_test(test_allow_wins),
+		cmocka_unit_test(test_action_log),
+		cmocka_unit_test(test_expires),
+		cmocka_unit_test(test_min_confidence),
+		cmocka_unit_test(test_subdomains_and_partial),
+		cmocka_unit_test(test_case_insensitive),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_invalid_names),
+		cmocka_unit_test(test_structure_errors),
+		cmocka_unit_test(test_yaml_syntax_and_top),
+		cmocka_unit_test(test_name_to_wire),
+		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_text_format),
+		cmocka_unit_test(test_shipped_conf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

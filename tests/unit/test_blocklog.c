@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/* The block log: exact JSON lines (DESIGN.md section 6), then the queue and writer thread. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blocklist.h"
+#include "blocklog.h"
+
+/* A wire name literal: its terminating NUL is the root label. */
+#define SET_NAME(rec, wire)                                                                        \
+	do {                                                                                       \
+		memcpy((rec)->qname, wire, sizeof(wire));                                          \
+		(rec)->qname_len = sizeof(wire);                                                   \
+	} while (0)
+
+static char tmpdir[64];
+
+static const char *tmp_path(const char *name)
+{
+	static char path[2][256];
+	static int which;
+
+	which ^= 1;
+	snprintf(path[which], sizeof(path[which]), "%s/%s", tmpdir, name);
+	return path[which];
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_blocklog.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* blocklog_format() into an 8 KiB line, NUL-terminated for the string checks. */
+static size_t fmt(const struct blocklog_rec *rec, const char *dvc, char buf[8193])
+{
+	size_t len = blocklog_format(rec, dvc, buf, 8192);
+
+	buf[len] = '\0';
+	return len;
+}
+
+/* The record of the DESIGN.md example. */
+static const struct ioc_meta example_meta = {
+	.malware = "NanoCore RAT",
+	.threat_type = "botnet_cc",
+	.source = "ThreatFox",
+	.file = "blocklist.yaml",
+	.confidence = 75,
+	.first_seen = 1779840000, /* 2026-05-27 */
+	.expires = INT64_MAX,
+	.action = IOC_BLOCK,
+};
+
+static void example_rec(struct blocklog_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->time_ms = 1795842723482; /* 2026-11-28T05:12:03.482Z */
+	rec->src_family = AF_INET;
+	inet_pton(AF_INET, "10.1.2.3", rec->src_addr);
+	rec->src_port = 53124;
+	rec->proto = BLOCKLOG_UDP;
+	rec->action = BLOCKLOG_BLOCKED;
+	rec->rcode = 0;
+	rec->resp_family = AF_INET; /* 0.0.0.0 */
+	rec->qtype = 1;
+	rec->txid = 0x1a2b;
+	SET_NAME(rec, "\3www\7mobile1\3com");
+	rec->rule_off = 0;
+	rec->meta = &example_meta;
+}
+
+static const char example_line[] =
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\","
+	"\"EventSubType\":\"response\",\"EventResult\":\"Success\",\"EventResultDetails\":\"NOERROR\","
+	"\"EventSeverity\":\"Medium\",\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\","
+	"\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\","
+	"\"DvcAction\":\"Blocked\",\"SrcIpAddr\":\"10.1.2.3\",\"SrcPortNumber\":53124,"
+	"\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\","
+	"\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\","
+	"\"DnsResponseCode\":0,\"DnsResponseName\":\"0.0.0.0\",\"TransactionIdHex\":\"1A2B\","
+	"\"ThreatField\":\"Domain\",\"RuleName\":\"www.mobile1.com\",\"ThreatName\":\"NanoCore RAT\","
+	"\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75,"
+	"\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\","
+	"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"ListSource\":\"ThreatFox\","
+	"\"ListFile\":\"blocklist.yaml\"}}\n";
+
+static void test_format_design_example(void **state)
+{
+	struct blocklog_rec rec;
+	char buf[8193];
+	size_t len;
+
+	(void)state;
+	example_rec(&rec);
+	len = fmt(&rec, "dns1", buf);
+	assert_int_equal(len, strlen(example_line));
+	assert_string_equal(buf, example_line);
+}
+
+static void test_format_allowed_tcp_ipv6(void **state)
+{
+	static const struct ioc_meta meta = {
+		.threat_type = "phishing",
+		.file = "lists/feed.yaml",
+		.id = "1234567",
+		.reference = "https://threatfox.abuse.ch/ioc/1234567/",
+		.confidence = 0,
+		.first_seen = INT64_MIN,
+		.expires = 1798675200, /* 2026-12-31 */
+		.action = IOC_LOG,
+	};
+	static const char expect[] =
+		"{\"TimeGenerated\":\"1970-01-01T00:00:00.000Z\",\"EventCount\":1,"
+		"\"EventType\":\"Query\",\"EventSubType\":\"response\",\"EventResult\":\"Success\","
+		"\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Low\","
+		"\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
+		"\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"resolver-2\",\"DvcAction\":\"Allowed\","
+		"\"SrcIpAddr\":\"2001:db8::53\",\"SrcPortNumber\":40000,\"NetworkProtocol\":\"TCP\","
+		"\"NetworkProtocolVersion\":\"IPv6\",\"DnsQuery\":\"a.evil.example\","
+		"\"DnsQueryType\":28,\"DnsQueryTypeName\":\"AAAA\",\"DnsResponseCode\":0,"
+		"\"DnsResponseName\":\"2001:db8::1\",\"TransactionIdHex\":\"00AF\","
+		"\"ThreatField\":\"Domain\",\"RuleName\":\"evil.example\","
+		"\"ThreatCategory\":\"phishing\",\"ThreatConfidence\":0,"
+		"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"ListFile\":\"lists/feed.yaml\","
+		"\"IocId\":\"1234567\",\"IocReference\":\"https://threatfox.abuse.ch/ioc/1234567/\","
+		"\"IocExpires\":\"2026-12-31T00:00:00Z\"}}\n";
+	struct blocklog_rec rec = {0};
+	char buf[8193];
+
+	(void)state;
+	rec.time_ms = 0;
+	rec.src_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::53", rec.src_addr);
+	rec.src_port = 40000;
+	rec.proto = BLOCKLOG_TCP;
+	rec.action = BLOCKLOG_ALLOWED;
+	rec.resp_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::1", rec.resp_addr);
+	rec.qtype = 28;
+	rec.txid = 0x00af;
+	SET_NAME(&rec, "\1a\4evil\7example");
+	rec.rule_off = 2;
+	rec.meta = &meta;
+	assert_int_not_equal(fmt(&rec, "resolver-2", buf), 0);
+	assert_string_equal(buf, expect);
+}
+
+static void test_format_no_meta(void **state)
+{
+	static const char expect[] =
+		"{\"TimeGenerated\":\"1969-12-31T23:59:59.999Z\",\"EventCount\":1,"
+		"\"EventType\":\"Query\",\"EventSubType\":\"response\",\"EventResult\":\"Failure\","
+		"\"EventResultDetails\":\"SERVFAIL\",\"EventSeverity\":\"Low\","
+		"\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
+		"\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"\",\"DvcAction\":\"Allowed\","
+		"\"SrcIpAddr\":\"192.0.2.7\",\"SrcPortNumber\":0,\"NetworkProtocol\":\"UDP\","
+		"\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"example.org\","
+		"\"DnsQueryType\":15,\"DnsQueryTypeName\":\"MX\",\"DnsResponseCode\":2,"
+		"\"TransactionIdHex\":\"FFFF\",\"ThreatField\":\"Domain\","
+		"\"RuleName\":\"example.org\",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"}}\n";
+	static const struct ioc_meta empty = {
+		.confidence = -1,
+		.first_seen = INT64_MIN,
+		.expires = INT64_MAX,
+	};
+	struct blocklog_rec rec = {0};
+	char buf[8193], buf2[8193];
+	const char *p;
+
+	(void)state;
+	rec.time_ms = -1;
+	rec.src_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.7", rec.src_addr);
+	rec.action = BLOCKLOG_ALLOWED;
+	rec.rcode = 2;
+	rec.qtype = 15;
+	rec.txid = 0xffff;
+	SET_NAME(&rec, "\7EXAMPLE\3Org"); /* lowercased on output */
+	rec.meta = NULL;
+	assert_int_not_equal(fmt(&rec, "", buf), 0);
+	assert_string_equal(buf, expect);
+
+	/* A meta with every optional field absent gives the same line. */
+	rec.meta = &empty;
+	assert_int_not_equal(fmt(&rec, "", buf2), 0);
+	assert_string_equal(buf2, expect);
+
+	/* NULL Dvc is "". */
+	assert_int_not_equal(fmt(&rec, NULL, buf2), 0);
+	assert_string_equal(buf2, expect);
+
+	/* RuleName omitted when rule_off is outside the name. */
+	rec.rule_off = rec.qname_len;
+	assert_int_not_equal(fmt(&rec, "", buf2), 0);
+	assert_null(strstr(buf2, "RuleName"));
+	p = strstr(buf2, "\"ThreatField\":\"Domain\",\"AdditionalFields\"");
+	assert_non_null(p);
+}
+
+static void test_format_escaping(void **state)
+{
+	static const struct ioc_meta meta = {
+		.malware = "Q\"uote\\back\nnl\x01 caf\xc3\xa9 bad\xff end",
+		.threat_type = "\x1f",
+		.source = "s",
+		.confidence = 100,
+		.first_seen = INT64_MIN,
+		.expires = INT64_MAX,
+	};
+	static const char expect_query[] =
+		"\"DnsQuery\":\"x\\\\034y\\\\092z\\\\032q\\\\001\\\\255\\\\046\\\\040\\\\041\\\\059"
+		"\\\\064\\\\036k.bad.com\"";
+	static const char expect_rule[] = "\"RuleName\":\"bad.com\"";
+	static const char expect_threat[] =
+		"\"ThreatName\":\"Q\\\"uote\\\\back\\u000anl\\u0001 caf\xc3\xa9 bad\\ufffd end\","
+		"\"ThreatCategory\":\"\\u001f\",\"ThreatConfidence\":100,";
+	static const char expect_dvc[] = "\"Dvc\":\"a\\\"b\\\\c\\u007f\"";
+	struct blocklog_rec rec;
+	char buf[8193];
+
+	(void)state;
+	example_rec(&rec);
+	/* Label: X " y \ z ' ' q 0x01 0xff . ( ) ; @ $ k */
+	SET_NAME(&rec, "\20X\"y\\z q\x01\xff.();@$k\3bad\3com");
+	rec.rule_off = 17;
+	rec.txid = 0x0a0b;
+	rec.meta = &meta;
+	assert_int_not_equal(fmt(&rec, "a\"b\\c\x7f", buf), 0);
+	assert_non_null(strstr(buf, expect_query));
+	assert_non_null(strstr(buf, expect_rule));
+	assert_non_null(strstr(buf, expect_threat));
+	assert_non_null(strstr(buf, expect_dvc));
+	assert_non_null(strstr(buf, "\"TransactionIdHex\":\"0A0B\""));
+	assert_non_null(strstr(buf, "\"AdditionalFields\":{\"ThreatIocType\":\"domain\","
+				    "\"ListSource\":\"s\"}}\n"));
+}
+
+/* Formats rec and checks that the line contains want. */
+static void assert_field(const struct blocklog_rec *rec, const char *want)
+{
+	char buf[8193];
+
+	assert_int_not_equal(fmt(rec, "d", buf), 0);
+	if (!strstr(buf, want))
+		fail_msg("%s not in %s", want, buf);
+}
+
+static void test_format_type_rcode_names(void **state)
+{
+	struct blocklog_rec rec;
+
+	(void)state;
+	example_rec(&rec);
+	rec.qtype = 16;
+	assert_field(&rec, "\"DnsQueryType\":16,\"DnsQueryTypeName\":\"TXT\",");
+	rec.qtype = 65;
+	assert_field(&rec, "\"DnsQueryType\":65,\"DnsQueryTypeName\":\"HTTPS\",");
+	rec.qtype = 65280; /* private use: ldns has no name */
+	assert_field(&rec, "\"DnsQueryType\":65280,\"DnsQueryTypeName\":\"TYPE65280\",");
+	rec.qtype = 0;
+	assert_field(&rec, "\"DnsQueryType\":0,\"DnsQueryTypeName\":\"TYPE0\",");
+
+	rec.rcode = 1;
+	assert_field(&rec, "\"EventResult\":\"Failure\",\"EventResultDetails\":\"FORMERR\",");
+	rec.rcode = 3;
+	assert_field(&rec, "\"EventResult\":\"Failure\",\"EventResultDetails\":\"NXDOMAIN\",");
+	assert_field(&rec, "\"DnsResponseCode\":3,");
+	rec.rcode = 4;
+	assert_field(&rec, "\"EventResultDetails\":\"NOTIMP\",");
+	rec.rcode = 5;
+	assert_field(&rec, "\"EventResultDetails\":\"REFUSED\",");
+	rec.rcode = 9;
+	assert_field(&rec, "\"EventResult\":\"Failure\",\"EventResultDetails\":\"9\",");
+
+	rec.time_ms = 1709210096007; /* leap day */
+	assert_field(&rec, "{\"TimeGenerated\":\"2024-02-29T12:34:56.007Z\",");
+	rec.txid = 0;
+	assert_field(&rec, "\"TransactionIdHex\":\"0000\",");
+
+	/* Root name: "." */
+	rec.qname[0] = 0;
+	rec.qname_len = 1;
+	rec.rule_off = 0;
+	assert_field(&rec, "\"DnsQuery\":\".\",");
+	assert_field(&rec, "\"RuleName\":\".\",");
+}
+
+static void test_format_cap(void **state)
+{
+	struct blocklog_rec rec;
+	char buf[8193];
+	size_t len;
+
+	(void)state;
+	example_rec(&rec);
+	len = fmt(&rec, "dns1", buf);
+	assert_int_equal(len, strlen(example_line));
+	assert_int_equal(blocklog_format(&rec, "dns1", buf, len), len);
+	assert_int_equal(blocklog_format(&rec, "dns1", buf, len - 1), 0);
+	assert_int_equal(blocklog_format(&rec, "dns1", buf, 10), 0);
+	assert_int_equal(blocklog_format(&rec, "dns1", buf, 0), 0);
+}
+
+/* The worst case still fits in 8 KiB: long strings are cut between characters. */
+static void test_format_worst_case(void **state)
+{
+	static char big[20000];
+	struct ioc_meta meta = {0};
+	struct blocklog_rec rec;
+	char *buf = malloc(65536);
+	size_t len, off = 0;
+
+	(void)state;
+	memset(big, 0x01, sizeof(big) - 1);
+	meta = (struct ioc_meta){big, big, big, big, big, big, 100, INT64_MIN + 1, INT64_MAX - 1,
+				 IOC_BLOCK};
+	example_rec(&rec);
+	rec.meta = &meta;
+	rec.src_family = AF_INET6;
+	memset(rec.src_addr, 0xff, sizeof(rec.src_addr));
+	rec.resp_family = AF_INET6;
+	memset(rec.resp_addr, 0xff, sizeof(rec.resp_addr));
+	/* 63 + 63 + 63 + 61 escaped bytes and the root: 255 bytes. */
+	for (int l = 0; l < 4; l++) {
+		int n = l < 3 ? 63 : 61;
+
+		rec.qname[off++] = (uint8_t)n;
+		memset(rec.qname + off, 0xff, (size_t)n);
+		off += (size_t)n;
+	}
+	rec.qname[off++] = 0;
+	assert_int_equal(off, 255);
+	rec.qname_len = (uint8_t)off;
+	rec.rule_off = 0;
+	rec.time_ms = INT64_MIN;
+	len = blocklog_format(&rec, big, buf, 65536);
+	assert_int_not_equal(len, 0);
+	assert_true(len <= 8192);
+	assert_int_equal(blocklog_format(&rec, big, buf, 8192), len);
+	assert_memory_equal(buf + len - 3, "}}\n", 3);
+	buf[len] = '\0';
+	/* Cut after a whole escape, never inside one. */
+	assert_non_null(strstr(buf, "\\u0001\",\"ThreatCategory\""));
+	free(buf);
+}
+
+/* --- Writer -------------------------------------------------------------------------------- */
+
+/* Whole file contents (NUL-terminated) or NULL when absent. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 65536;
+			data = realloc(data, cap + 1);
+			assert_non_null(data);
+		}
+		size_t got = fread(data + n, 1, cap - n, f);
+
+		if (got == 0)
+			break;
+		n += got;
+	}
+	fclose(f);
+	data[n] = '\0';
+	*len = n;
+	return data;
+}
+
+/* Number of lines in data, each checked to be a whole block-log object. */
+static size_t count_lines(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	size_t n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		assert_non_null(nl);
+		assert_true(nl - p > 20);
+		assert_memory_equal(p, "{\"TimeGenerated\":\"", 18);
+		assert_memory_equal(nl - 2, "}}", 2);
+		p = nl + 1;
+		n++;
+	}
+	return n;
+}
+
+static size_t file_lines(const char *path)
+{
+	size_t len, n;
+	char *data = slurp(path, &len);
+
+	assert_non_null(data);
+	n = count_lines(data, len);
+	free(data);
+	return n;
+}
+
+static void test_writer_end_to_end(void **state)
+{
+	const char *path = tmp_path("e2e.jsonl");
+	struct blocklog *bl = blocklog_new(path, "dns1", 4096);
+	struct blocklog_rec rec;
+	enum { N = 3000 };
+	size_t len;
+	char *data, *p;
+
+	(void)state;
+	assert_non_null(bl);
+	blocklog_sync(bl); /* nothing queued: returns at once */
+	example_rec(&rec);
+	for (int i = 0; i < N; i++) {
+		rec.txid = (uint16_t)i;
+		assert_int_equal(blocklog_submit(bl, &rec), 0);
+	}
+	blocklog_sync(bl);
+	assert_int_equal(blocklog_written(bl), N);
+	assert_int_equal(blocklog_dropped(bl), 0);
+
+	data = slurp(path, &len);
+	assert_non_null(data);
+	assert_int_equal(count_lines(data, len), N);
+	/* In submission order, byte for byte the formatted line. */
+	p = data;
+	for (int i = 0; i < N; i++) {
+		char want[8192], hex[32];
+		size_t wlen;
+
+		rec.txid = (uint16_t)i;
+		wlen = blocklog_format(&rec, "dns1", want, sizeof(want));
+		snprintf(hex, sizeof(hex), "\"TransactionIdHex\":\"%04X\"", i);
+		assert_non_null(strstr(want, hex));
+		assert_memory_equal(p, want, wlen);
+		p += wlen;
+	}
+	free(data);
+	blocklog_free(bl);
+
+	/* Appends to an existing file. */
+	bl = blocklog_new(path, "dns1", 16);
+	assert_non_null(bl);
+	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	blocklog_free(bl);
+	assert_int_equal(file_lines(path), N + 1);
+}
+
+static void test_writer_free_flushes(void **state)
+{
+	const char *path = tmp_path("flush.jsonl");
+	struct blocklog *bl = blocklog_new(path, "dns1", 1000);
+	struct blocklog_rec rec;
+
+	(void)state;
+	assert_non_null(bl);
+	example_rec(&rec);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_free(bl);
+	assert_int_equal(file_lines(path), 1000);
+	blocklog_free(NULL);
+}
+
+/* A tiny queue and a burst: every record is either written or counted as dropped. */
+static void test_writer_burst_accounting(void **state)
+{
+	const char *path = tmp_path("burst.jsonl");
+	struct blocklog *bl = blocklog_new(path, "dns1", 1);
+	struct blocklog_rec rec;
+	uint64_t ok = 0, full = 0;
+	enum { N = 20000 };
+
+	(void)state;
+	assert_non_null(bl);
+	example_rec(&rec);
+	for (int i = 0; i < N; i++) {
+		int rc = blocklog_submit(bl, &rec);
+
+		if (rc == 0)
+			ok++;
+		else if (rc == -ENOSPC)
+			full++;
+		else
+			fail_msg("submit returned %d", rc);
+	}
+	blocklog_sync(bl);
+	assert_int_equal(ok + full, N);
+	assert_int_equal(blocklog_written(bl), ok);
+	assert_int_equal(blocklog_dropped(bl), full);
+	blocklog_free(bl);
+	assert_int_equal(file_lines(path), ok);
+}
+
+struct fifo_reader {
+	int fd;
+	size_t len;
+	char *data;
+};
+
+static void *read_fifo(void *arg)
+{
+	struct fifo_reader *r = arg;
+	size_t cap = 1 << 20;
+
+	r->data = malloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - r->len < 65536) {
+			cap *= 2;
+			r->data = realloc(r->data, cap + 1);
+		}
+		n = read(r->fd, r->data + r->len, cap - r->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r->len += (size_t)n;
+	}
+	r->data[r->len] = '\0';
+	return NULL;
+}
+
+/*
+ * Deterministic queue-full: the log is a FIFO nobody reads, so the writer blocks once the pipe
+ * buffer is full and the queue then fills up.
+ */
+static void test_writer_queue_full(void **state)
+{
+	const char *path = tmp_path("fifo");
+	struct fifo_reader r = {0};
+	struct blocklog *bl;
+	struct blocklog_rec rec;
+	uint64_t ok = 0;
+	pthread_t reader;
+	int rc = 0;
+
+	(void)state;
+	assert_int_equal(mkfifo(path, 0600), 0);
+	r.fd = open(path, O_RDONLY | O_NONBLOCK); /* so the writer's open does not block */
+	assert_true(r.fd >= 0);
+	bl = blocklog_new(path, "dns1", 4);
+	assert_non_null(bl);
+	fcntl(r.fd, F_SETFL, fcntl(r.fd, F_GETFL) & ~O_NONBLOCK);
+
+	example_rec(&rec);
+	for (int i = 0; i < 1000000; i++) {
+		rc = blocklog_submit(bl, &rec);
+		if (rc != 0)
+			break;
+		ok++;
+	}
+	assert_int_equal(rc, -ENOSPC);
+	assert_int_equal(blocklog_dropped(bl), 1);
+	assert_int_equal(blocklog_submit(bl, &rec), -ENOSPC); /* still full: nothing drains */
+	assert_int_equal(blocklog_dropped(bl), 2);
+
+	/* Let it drain: every accepted record arrives, whole. */
+	assert_int_equal(pthread_create(&reader, NULL, read_fifo, &r), 0);
+	blocklog_sync(bl);
+	assert_int_equal(blocklog_written(bl), ok);
+	assert_int_equal(blocklog_dropped(bl), 2);
+	blocklog_free(bl); /* closes the only write end: the reader sees EOF */
+	assert_int_equal(pthread_join(reader, NULL), 0);
+	close(r.fd);
+	assert_int_equal(count_lines(r.data, r.len), ok);
+	free(r.data);
+}
+
+/* Failed writes (ENOSPC) drop the batch, counted, and the writer keeps going. */
+static void test_writer_write_error(void **state)
+{
+	struct blocklog *bl = blocklog_new("/dev/full", "dns1", 64);
+	struct blocklog_rec rec;
+
+	(void)state;
+	assert_non_null(bl);
+	example_rec(&rec);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	assert_int_equal(blocklog_written(bl), 0);
+	assert_int_equal(blocklog_dropped(bl), 10);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	assert_int_equal(blocklog_dropped(bl), 15);
+	blocklog_free(bl);
+}
+
+static void test_writer_reopen(void **state)
+{
+	char old_path[256], path[256];
+	struct blocklog *bl;
+	struct blocklog_rec rec;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", tmp_path("rot.jsonl"));
+	snprintf(old_path, sizeof(old_path), "%s", tmp_path("rot.jsonl.1"));
+	bl = blocklog_new(path, "dns1", 64);
+	assert_non_null(bl);
+	example_rec(&rec);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+
+	/* logrotate: move the file, then SIGUSR1. */
+	assert_int_equal(rename(path, old_path), 0);
+	blocklog_reopen(bl);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	assert_int_equal(file_lines(old_path), 3);
+	assert_int_equal(file_lines(path), 2);
+
+	/* A failed reopen (a directory is in the way) keeps the current file. */
+	assert_int_equal(rename(path, old_path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	blocklog_reopen(bl);
+	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	assert_int_equal(file_lines(old_path), 3);
+
+	/* The next request succeeds. */
+	assert_int_equal(rmdir(path), 0);
+	blocklog_reopen(bl);
+	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	assert_int_equal(file_lines(path), 1);
+	assert_int_equal(blocklog_written(bl), 7);
+	assert_int_equal(blocklog_dropped(bl), 0);
+	blocklog_free(bl);
+}
+
+static void test_writer_set_dvc(void **state)
+{
+	const char *path = tmp_path("dvc.jsonl");
+	struct blocklog *bl = blocklog_new(path, "dns1", 64);
+	struct blocklog_rec rec;
+	size_t len;
+	char *data, *second;
+
+	(void)state;
+	assert_non_null(bl);
+	example_rec(&rec);
+	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_sync(bl);
+	blocklog_set_dvc(bl, "dns2");
+	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	blocklog_free(bl);
+
+	data = slurp(path, &len);
+	assert_non_null(data);
+	assert_int_equal(count_lines(data, len), 2);
+	second = strchr(data, '\n') + 1;
+	second[-1] = '\0';
+	assert_non_null(strstr(data, "\"Dvc\":\"dns1\""));
+	assert_non_null(strstr(second, "\"Dvc\":\"dns2\""));
+	free(data);
+}
+
+/* "-" writes to fd 1, which is neither reopened nor closed. */
+static void test_writer_stdout(void **state)
+{
+	const char *path = tmp_path("stdout.jsonl");
+	int saved = dup(STDOUT_FILENO);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct blocklog *bl;
+	struct blocklog_rec rec;
+
+	(void)state;
+	assert_true(saved >= 0 && fd >= 0);
+	fflush(stdout);
+	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	close(fd);
+
+	bl = blocklog_new("-", "dns1", 8);
+	example_rec(&rec);
+	if (bl) {
+		blocklog_submit(bl, &rec);
+		blocklog_reopen(bl);
+		blocklog_submit(bl, &rec);
+		blocklog_free(bl);
+	}
+	fd = fcntl(STDOUT_FILENO, F_GETFD); /* still open */
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+
+	assert_non_null(bl);
+	assert_true(fd >= 0);
+	assert_int_equal(file_lines(path), 2);
+}
+
+static void test_new_errors(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(blocklog_new(tmp_path("missing/dir/x.jsonl"), "dns1", 8));
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_null(blocklog_new(tmp_path("x.jsonl"), "dns1", 0));
+	assert_int_equal(errno, EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_design_example),
+		cmocka_unit_test(test_format_allowed_tcp_ipv6),
+		cmocka_unit_test(test_format_no_meta),
+		cmocka_unit_test(test_format_escaping),
+		cmocka_unit_test(test_format_type_rcode_names),
+		cmocka_unit_test(test_format_cap),
+		cmocka_unit_test(test_format_worst_case),
+		cmocka_unit_test(test_writer_end_to_end),
+		cmocka_unit_test(test_writer_free_flushes),
+		cmocka_unit_test(test_writer_burst_accounting),
+		cmocka_unit_test(test_writer_queue_full),
+		cmocka_unit_test(test_writer_write_error),
+		cmocka_unit_test(test_writer_reopen),
+		cmocka_unit_test(test_writer_set_dvc),
+		cmocka_unit_test(test_writer_stdout),
+		cmocka_unit_test(test_new_errors),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
