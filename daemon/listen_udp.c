@@ -26,8 +26,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct udp_listener *l = h->data;
 
 	(void)suggested;
-	/* One reused receive buffer per worker: the packet is consumed before the next read. */
-	*buf = uv_buf_init((char *)l->w->rbuf, sizeof(l->w->rbuf));
+	/*
+	 * One reused receive buffer per worker, large enough for a recvmmsg batch: every
+	 * datagram of the batch is consumed (answered or copied) before the next read.
+	 */
+	*buf = uv_buf_init((char *)l->w->rbuf, WORKER_UDP_SLOT * WORKER_UDP_BATCH);
 }
 
 static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -41,7 +44,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		return;
 	}
 	if (nread == 0 || !addr)
-		return; /* nothing more to read, or an empty datagram */
+		return; /* end of a batch (UV_UDP_MMSG_FREE: the buffer is ours to keep) or empty */
 	if (flags & UV_UDP_PARTIAL) {
 		STAT_INC(l->w, dropped);
 		return;
@@ -62,7 +65,7 @@ struct udp_listener *listen_udp_start(struct worker *w, int fd)
 	if (!l)
 		return NULL;
 	l->w = w;
-	rc = uv_udp_init(&w->loop, &l->handle);
+	rc = uv_udp_init_ex(&w->loop, &l->handle, AF_UNSPEC | UV_UDP_RECVMMSG);
 	if (rc == 0)
 		rc = uv_udp_open(&l->handle, fd);
 	if (rc == 0) {

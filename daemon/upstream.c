@@ -226,7 +226,7 @@ static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 	(void)suggested;
 	/* The worker's receive buffer: a reply is consumed before the next read. */
-	*buf = uv_buf_init((char *)att->qr->w->rbuf, sizeof(att->qr->w->rbuf));
+	*buf = uv_buf_init((char *)att->qr->w->rbuf, WORKER_UDP_SLOT);
 }
 
 static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -254,7 +254,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		retry_over_tcp(att);
 		return;
 	}
-	attempt_done(att, reply, (size_t)nread, sizeof(att->qr->w->rbuf));
+	attempt_done(att, reply, (size_t)nread, WORKER_UDP_SLOT);
 }
 
 static void on_udp_send(uv_udp_send_t *req, int status)

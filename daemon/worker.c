@@ -339,6 +339,9 @@ int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->stop_timer);
 	w->stop_timer.data = w;
+	w->rbuf = malloc((size_t)WORKER_UDP_SLOT * WORKER_UDP_BATCH);
+	if (!w->rbuf)
+		return -ENOMEM;
 	w->udp = calloc(n, sizeof(*w->udp));
 	w->tcp = calloc(n, sizeof(*w->tcp));
 	if (!w->udp || !w->tcp)
@@ -413,4 +416,5 @@ void worker_deinit(struct worker *w)
 	w->cur = NULL;
 	free(w->udp);
 	free(w->tcp);
+	free(w->rbuf);
 }

@@ -24,6 +24,9 @@ struct tcp_listener;
 struct tcp_conn;
 struct query;
 
+#define WORKER_UDP_SLOT 65536
+#define WORKER_UDP_BATCH 16
+
 /**
  * Everything a reload replaces, published as one immutable unit. refs counts the holders:
  * the main thread while it is current, each worker that adopted it, each mailbox slot.
@@ -97,7 +100,11 @@ struct worker {
 	struct query *queries; /**< their list (upstream's) */
 	struct worker_stats stats;
 
-	uint8_t rbuf[65536];	  /**< the reused UDP receive buffer */
+	/**
+	 * The reused UDP receive buffer: WORKER_UDP_BATCH slots of 64 KiB, so that libuv reads a
+	 * batch of client datagrams with one recvmmsg(2). Upstream replies use the first slot.
+	 */
+	uint8_t *rbuf;
 	uint8_t abuf[65536 + 2];  /**< scratch for synthesized answers */
 };
 
