@@ -20,21 +20,47 @@
 
 #define MOD "blocklog"
 
-/* Records copied out of the ring per mutex hold: short, so submitters never wait long. */
+/* Records formatted per ring per round: rings are drained round-robin in batches this big. */
 #define POP_MAX 64
-/* Write once this much is buffered (or the queue is empty). */
+/* Write once this much is buffered (or every ring is empty). */
 #define FLUSH_AT (64 * 1024)
 /* blocklog_format() never needs more than this (see STR_MAX_OUT). */
 #define LINE_MAX_LEN 8192
 /* Upper bound on buffered lines: each one is several hundred bytes long. */
 #define LINES_MAX 512
-/* Write errors are reported at most this often. */
+/* Write errors, and drops, are reported at most this often. */
 #define ERR_INTERVAL_MS 60000
+/* An idle writer wakes up this often: bounds the delay of a missed wake-up (should be none). */
+#define IDLE_WAIT_MS 200
+/* blocklog_sync() snapshots this many rings on its stack, more with malloc(). */
+#define SYNC_STACK 64
+/* Fields written by different threads are kept this far apart (no false sharing). */
+#define CACHE_LINE 64
 /*
  * Dvc and the ioc_meta strings are cut to this many JSON bytes each, so that a line always fits
  * in LINE_MAX_LEN: 7 strings * 640 + 2 names * 1261 + the rest = 7885 bytes at most.
  */
 #define STR_MAX_OUT 640
+
+/*
+ * One producer's queue: a single-producer/single-consumer ring. head and tail count records
+ * since start (never wrapped: 2^64); the slot of index i is slots[i & mask]. The producer owns
+ * tail and the slots in [tail, head + cap), the writer the slots in [head, tail).
+ */
+struct ring {
+	/* Immutable after blocklog_new(). */
+	struct blocklog_rec *slots;
+	uint64_t mask; /* capacity - 1 */
+
+	/* Written by the producer only. */
+	_Alignas(CACHE_LINE) atomic_uint_least64_t tail; /* next slot to fill; store publishes it */
+	uint64_t head_seen; /* producer's copy of head, reloaded when the ring looks full */
+	atomic_uint_least64_t dropped; /* submits refused because the ring was full */
+
+	/* Written by the writer only. */
+	_Alignas(CACHE_LINE) atomic_uint_least64_t head; /* next slot to read; store frees it */
+	uint64_t done; /* records before this one are written or dropped; protected by mu */
+};
 
 /* Lines formatted and not yet written. */
 struct batch {
@@ -48,28 +74,35 @@ struct batch {
 };
 
 struct blocklog {
+	/*
+	 * Read by every submit. Immutable but for sleeping, which the writer only writes when it
+	 * runs out of records and when it wakes up: under load, this line is never written.
+	 */
+	struct ring *rings;
+	unsigned n_rings;
+	atomic_bool sleeping; /* the writer is about to wait, or waits, on work */
+
 	/* Set at creation, then owned by the writer thread. */
-	char *path;
+	_Alignas(CACHE_LINE) char *path;
 	int fd;
 	bool is_stdout;
 	pthread_t thread;
 	struct batch batch;
-	struct blocklog_rec *popped; /* POP_MAX records taken from the ring */
+	char *dvc_copy;		 /* the writer's copy of dvc */
+	uint64_t dvc_copy_gen;	 /* of dvc_gen */
+	uint64_t drops_reported; /* blocklog_dropped() at the last drop report */
+	int64_t drops_report_ms; /* when that was (monotonic), 0 before the first one */
 
 	pthread_mutex_t mu;
-	pthread_cond_t work; /* writer: records queued, stop or reopen requested */
-	pthread_cond_t done; /* blocklog_sync(): processed advanced */
-	/* Protected by mu. */
-	struct blocklog_rec *ring;
-	size_t cap, head, count;
-	uint64_t submitted; /* records accepted into the ring */
-	uint64_t processed; /* of those, written or dropped */
+	pthread_cond_t work; /* writer: records queued (while sleeping), stop or reopen requested */
+	pthread_cond_t done; /* blocklog_sync(): some ring's done advanced */
+	/* Protected by mu (and the rings' done fields). */
 	bool stop;
 	char *dvc;
-	uint64_t dvc_gen;
+	atomic_uint_least64_t dvc_gen; /* written under mu, read by the writer without it */
 
 	atomic_bool reopen;
-	atomic_uint_least64_t dropped;
+	atomic_uint_least64_t dropped; /* by the writer: write errors, unformattable records */
 	atomic_uint_least64_t written;
 };
 
@@ -492,15 +525,36 @@ static void report_error(struct blocklog *bl, struct batch *b, int err, size_t l
 		"write to %s failed: %s; %zu records dropped (%llu dropped in all, %llu "
 		"similar errors not reported)",
 		bl->is_stdout ? "stdout" : bl->path, strerror(-err), lost,
-		(unsigned long long)atomic_load(&bl->dropped),
-		(unsigned long long)b->errs_suppressed);
+		(unsigned long long)blocklog_dropped(bl), (unsigned long long)b->errs_suppressed);
 	b->last_err_ms = now;
 	b->errs_suppressed = 0;
 }
 
 /*
- * Reopen the file if asked, then write the buffered lines and mark them processed. Lines not
- * completely written are counted as dropped. Called without the mutex.
+ * Warn about drops (full rings, failed writes) in the diagnostic log: the first at once, then at
+ * most every ERR_INTERVAL_MS, summed. force reports what is pending at once (on exit). The
+ * producers only bump their counters; noticing is the writer's job.
+ */
+static void report_drops(struct blocklog *bl, bool force)
+{
+	uint64_t total = blocklog_dropped(bl);
+	int64_t now;
+
+	if (total == bl->drops_reported)
+		return;
+	now = monotonic_ms();
+	if (!force && bl->drops_report_ms != 0 && now - bl->drops_report_ms < ERR_INTERVAL_MS)
+		return;
+	log_warn(MOD, "%llu records dropped (queue full or write failed) since %s (%llu in all)",
+		 (unsigned long long)(total - bl->drops_reported),
+		 bl->drops_report_ms != 0 ? "the last report" : "start", (unsigned long long)total);
+	bl->drops_reported = total;
+	bl->drops_report_ms = now;
+}
+
+/*
+ * Reopen the file if asked, then write the buffered lines and mark every record taken from the
+ * rings so far as done. Lines not completely written are counted as dropped.
  */
 static void flush(struct blocklog *bl, struct batch *b)
 {
@@ -523,9 +577,13 @@ static void flush(struct blocklog *bl, struct batch *b)
 		report_error(bl, b, err, b->n - ok);
 	}
 	atomic_fetch_add(&bl->written, ok);
+	/* Before blocklog_sync() returns, so that its caller can count on the report. */
+	report_drops(bl, false);
 
+	/* Every record before a ring's head is in this batch or an earlier one. */
 	pthread_mutex_lock(&bl->mu);
-	bl->processed += b->n + b->skipped;
+	for (unsigned i = 0; i < bl->n_rings; i++)
+		bl->rings[i].done = atomic_load_explicit(&bl->rings[i].head, memory_order_relaxed);
 	pthread_cond_broadcast(&bl->done);
 	pthread_mutex_unlock(&bl->mu);
 	b->len = 0;
@@ -533,98 +591,200 @@ static void flush(struct blocklog *bl, struct batch *b)
 	b->skipped = 0;
 }
 
+/* The Dvc to format with: the writer's copy, refreshed after blocklog_set_dvc(). */
+static const char *writer_dvc(struct blocklog *bl)
+{
+	uint64_t gen = atomic_load_explicit(&bl->dvc_gen, memory_order_acquire);
+	char *copy;
+
+	if (bl->dvc_copy && gen == bl->dvc_copy_gen)
+		return bl->dvc_copy;
+	pthread_mutex_lock(&bl->mu);
+	copy = strdup(bl->dvc);
+	gen = atomic_load_explicit(&bl->dvc_gen, memory_order_relaxed);
+	pthread_mutex_unlock(&bl->mu);
+	if (copy) {
+		free(bl->dvc_copy);
+		bl->dvc_copy = copy;
+		bl->dvc_copy_gen = gen;
+	}
+	return bl->dvc_copy ? bl->dvc_copy : "";
+}
+
+/*
+ * Format up to POP_MAX records of r into the batch, in order, writing it out whenever it is
+ * full. Formats straight from the slots, then hands them back to the producer. Returns how many.
+ */
+static size_t drain_ring(struct blocklog *bl, struct ring *r)
+{
+	struct batch *b = &bl->batch;
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	/* Acquire: the slots before tail are completely written. */
+	uint64_t avail = atomic_load_explicit(&r->tail, memory_order_acquire) - head;
+	size_t n = avail < POP_MAX ? (size_t)avail : POP_MAX;
+	const char *dvc;
+
+	if (n == 0)
+		return 0;
+	/* After the tail load: a record submitted after blocklog_set_dvc() gets the new Dvc. */
+	dvc = writer_dvc(bl);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = blocklog_format(&r->slots[(head + i) & r->mask], dvc, b->buf + b->len,
+					     FLUSH_AT + LINE_MAX_LEN - b->len);
+
+		if (len == 0) {
+			/* Cannot happen (8 KiB suffices); account for it all the same. */
+			atomic_fetch_add(&bl->dropped, 1);
+			b->skipped++;
+		} else {
+			b->len += len;
+			b->ends[b->n++] = b->len;
+		}
+		if (b->len >= FLUSH_AT || b->n == LINES_MAX) {
+			/* flush() marks done what is before head: publish it first. */
+			atomic_store_explicit(&r->head, head + i + 1, memory_order_release);
+			flush(bl, b);
+		}
+	}
+	/* Release: our reads of these slots come before the producer reuses them. */
+	atomic_store_explicit(&r->head, head + n, memory_order_release);
+	return n;
+}
+
+/* True when no ring holds a record. seq_cst loads: see writer_main(). */
+static bool rings_empty(struct blocklog *bl)
+{
+	for (unsigned i = 0; i < bl->n_rings; i++) {
+		struct ring *r = &bl->rings[i];
+
+		if (atomic_load(&r->tail) != atomic_load_explicit(&r->head, memory_order_relaxed))
+			return false;
+	}
+	return true;
+}
+
+/* Wait on work for at most IDLE_WAIT_MS. Called with mu held. */
+static void idle_wait(struct blocklog *bl)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+	}
+	pthread_cond_timedwait(&bl->work, &bl->mu, &ts);
+}
+
 static void *writer_main(void *arg)
 {
 	struct blocklog *bl = arg;
-	struct batch *b = &bl->batch;
-	struct blocklog_rec *recs = bl->popped;
-	char *dvc = NULL;
-	uint64_t dvc_gen = 0;
 
-	pthread_mutex_lock(&bl->mu);
 	for (;;) {
-		size_t n;
+		size_t got = 0;
 
-		if (bl->count == 0) {
-			/* Idle: write what is buffered, reopen if asked, then sleep. */
-			if (b->n > 0 || b->skipped > 0 || atomic_load(&bl->reopen)) {
-				pthread_mutex_unlock(&bl->mu);
-				flush(bl, b);
-				pthread_mutex_lock(&bl->mu);
-				continue;
-			}
-			if (bl->stop)
-				break;
-			pthread_cond_wait(&bl->work, &bl->mu);
+		/* Round-robin, at most POP_MAX records per ring per round. */
+		for (unsigned i = 0; i < bl->n_rings; i++)
+			got += drain_ring(bl, &bl->rings[i]);
+		if (got > 0)
 			continue;
-		}
-		for (n = 0; n < POP_MAX && bl->count > 0; n++) {
-			recs[n] = bl->ring[bl->head];
-			bl->head = (bl->head + 1) % bl->cap;
-			bl->count--;
-		}
-		if (!dvc || dvc_gen != bl->dvc_gen) {
-			char *copy = strdup(bl->dvc);
 
-			if (copy) {
-				free(dvc);
-				dvc = copy;
-				dvc_gen = bl->dvc_gen;
-			}
-		}
-		pthread_mutex_unlock(&bl->mu);
-
-		for (size_t i = 0; i < n; i++) {
-			size_t len = blocklog_format(&recs[i], dvc ? dvc : "", b->buf + b->len,
-						     FLUSH_AT + LINE_MAX_LEN - b->len);
-
-			if (len == 0) {
-				/* Cannot happen (8 KiB suffices); account for it all the same. */
-				atomic_fetch_add(&bl->dropped, 1);
-				b->skipped++;
-				continue;
-			}
-			b->len += len;
-			b->ends[b->n++] = b->len;
-			if (b->len >= FLUSH_AT || b->n == LINES_MAX)
-				flush(bl, b);
-		}
+		/* Every ring was empty: write what is buffered (reopening if asked), then sleep. */
+		flush(bl, &bl->batch);
+		report_drops(bl, false);
 		pthread_mutex_lock(&bl->mu);
+		/*
+		 * Announce the sleep, then look at the rings again. Producers store tail then load
+		 * sleeping, we store sleeping then load tail, all seq_cst: either we see the new
+		 * record here, or its producer sees sleeping and signals work. It needs mu for
+		 * that, which we hold until the wait releases it, so the signal cannot come too
+		 * early. The timeout is only a safety net.
+		 */
+		atomic_store(&bl->sleeping, true);
+		if (rings_empty(bl) && !atomic_load(&bl->reopen)) {
+			if (bl->stop) {
+				/* Stopped, empty, everything written: done. */
+				pthread_mutex_unlock(&bl->mu);
+				break;
+			}
+			idle_wait(bl);
+		}
+		atomic_store_explicit(&bl->sleeping, false, memory_order_relaxed);
+		pthread_mutex_unlock(&bl->mu);
 	}
-	pthread_mutex_unlock(&bl->mu);
-	free(dvc);
+	report_drops(bl, true);
 	return NULL;
 }
 
 /* --- API ------------------------------------------------------------------------------------- */
 
-struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_cap)
+/* Frees what blocklog_new() allocated (not the thread, mutex or file). */
+static void free_mem(struct blocklog *bl)
+{
+	if (bl->rings) {
+		for (unsigned i = 0; i < bl->n_rings; i++)
+			free(bl->rings[i].slots);
+	}
+	free(bl->rings);
+	free(bl->batch.buf);
+	free(bl->dvc_copy);
+	free(bl->dvc);
+	free(bl->path);
+	free(bl);
+}
+
+struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_cap,
+			      unsigned n_producers)
 {
 	struct blocklog *bl;
+	pthread_condattr_t attr;
 	sigset_t all, old;
+	size_t cap = 1, rings_size;
+	bool nomem = false;
 	int err;
 
-	if (!path || queue_cap == 0 || queue_cap > SIZE_MAX / sizeof(struct blocklog_rec)) {
+	/* Stops at the limit so that cap * sizeof(struct blocklog_rec) cannot overflow. */
+	while (cap < queue_cap && cap <= SIZE_MAX / 2 / sizeof(struct blocklog_rec))
+		cap <<= 1;
+	if (!path || queue_cap == 0 || cap < queue_cap || n_producers == 0 ||
+	    __builtin_mul_overflow(n_producers, sizeof(struct ring), &rings_size)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	bl = calloc(1, sizeof(*bl));
+	/* Over-aligned types: calloc() only aligns to 16 bytes. */
+	bl = aligned_alloc(CACHE_LINE, sizeof(*bl));
 	if (!bl)
 		return NULL;
+	memset(bl, 0, sizeof(*bl));
 	bl->fd = -1;
-	bl->cap = queue_cap;
-	bl->path = strdup(path);
-	bl->dvc = strdup(dvc ? dvc : "");
-	bl->ring = calloc(queue_cap, sizeof(*bl->ring));
-	bl->popped = calloc(POP_MAX, sizeof(*bl->popped));
-	bl->batch.buf = malloc(FLUSH_AT + LINE_MAX_LEN);
-	if (!bl->path || !bl->dvc || !bl->ring || !bl->popped || !bl->batch.buf) {
-		errno = ENOMEM;
-		goto fail;
-	}
+	bl->n_rings = n_producers;
+	atomic_init(&bl->sleeping, false);
+	atomic_init(&bl->dvc_gen, 0);
 	atomic_init(&bl->reopen, false);
 	atomic_init(&bl->dropped, 0);
 	atomic_init(&bl->written, 0);
+	bl->rings = aligned_alloc(CACHE_LINE, rings_size);
+	if (bl->rings) {
+		memset(bl->rings, 0, rings_size);
+		for (unsigned i = 0; i < n_producers; i++) {
+			struct ring *r = &bl->rings[i];
+
+			r->slots = calloc(cap, sizeof(*r->slots));
+			r->mask = cap - 1;
+			atomic_init(&r->tail, 0);
+			atomic_init(&r->dropped, 0);
+			atomic_init(&r->head, 0);
+			nomem |= !r->slots;
+		}
+	}
+	bl->path = strdup(path);
+	bl->dvc = strdup(dvc ? dvc : "");
+	bl->batch.buf = malloc(FLUSH_AT + LINE_MAX_LEN);
+	if (nomem || !bl->rings || !bl->path || !bl->dvc || !bl->batch.buf) {
+		errno = ENOMEM;
+		goto fail;
+	}
 	if (strcmp(path, "-") == 0) {
 		bl->is_stdout = true;
 		bl->fd = STDOUT_FILENO;
@@ -634,7 +794,10 @@ struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_ca
 			goto fail;
 	}
 	pthread_mutex_init(&bl->mu, NULL);
-	pthread_cond_init(&bl->work, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&bl->work, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&bl->done, NULL);
 
 	/* Signals belong to the main loop, and a failed write must give EPIPE, not SIGPIPE. */
@@ -655,12 +818,7 @@ fail:
 	err = errno;
 	if (bl->fd >= 0 && !bl->is_stdout)
 		close(bl->fd);
-	free(bl->batch.buf);
-	free(bl->popped);
-	free(bl->ring);
-	free(bl->dvc);
-	free(bl->path);
-	free(bl);
+	free_mem(bl);
 	errno = err;
 	return NULL;
 }
@@ -676,29 +834,52 @@ void blocklog_set_dvc(struct blocklog *bl, const char *dvc)
 	pthread_mutex_lock(&bl->mu);
 	free(bl->dvc);
 	bl->dvc = copy;
-	bl->dvc_gen++;
+	atomic_store_explicit(&bl->dvc_gen,
+			      atomic_load_explicit(&bl->dvc_gen, memory_order_relaxed) + 1,
+			      memory_order_release);
 	pthread_mutex_unlock(&bl->mu);
 }
 
-int blocklog_submit(struct blocklog *bl, const struct blocklog_rec *rec)
+/*
+ * The writer sleeps or is about to: signal it. Under mu, so that it cannot be between its check
+ * and its wait.
+ */
+static __attribute__((noinline, cold)) void wake_writer(struct blocklog *bl)
 {
-	size_t tail;
-
 	pthread_mutex_lock(&bl->mu);
-	if (bl->count == bl->cap) {
-		pthread_mutex_unlock(&bl->mu);
-		atomic_fetch_add_explicit(&bl->dropped, 1, memory_order_relaxed);
-		return -ENOSPC;
-	}
-	tail = bl->head + bl->count;
-	if (tail >= bl->cap)
-		tail -= bl->cap;
-	bl->ring[tail] = *rec;
-	bl->submitted++;
-	/* The writer only sleeps on an empty queue. */
-	if (bl->count++ == 0)
-		pthread_cond_signal(&bl->work);
+	pthread_cond_signal(&bl->work);
 	pthread_mutex_unlock(&bl->mu);
+}
+
+int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklog_rec *rec)
+{
+	struct ring *r;
+	uint64_t tail;
+
+	REQUIRE(producer < bl->n_rings);
+	r = &bl->rings[producer];
+	tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (unlikely(tail - r->head_seen > r->mask)) {
+		/* Looks full: look at the writer's head (acquire: it is done with the slot). */
+		r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (tail - r->head_seen > r->mask) {
+			/* This producer is the only writer: no read-modify-write needed. */
+			atomic_store_explicit(
+				&r->dropped,
+				atomic_load_explicit(&r->dropped, memory_order_relaxed) + 1,
+				memory_order_relaxed);
+			return -ENOSPC;
+		}
+	}
+	r->slots[tail & r->mask] = *rec;
+	/*
+	 * Publish (a release), then see whether the writer sleeps: seq_cst store and load, the
+	 * other half of the protocol in writer_main(). sleeping is only read here, so its cache
+	 * line stays shared; it is only true while the writer is idle.
+	 */
+	atomic_store(&r->tail, tail + 1);
+	if (unlikely(atomic_load(&bl->sleeping)))
+		wake_writer(bl);
 	return 0;
 }
 
@@ -713,18 +894,36 @@ void blocklog_reopen(struct blocklog *bl)
 
 void blocklog_sync(struct blocklog *bl)
 {
-	uint64_t target;
+	uint64_t stack[SYNC_STACK], *target = stack;
 
+	/* Snapshot every tail first; without memory, each ring's is taken when its turn comes. */
+	if (bl->n_rings > SYNC_STACK)
+		target = malloc(bl->n_rings * sizeof(*target));
+	if (target) {
+		for (unsigned i = 0; i < bl->n_rings; i++)
+			target[i] = atomic_load_explicit(&bl->rings[i].tail, memory_order_acquire);
+	}
 	pthread_mutex_lock(&bl->mu);
-	target = bl->submitted;
-	while (bl->processed < target)
-		pthread_cond_wait(&bl->done, &bl->mu);
+	for (unsigned i = 0; i < bl->n_rings; i++) {
+		struct ring *r = &bl->rings[i];
+		uint64_t t = target ? target[i] : atomic_load(&r->tail);
+
+		/* The writer only sleeps with every ring empty and everything flushed. */
+		while (r->done < t)
+			pthread_cond_wait(&bl->done, &bl->mu);
+	}
 	pthread_mutex_unlock(&bl->mu);
+	if (target != stack)
+		free(target);
 }
 
 uint64_t blocklog_dropped(const struct blocklog *bl)
 {
-	return atomic_load(&bl->dropped);
+	uint64_t n = atomic_load_explicit(&bl->dropped, memory_order_relaxed);
+
+	for (unsigned i = 0; i < bl->n_rings; i++)
+		n += atomic_load_explicit(&bl->rings[i].dropped, memory_order_relaxed);
+	return n;
 }
 
 uint64_t blocklog_written(const struct blocklog *bl)
@@ -747,10 +946,5 @@ void blocklog_free(struct blocklog *bl)
 	pthread_cond_destroy(&bl->done);
 	pthread_cond_destroy(&bl->work);
 	pthread_mutex_destroy(&bl->mu);
-	free(bl->batch.buf);
-	free(bl->popped);
-	free(bl->ring);
-	free(bl->dvc);
-	free(bl->path);
-	free(bl);
+	free_mem(bl);
 }

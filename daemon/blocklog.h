@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * The block log (DESIGN.md section 6): one JSON line per sinkholed or monitored lookup,
- * Microsoft Sentinel ASIM DNS schema 0.1.7 field names. Workers hand fixed-size binary
- * records to a bounded queue (never blocking: a full queue drops and counts); one writer
- * thread formats and appends them, whole lines only.
+ * Microsoft Sentinel ASIM DNS schema 0.1.7 field names. Each worker (producer) hands fixed-size
+ * binary records to its own bounded single-producer/single-consumer ring: no lock, no syscall
+ * and no allocation on that path, and never blocking (a full ring drops and counts). One writer
+ * thread drains the rings round-robin, formats and appends the records, whole lines only.
+ * Order is kept per producer, not across producers.
  */
 #ifndef SINKHOLED_BLOCKLOG_H
 #define SINKHOLED_BLOCKLOG_H
@@ -46,22 +48,40 @@ struct blocklog;
 
 /**
  * Open path for appending ("-" = stdout) and start the writer thread. dvc is the Dvc field.
- * queue_cap records are buffered at most. Returns NULL with errno set on failure.
+ * Makes n_producers rings (>= 1), one per submitting thread, of queue_cap records each, rounded
+ * up to a power of two: n_producers * queue_cap records are buffered at most. Returns NULL with
+ * errno set on failure (EINVAL for a zero or oversized queue_cap, or no producer).
  */
-struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_cap);
+struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_cap,
+			      unsigned n_producers);
 /** Change the Dvc field for records written from now on (reload). Thread-safe. */
 void blocklog_set_dvc(struct blocklog *bl, const char *dvc);
-/** Queue a copy of rec; never blocks. Returns 0, or -ENOSPC when full (counted). */
-int blocklog_submit(struct blocklog *bl, const struct blocklog_rec *rec);
+/**
+ * Queue a copy of rec in ring producer (< n_producers); never blocks, never allocates. No lock
+ * and no syscall, except when the writer is idle: then a short mutex hold to signal it. Each
+ * producer index must be used by one thread at a time. Returns 0, or -ENOSPC when that ring is
+ * full (counted in blocklog_dropped()).
+ */
+int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklog_rec *rec);
 /** Ask the writer to reopen the file (SIGUSR1, logrotate). Async-signal-unsafe; thread-safe. */
 void blocklog_reopen(struct blocklog *bl);
-/** Block until every record submitted before this call is written (or dropped). */
+/**
+ * Block until every record submitted (on any ring) before this call is written or dropped.
+ * Thread-safe; may allocate for more than 64 producers (and falls back to a later snapshot
+ * when that fails).
+ */
 void blocklog_sync(struct blocklog *bl);
-/** Records dropped because the queue was full or the write failed, since start. */
+/**
+ * Records dropped since start: rings full or writes failed. Sums per-ring counters, so a
+ * concurrent call may miss the latest drops.
+ */
 uint64_t blocklog_dropped(const struct blocklog *bl);
 /** Records written since start. */
 uint64_t blocklog_written(const struct blocklog *bl);
-/** Write what is queued, stop the writer, close the file. NULL-safe. */
+/**
+ * Write what is queued in every ring, stop the writer, close the file. NULL-safe. No submit may
+ * run concurrently or follow.
+ */
 void blocklog_free(struct blocklog *bl);
 
 /**

@@ -21,6 +21,9 @@
 /* A config file is a few hundred bytes; anything this large is a mistake (wrong -c). */
 #define CONFIG_MAX_BYTES (1 << 20)
 #define DVC_MAX 255
+#define CACHE_SIZE_MIN (64ull << 10)
+/* 64 GiB, or what size_t can hold on a 32-bit system */
+#define CACHE_SIZE_MAX ((uint64_t)SIZE_MAX < (64ull << 30) ? (uint64_t)SIZE_MAX : (64ull << 30))
 
 static const char *const default_listen[] = {"127.0.0.1:53", "[::1]:53"};
 /* Loopback and the private ranges: a resolver open to the Internet gets abused. */
@@ -44,6 +47,7 @@ struct ctx {
 	bool failed; /* an error was added by this load */
 	bool oom;
 	bool have_upstreams, have_blocklists;
+	const yaml_node_t *cache_min_ttl; /* the cache.min_ttl value, checked against max_ttl */
 };
 
 struct key_def {
@@ -159,6 +163,67 @@ static bool get_uint(struct ctx *c, const char *key, yaml_node_t *n, unsigned lo
 bad:
 	error_at(c, n, "%s: expected an integer %lu..%lu, got %s", key, min, max,
 		 describe(n, d, sizeof(d)));
+	return false;
+}
+
+/* true or false (YAML 1.1's yes/no/on/off are not accepted: they surprise people). */
+static bool get_bool(struct ctx *c, const char *key, yaml_node_t *n, bool *out)
+{
+	char d[80];
+
+	if (n->type == YAML_SCALAR_NODE) {
+		if (strcmp((const char *)n->data.scalar.value, "true") == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcmp((const char *)n->data.scalar.value, "false") == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	error_at(c, n, "%s: expected true or false, got %s", key, describe(n, d, sizeof(d)));
+	return false;
+}
+
+/*
+ * A size in bytes: a plain decimal integer, or one followed by K, M or G (powers of 1024),
+ * in min..max bytes. text_range describes the range in messages ("64K..64G").
+ */
+static bool get_size(struct ctx *c, const char *key, yaml_node_t *n, uint64_t min, uint64_t max,
+		     const char *text_range, uint64_t *out)
+{
+	char d[80];
+	uint64_t v = 0, unit = 1;
+	size_t i, len;
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE)
+		goto bad;
+	s = (const char *)n->data.scalar.value;
+	len = n->data.scalar.length;
+	if (len > 0 && s[len - 1] == 'K')
+		unit = 1ull << 10;
+	else if (len > 0 && s[len - 1] == 'M')
+		unit = 1ull << 20;
+	else if (len > 0 && s[len - 1] == 'G')
+		unit = 1ull << 30;
+	if (unit > 1)
+		len--;
+	if (len == 0 || len > 15)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max / unit || v * unit < min)
+		goto bad;
+	*out = v * unit;
+	return true;
+bad:
+	error_at(c, n,
+		 "%s: expected a size %s in bytes, or with a suffix K, M or G like 64M, got %s",
+		 key, text_range, describe(n, d, sizeof(d)));
 	return false;
 }
 
@@ -532,6 +597,64 @@ static void key_access(struct ctx *c, const char *key, yaml_node_t *n)
 	walk_mapping(c, key, n, access_keys, ARRAY_SIZE(access_keys));
 }
 
+static void key_cache_enabled(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->cache.enabled);
+}
+
+static void key_cache_size(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	uint64_t v;
+
+	if (get_size(c, key, n, CACHE_SIZE_MIN, CACHE_SIZE_MAX, "64K..64G", &v))
+		c->cfg->cache.size = (size_t)v;
+}
+
+static void key_cache_min_ttl(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 86400, &v)) {
+		c->cfg->cache.min_ttl = (uint32_t)v;
+		c->cache_min_ttl = n;
+	}
+}
+
+static void key_cache_max_ttl(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 1, 604800, &v))
+		c->cfg->cache.max_ttl = (uint32_t)v;
+}
+
+static void key_cache_negative_ttl_max(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 86400, &v))
+		c->cfg->cache.negative_ttl_max = (uint32_t)v;
+}
+
+static const struct key_def cache_keys[] = {
+	{"enabled", key_cache_enabled},
+	{"size", key_cache_size},
+	{"min_ttl", key_cache_min_ttl},
+	{"max_ttl", key_cache_max_ttl},
+	{"negative_ttl_max", key_cache_negative_ttl_max},
+};
+
+static void key_cache(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const struct cache_conf *cc = &c->cfg->cache;
+
+	walk_mapping(c, key, n, cache_keys, ARRAY_SIZE(cache_keys));
+	/* min_ttl <= 86400, max_ttl's default: only both set explicitly can conflict. */
+	if (c->cache_min_ttl && cc->min_ttl > cc->max_ttl)
+		error_at(c, c->cache_min_ttl, "%s.min_ttl: %u is larger than %s.max_ttl (%u)", key,
+			 (unsigned)cc->min_ttl, key, (unsigned)cc->max_ttl);
+}
+
 static void key_blocklog_path(struct ctx *c, const char *key, yaml_node_t *n)
 {
 	const char *s = get_string(c, key, n, "a file name or \"-\" for stdout");
@@ -574,6 +697,85 @@ static void key_dvc(struct ctx *c, const char *key, yaml_node_t *n)
 	c->cfg->dvc = dvc;
 }
 
+/* A handler for an integer key stored in one config field. */
+#define UINT_KEY(fn, field, min, max)                                                              \
+	static void fn(struct ctx *c, const char *key, yaml_node_t *n)                             \
+	{                                                                                          \
+		unsigned long v;                                                                   \
+		if (get_uint(c, key, n, min, max, &v))                                             \
+			c->cfg->field = (unsigned)v;                                               \
+	}
+
+UINT_KEY(key_tcp_idle, tcp_idle_timeout_ms, 100, 3600000)
+UINT_KEY(key_tcp_read, tcp_read_timeout_ms, 100, 600000)
+UINT_KEY(key_tcp_max, tcp_max_clients, 1, 1000000)
+UINT_KEY(key_tcp_per_client, tcp_max_per_client, 1, 1000000)
+UINT_KEY(key_max_pending, max_pending, 16, 1000000)
+UINT_KEY(key_rl_qps, rate_limit.qps, 0, 10000000)
+UINT_KEY(key_rl_burst, rate_limit.burst, 0, 100000000)
+UINT_KEY(key_rl_v4, rate_limit.ipv4_prefix, 8, 32)
+UINT_KEY(key_rl_v6, rate_limit.ipv6_prefix, 16, 128)
+
+static const struct key_def tcp_keys[] = {
+	{"idle_timeout_ms", key_tcp_idle},
+	{"read_timeout_ms", key_tcp_read},
+	{"max_connections", key_tcp_max},
+	{"max_per_client", key_tcp_per_client},
+};
+
+static void key_tcp(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, tcp_keys, ARRAY_SIZE(tcp_keys));
+}
+
+static void key_rl_action(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	char d[80];
+	const char *v = n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "";
+
+	if (strcmp(v, "refused") == 0)
+		c->cfg->rate_limit.action = RATELIMIT_REFUSED;
+	else if (strcmp(v, "drop") == 0)
+		c->cfg->rate_limit.action = RATELIMIT_DROP;
+	else
+		error_at(c, n, "%s: expected refused or drop, got %s", key,
+			 describe(n, d, sizeof(d)));
+}
+
+static const struct key_def rate_limit_keys[] = {
+	{"qps", key_rl_qps},
+	{"burst", key_rl_burst},
+	{"ipv4_prefix", key_rl_v4},
+	{"ipv6_prefix", key_rl_v6},
+	{"action", key_rl_action},
+};
+
+static void key_rate_limit(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, rate_limit_keys, ARRAY_SIZE(rate_limit_keys));
+}
+
+static void key_user(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *v = get_string(c, key, n, "a user name");
+
+	if (!v)
+		return;
+	if (!*v) {
+		error_at(c, n, "%s: expected a user name, got an empty string", key);
+		return;
+	}
+	free(c->cfg->user);
+	c->cfg->user = strdup(v);
+	if (!c->cfg->user)
+		oom(c);
+}
+
+static void key_allow_root(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->allow_root);
+}
+
 static const struct key_def blocklog_keys[] = {
 	{"path", key_blocklog_path},
 	{"dvc", key_dvc},
@@ -603,8 +805,14 @@ static const struct key_def top_keys[] = {
 	{"blocklists", key_blocklists},
 	{"sinkhole", key_sinkhole},
 	{"access", key_access},
+	{"cache", key_cache},
+	{"rate_limit", key_rate_limit},
+	{"tcp", key_tcp},
+	{"upstream_max_pending", key_max_pending},
 	{"block_log", key_block_log},
 	{"log_level", key_log_level},
+	{"user", key_user},
+	{"allow_root", key_allow_root},
 };
 
 /* The directory of file, made absolute so that a later chdir cannot change its meaning. */
@@ -645,11 +853,21 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->sinkhole.mode = SINKHOLE_ADDRESS;
 	cfg->sinkhole.ttl = 60;
 	cfg->sinkhole.min_confidence = 0;
+	cfg->cache.enabled = true;
+	cfg->cache.size = 64u << 20;
+	cfg->cache.min_ttl = 0;
+	cfg->cache.max_ttl = 86400;
+	cfg->cache.negative_ttl_max = 3600;
 	cfg->blocklog_path = strdup("/var/log/sinkholed/blocked.jsonl");
 	cfg->log_level = LOG_INFO;
 	cfg->tcp_idle_timeout_ms = 10000;
+	cfg->tcp_read_timeout_ms = 5000;
 	cfg->tcp_max_clients = 1024;
+	cfg->tcp_max_per_client = 64;
 	cfg->max_pending = 4096;
+	cfg->rate_limit.ipv4_prefix = 32;
+	cfg->rate_limit.ipv6_prefix = 56;
+	cfg->rate_limit.action = RATELIMIT_REFUSED;
 
 	cfg->listen = calloc(ARRAY_SIZE(default_listen), sizeof(*cfg->listen));
 	cfg->acl = calloc(1, sizeof(*cfg->acl) +
@@ -1013,6 +1231,7 @@ void config_free(struct config *cfg)
 	free(cfg->acl);
 	free(cfg->blocklog_path);
 	free(cfg->dvc);
+	free(cfg->user);
 	free(cfg->dir);
 	free(cfg->path);
 	free(cfg);

@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "cache.h"
 #include "log.h"
 #include "perr.h"
+#include "ratelimit.h"
 
 struct acl;
 
@@ -43,16 +45,24 @@ struct config {
 
 	struct sinkhole_conf sinkhole;
 	struct acl *acl; /**< access.allow; default loopback + private ranges */
+	struct cache_conf cache; /**< the `cache:` section; size is per worker */
 
 	char *blocklog_path; /**< block_log.path; "-" = stdout; default /var/log/sinkholed/blocked.jsonl */
 	char *dvc;	     /**< block_log.dvc; default the host name */
 
 	enum log_level log_level; /**< default LOG_INFO */
 
-	/* Limits that have no config key yet (DESIGN.md section 5 defaults). */
-	unsigned tcp_idle_timeout_ms; /**< 10000 */
-	unsigned tcp_max_clients;     /**< per worker, 1024 */
-	unsigned max_pending;	      /**< upstream queries in flight per worker, 4096 */
+	/* Resource limits (`tcp:`, `upstream_max_pending`). */
+	unsigned tcp_idle_timeout_ms; /**< tcp.idle_timeout_ms: no query, nothing owed; 10000 */
+	unsigned tcp_read_timeout_ms; /**< tcp.read_timeout_ms: a started query completes; 5000 */
+	unsigned tcp_max_clients;     /**< tcp.max_connections: per worker; 1024 */
+	unsigned tcp_max_per_client;  /**< tcp.max_per_client: per worker and address; 64 */
+	unsigned max_pending;	      /**< upstream_max_pending: per worker; 4096 */
+
+	struct ratelimit_conf rate_limit; /**< `rate_limit:`; qps 0 = off (default) */
+
+	char *user;	 /**< `user:` to switch to after binding when started as root, or NULL */
+	bool allow_root; /**< `allow_root:` serve as root without `user:`; default false */
 };
 
 /**

@@ -11,8 +11,12 @@
 #include "util.h"
 #include "worker.h"
 
-/* Queries of one connection in flight at once; beyond it we stop reading (backpressure). */
-#define TCP_MAX_INFLIGHT 128
+/*
+ * Queries in flight plus answers not yet written, per connection: beyond it we stop reading
+ * (backpressure), so a client that pipelines without reading its answers cannot make us
+ * buffer without bound.
+ */
+#define TCP_MAX_OWED 128
 #define TCP_FRAME_MAX (2 + 65535)
 
 struct tcp_listener {
@@ -28,6 +32,7 @@ struct tcp_conn {
 	unsigned refs;		      /**< open handles + held queries + writes in progress */
 	unsigned inflight;	      /**< queries waiting for an answer */
 	unsigned writes;	      /**< writes not yet completed */
+	uint64_t frame_start;	      /**< loop time the partial frame in buf began */
 	bool closing, eof, reading;
 	struct client cl;
 	uint8_t *buf; /**< received bytes not yet consumed */
@@ -83,20 +88,54 @@ static void conn_close_if_done(struct tcp_conn *c)
 		conn_close(c);
 }
 
-static void on_idle(uv_timer_t *t)
+static void on_timeout(uv_timer_t *t)
 {
 	struct tcp_conn *c = t->data;
 
-	/* RFC 7766 6.2.3: the idle timeout runs only while nothing is outstanding. */
-	if (c->inflight > 0 || c->writes > 0)
-		return; /* restarted when the last answer is written */
-	log_debug("tcp", "idle timeout");
+	log_debug("tcp", c->len > 0 ? "read timeout" : "idle timeout");
 	conn_close(c);
 }
 
-static void idle_restart(struct tcp_conn *c)
+/*
+ * One timer per connection, re-armed after every event (RFC 7766 section 6.2.3):
+ * - a partial query waits at most the read timeout from its first byte (slowloris);
+ * - with nothing owed either way, the connection lives for the idle timeout;
+ * - while we owe answers, no timeout (the upstream timeouts bound that wait).
+ */
+static void timer_update(struct tcp_conn *c)
 {
-	uv_timer_start(&c->idle, on_idle, c->w->cur->st->cfg->tcp_idle_timeout_ms, 0);
+	const struct config *cfg = c->w->cur->st->cfg;
+	uint64_t now = uv_now(&c->w->loop), deadline;
+
+	if (c->closing)
+		return;
+	if (c->len > 0) {
+		deadline = c->frame_start + cfg->tcp_read_timeout_ms;
+		uv_timer_start(&c->idle, on_timeout, deadline > now ? deadline - now : 0, 0);
+	} else if (c->inflight == 0 && c->writes == 0) {
+		uv_timer_start(&c->idle, on_timeout, cfg->tcp_idle_timeout_ms, 0);
+	} else {
+		uv_timer_stop(&c->idle);
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Stop reading while the client is owed too much; resume when it has caught up. */
+static void flow_control(struct tcp_conn *c)
+{
+	unsigned owed = c->inflight + c->writes;
+
+	if (c->closing)
+		return;
+	if (c->reading && owed >= TCP_MAX_OWED) {
+		uv_read_stop((uv_stream_t *)&c->h);
+		c->reading = false;
+	} else if (!c->reading && !c->eof && !c->w->stopping && owed < TCP_MAX_OWED / 2) {
+		if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) == 0)
+			c->reading = true;
+	}
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -135,14 +174,12 @@ static void consume(struct tcp_conn *c)
 		if (flen > 0)
 			worker_handle_query(c->w, c->buf + off, flen, &c->cl);
 		off += flen;
-		if (c->inflight >= TCP_MAX_INFLIGHT && c->reading) {
-			uv_read_stop((uv_stream_t *)&c->h);
-			c->reading = false;
-		}
 	}
 	if (off > 0 && !c->closing) {
 		memmove(c->buf, c->buf + off, c->len - off);
 		c->len -= off;
+		/* What is left started arriving in this read. */
+		c->frame_start = uv_now(&c->w->loop);
 	}
 }
 
@@ -173,15 +210,39 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_close(c);
 		return;
 	}
+	if (c->len == 0)
+		c->frame_start = uv_now(&c->w->loop);
 	c->len += (size_t)nread;
-	idle_restart(c);
 	consume(c);
+	flow_control(c);
+	timer_update(c);
+}
+
+/* Open connections of this worker from c's address (c included). */
+static unsigned same_client(struct worker *w, const struct tcp_conn *c)
+{
+	const struct sockaddr *a = (const struct sockaddr *)&c->cl.addr;
+	unsigned n = 0;
+
+	for (const struct tcp_conn *o = w->tcp_conns; o; o = o->next) {
+		const struct sockaddr *b = (const struct sockaddr *)&o->cl.addr;
+		if (a->sa_family != b->sa_family)
+			continue;
+		if (a->sa_family == AF_INET
+			    ? memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+				     &((const struct sockaddr_in *)b)->sin_addr, 4) == 0
+			    : memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+				     &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0)
+			n++;
+	}
+	return n;
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct tcp_listener *l = server->data;
 	struct worker *w = l->w;
+	const struct config *cfg = w->cur->st->cfg;
 	struct tcp_conn *c, **head;
 	int len = sizeof(struct sockaddr_storage);
 
@@ -208,17 +269,19 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 		return;
 	}
-	if (w->stopping || w->tcp_clients > w->cur->st->cfg->tcp_max_clients) {
-		log_debug("tcp", "connection limit reached, closing new connection");
-		conn_close(c);
-		return;
-	}
 	c->cl.tr = TRANSPORT_TCP;
 	c->cl.tcp = c;
 	c->cl.udp = NULL;
 	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->cl.addr, &len);
+	if (w->stopping || w->tcp_clients > cfg->tcp_max_clients ||
+	    same_client(w, c) > cfg->tcp_max_per_client) {
+		STAT_INC(w, tcp_refused);
+		log_debug("tcp", "connection limit reached, closing new connection");
+		conn_close(c);
+		return;
+	}
 	uv_tcp_nodelay(&c->h, 1);
-	idle_restart(c);
+	timer_update(c);
 	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0) {
 		conn_close(c);
 		return;
@@ -292,9 +355,9 @@ static void on_write(uv_write_t *req, int status)
 	if (!c->closing) {
 		if (status < 0)
 			conn_close(c);
-		else if (c->inflight == 0 && c->writes == 0)
-			idle_restart(c);
 		conn_close_if_done(c);
+		flow_control(c);
+		timer_update(c);
 	}
 	conn_unref(c);
 }
@@ -323,12 +386,14 @@ void listen_tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
 	}
 	c->writes++;
 	c->refs++;
+	flow_control(c);
 }
 
 void listen_tcp_hold(struct tcp_conn *c)
 {
 	c->inflight++;
 	c->refs++;
+	flow_control(c);
 }
 
 void listen_tcp_release(struct tcp_conn *c)
@@ -336,11 +401,9 @@ void listen_tcp_release(struct tcp_conn *c)
 	REQUIRE(c->inflight > 0);
 	c->inflight--;
 	if (!c->closing) {
-		if (!c->reading && !c->eof && c->inflight < TCP_MAX_INFLIGHT / 2 &&
-		    !c->w->stopping &&
-		    uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) == 0)
-			c->reading = true;
 		conn_close_if_done(c);
+		flow_control(c);
+		timer_update(c);
 	}
 	conn_unref(c);
 }

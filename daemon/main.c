@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -31,7 +33,7 @@
 #include "worker.h"
 
 #define DEFAULT_CONFIG "/etc/sinkholed/sinkholed.yaml"
-#define BLOCKLOG_QUEUE 65536
+#define BLOCKLOG_QUEUE 8192 /* records per worker */
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INVALID = 2 };
 
@@ -396,6 +398,47 @@ fail:
 	return -1;
 }
 
+/*
+ * Started as root (not under a service manager that gave us a user of our own): switch to
+ * `user:` once the sockets are bound, or refuse to serve as root unless `allow_root: true`.
+ */
+static int drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (cfg->user)
+			log_warn("main", "`user: %s` ignored: not started as root", cfg->user);
+		return 0;
+	}
+	if (!cfg->user) {
+		if (cfg->allow_root) {
+			log_warn("main", "running as root (allow_root: true)");
+			return 0;
+		}
+		log_err("main", "refusing to serve as root: set `user:` (e.g. user: nobody) to "
+				"switch after binding, or `allow_root: true`");
+		return -1;
+	}
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (!pw) {
+		log_err("main", "user %s: %s", cfg->user, errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_err("main", "cannot switch to user %s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_err("main", "switched to user %s but could regain root: refusing to run",
+			cfg->user);
+		return -1;
+	}
+	log_info("main", "switched to user %s (uid %u)", cfg->user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
 /* ---- main ---- */
 
 static void usage(FILE *f)
@@ -485,25 +528,43 @@ int main(int argc, char **argv)
 	srv.cur = st;
 	signal(SIGPIPE, SIG_IGN);
 
-	srv.blocklog = blocklog_new(st->cfg->blocklog_path, st->cfg->dvc, BLOCKLOG_QUEUE);
+	n = st->cfg->workers;
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (unsigned)c : 1;
+	}
+	/* One ring per worker: the workers hand records over without a lock. */
+	srv.blocklog = blocklog_new(st->cfg->blocklog_path, st->cfg->dvc, BLOCKLOG_QUEUE, n);
 	if (!srv.blocklog) {
 		log_err("main", "cannot open block log %s: %s", st->cfg->blocklog_path,
 			strerror(errno));
 		state_free(st);
 		return EXIT_RUNTIME;
 	}
-
-	n = st->cfg->workers;
-	if (n == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		n = c > 0 ? (unsigned)c : 1;
-	}
 	srv.n_workers = n;
 	srv.workers = calloc(n, sizeof(*srv.workers));
-	udp = calloc(st->cfg->n_listen, sizeof(*udp));
-	tcp = calloc(st->cfg->n_listen, sizeof(*tcp));
+	udp = calloc((size_t)n * st->cfg->n_listen, sizeof(*udp));
+	tcp = calloc((size_t)n * st->cfg->n_listen, sizeof(*tcp));
 	if (!srv.workers || !udp || !tcp)
 		goto out;
+	/* Every socket is bound before privileges are dropped and before any thread starts. */
+	for (unsigned i = 0; i < n; i++) {
+		size_t nl = st->cfg->n_listen;
+		if (bind_all(st->cfg, udp + i * nl, tcp + i * nl) != 0) {
+			for (size_t j = 0; j < i * nl; j++) {
+				close(udp[j]);
+				close(tcp[j]);
+			}
+			goto out;
+		}
+	}
+	if (drop_privileges(st->cfg) != 0) {
+		for (size_t j = 0; j < (size_t)n * st->cfg->n_listen; j++) {
+			close(udp[j]);
+			close(tcp[j]);
+		}
+		goto out;
+	}
 
 	srv.loop = uv_default_loop();
 	uv_async_init(srv.loop, &srv.retire_async, on_retire);
@@ -524,14 +585,12 @@ int main(int argc, char **argv)
 	atomic_store(&st->refs, 1 + n);
 	for (started = 0; started < n; started++) {
 		struct worker *w = &srv.workers[started];
-		if (bind_all(st->cfg, udp, tcp) != 0) {
-			state_release(st, on_state_retired, &srv);
-			break;
-		}
+		size_t off = started * st->cfg->n_listen;
 		w->on_exit = on_worker_exit;
 		w->on_exit_arg = &srv;
-		if (worker_init(w, started, st, srv.blocklog, udp, tcp, st->cfg->n_listen,
-				on_state_retired, &srv) != 0 ||
+		w->n_workers = n;
+		if (worker_init(w, started, st, srv.blocklog, udp + off, tcp + off,
+				st->cfg->n_listen, on_state_retired, &srv) != 0 ||
 		    worker_start(w) != 0) {
 			log_err("main", "cannot start worker %u", started);
 			worker_deinit(w);
@@ -539,9 +598,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (started < n) {
-		/* Give back the references of the workers never tried. */
-		for (unsigned i = started + 1; i < n; i++)
+		/* Give back the references and sockets of the workers never tried. */
+		for (unsigned i = started + 1; i < n; i++) {
 			state_release(st, on_state_retired, &srv);
+			for (size_t j = 0; j < st->cfg->n_listen; j++) {
+				close(udp[i * st->cfg->n_listen + j]);
+				close(tcp[i * st->cfg->n_listen + j]);
+			}
+		}
 		srv.n_workers = started;
 		begin_stop(&srv);
 		uv_run(srv.loop, UV_RUN_DEFAULT);
@@ -574,7 +638,10 @@ join:
 		}
 	}
 	uv_loop_close(srv.loop);
+	st = NULL; /* freed with the retired states */
 out:
+	if (st)
+		state_free(st); /* never handed to a worker */
 	blocklog_free(srv.blocklog);
 	free(srv.workers);
 	free(udp);

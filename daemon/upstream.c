@@ -35,6 +35,56 @@ struct attempt {
 
 static void attempt_start(struct query *qr);
 
+/* ---- coalescing of identical queries in flight ---- */
+
+static uint32_t key_hash(const struct dns_query *q)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: the key is short and the table per worker */
+
+	for (size_t i = 0; i < q->name_len; i++)
+		h = (h ^ q->name[i]) * 16777619u;
+	h = (h ^ q->qtype) * 16777619u;
+	h = (h ^ q->qclass) * 16777619u;
+	return h ^ (uint32_t)(q->edns_do | q->cd << 1 | q->edns << 2) * 0x9e3779b1u;
+}
+
+static bool same_key(const struct dns_query *a, const struct dns_query *b)
+{
+	return a->name_len == b->name_len && a->qtype == b->qtype && a->qclass == b->qclass &&
+	       a->edns_do == b->edns_do && a->cd == b->cd && a->edns == b->edns &&
+	       memcmp(a->name, b->name, a->name_len) == 0;
+}
+
+static struct query **bucket(struct worker *w, uint32_t hash)
+{
+	return &w->leaders[hash & (WORKER_LEADER_BUCKETS - 1)];
+}
+
+static struct query *find_leader(struct worker *w, const struct dns_query *q, uint32_t hash)
+{
+	struct query *l;
+
+	for (l = *bucket(w, hash); l; l = l->hnext)
+		if (l->key_hash == hash && same_key(&l->q, q))
+			return l;
+	return NULL;
+}
+
+static void leader_remove(struct query *qr)
+{
+	struct query **pp;
+
+	if (!qr->in_table)
+		return;
+	for (pp = bucket(qr->w, qr->key_hash); *pp; pp = &(*pp)->hnext) {
+		if (*pp == qr) {
+			*pp = qr->hnext;
+			break;
+		}
+	}
+	qr->in_table = false;
+}
+
 static void query_unref(struct query *qr)
 {
 	struct worker *w = qr->w;
@@ -83,10 +133,30 @@ static void attempt_close(struct attempt *att)
 		uv_close((uv_handle_t *)&att->tcp, on_attempt_close);
 }
 
-/* The query is answered (reply) or has failed everywhere (reply NULL). */
+/*
+ * The query is answered (reply) or has failed everywhere (reply NULL): answer its followers
+ * (each from a copy, since relaying rewrites ID and question case), then the leader itself.
+ */
 static void query_finish(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 {
+	struct worker *w = qr->w;
+	struct query *f, *next;
+
 	qr->done = true;
+	leader_remove(qr);
+	worker_upstream_result(w, &qr->q, reply, len);
+	for (f = qr->followers; f; f = next) {
+		next = f->fnext;
+		f->done = true;
+		if (reply && len <= sizeof(w->abuf)) {
+			memcpy(w->abuf, reply, len);
+			worker_query_done(f, w->abuf, len, sizeof(w->abuf));
+		} else {
+			worker_query_done(f, NULL, 0, 0);
+		}
+		query_unref(f);
+	}
+	qr->followers = NULL;
 	worker_query_done(qr, reply, len, cap);
 	query_unref(qr); /* the in-flight reference */
 }
@@ -351,6 +421,19 @@ void upstream_forward(struct worker *w, const struct dns_query *q, const struct 
 		w->queries->prev = qr;
 	w->queries = qr;
 	w->pending++;
+
+	qr->key_hash = key_hash(&qr->q);
+	qr->leader = find_leader(w, &qr->q, qr->key_hash);
+	if (qr->leader) {
+		/* The same question is already on its way upstream: wait for that answer. */
+		STAT_INC(w, coalesced);
+		qr->fnext = qr->leader->followers;
+		qr->leader->followers = qr;
+		return;
+	}
+	qr->hnext = *bucket(w, qr->key_hash);
+	*bucket(w, qr->key_hash) = qr;
+	qr->in_table = true;
 	STAT_INC(w, forwarded);
 	attempt_start(qr);
 }
@@ -364,6 +447,7 @@ void upstream_cancel_all(struct worker *w)
 		if (qr->done)
 			continue;
 		qr->done = true;
+		leader_remove(qr);
 		if (qr->att)
 			attempt_close(qr->att);
 		query_unref(qr); /* the in-flight reference: no answer */

@@ -28,6 +28,16 @@ struct query {
 	struct query *next, *prev; /**< the worker's queries in flight */
 	struct attempt *att;	   /**< the current attempt, NULL when none */
 	unsigned next_upstream;	   /**< index of the upstream the next attempt uses */
+	/*
+	 * Coalescing: the first query for a key (name, type, class, DO, CD, EDNS) leads and
+	 * goes upstream; identical queries arriving meanwhile follow it and get its answer.
+	 */
+	struct query *leader;	   /**< the query this one follows, NULL for a leader */
+	struct query *followers;   /**< a leader's followers (linked by fnext) */
+	struct query *fnext;
+	struct query *hnext;	   /**< chain in the worker's table of leaders */
+	uint32_t key_hash;
+	bool in_table;		   /**< a leader still in the worker's table */
 	unsigned refs;		   /**< in flight + attempts not yet closed */
 	bool done;		   /**< answered, failed or cancelled: no longer in flight */
 	int64_t recv_ms;	   /**< Unix time of receipt, for the block log */

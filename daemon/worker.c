@@ -7,10 +7,13 @@
 #include <time.h>
 
 #include "acl.h"
+#include "addr.h"
 #include "blocklog.h"
+#include "cache.h"
 #include "listen_tcp.h"
 #include "listen_udp.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -49,6 +52,30 @@ void worker_drop_state(struct worker *w, struct wstate *ws)
 	free(ws);
 }
 
+#define RATELIMIT_CLIENTS 16384
+
+/* Create, resize or drop the worker's cache and rate limiter to match the config. */
+static void apply_conf(struct worker *w, const struct config *cfg)
+{
+	const struct cache_conf *cc = &cfg->cache;
+
+	if (cfg->rate_limit.qps > 0 && !w->ratelimit) {
+		w->ratelimit = ratelimit_new(RATELIMIT_CLIENTS);
+		if (!w->ratelimit)
+			log_err("worker", "worker %u: cannot allocate the rate limiter", w->id);
+	}
+	if (!cc->enabled) {
+		cache_free(w->cache);
+		w->cache = NULL;
+	} else if (w->cache) {
+		cache_reconfigure(w->cache, cc);
+	} else {
+		w->cache = cache_new(cc);
+		if (!w->cache)
+			log_err("worker", "worker %u: cannot allocate the cache", w->id);
+	}
+}
+
 /* Adopt the state waiting in the mailbox, if any. Queries in flight keep the old one. */
 static void adopt_state(struct worker *w)
 {
@@ -66,6 +93,7 @@ static void adopt_state(struct worker *w)
 	}
 	worker_drop_state(w, w->cur);
 	w->cur = ws;
+	apply_conf(w, st->cfg);
 }
 
 static int64_t now_ms(void)
@@ -101,7 +129,7 @@ static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 
 static void submit_log(struct worker *w, const struct blocklog_rec *r)
 {
-	if (blocklog_submit(w->blocklog, r) != 0)
+	if (blocklog_submit(w->blocklog, w->id, r) != 0)
 		STAT_INC(w, blocklog_dropped);
 }
 
@@ -129,84 +157,137 @@ static void answer_error(struct worker *w, const struct dns_query *q, const stru
 	worker_send(w, cl, w->abuf, n);
 }
 
-static void answer_sinkhole(struct worker *w, const struct config *cfg,
-			    const struct dns_query *q, const struct client *cl,
-			    const struct policy_match *m, int64_t t_ms)
+/* What the block log says the sinkhole answered. */
+static void sinkhole_result(const struct sinkhole_conf *sc, uint16_t qtype,
+			    struct blocklog_rec *r)
 {
-	struct blocklog_rec r;
-	size_t n;
-
-	n = dnsmsg_answer_sinkhole(q, &cfg->sinkhole, m->rule_off, w->abuf, sizeof(w->abuf),
-				   answer_limit(q, cl));
-	worker_send(w, cl, w->abuf, n);
-	STAT_INC(w, blocked);
-
-	fill_log_record(&r, q, cl, m, t_ms);
-	r.action = BLOCKLOG_BLOCKED;
-	r.resp_family = 0;
-	switch (cfg->sinkhole.mode) {
+	r->resp_family = 0;
+	r->rcode = DNS_NOERROR;
+	switch (sc->mode) {
 	case SINKHOLE_ADDRESS:
-		r.rcode = DNS_NOERROR;
-		if (q->qtype == DNS_T_A) {
-			r.resp_family = AF_INET;
-			memcpy(r.resp_addr, cfg->sinkhole.ipv4, 4);
-		} else if (q->qtype == DNS_T_AAAA) {
-			r.resp_family = AF_INET6;
-			memcpy(r.resp_addr, cfg->sinkhole.ipv6, 16);
+		if (qtype == DNS_T_A) {
+			r->resp_family = AF_INET;
+			memcpy(r->resp_addr, sc->ipv4, 4);
+		} else if (qtype == DNS_T_AAAA) {
+			r->resp_family = AF_INET6;
+			memcpy(r->resp_addr, sc->ipv6, 16);
 		}
 		break;
 	case SINKHOLE_NXDOMAIN:
-		r.rcode = DNS_NXDOMAIN;
+		r->rcode = DNS_NXDOMAIN;
 		break;
 	case SINKHOLE_NODATA:
-		r.rcode = DNS_NOERROR;
 		break;
 	case SINKHOLE_REFUSED:
-		r.rcode = DNS_REFUSED;
+		r->rcode = DNS_REFUSED;
 		break;
 	}
-	submit_log(w, &r);
 }
 
-void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
-			 const struct client *cl)
+/* What the block log says an upstream (or cached) answer was. */
+static void reply_result(const uint8_t *reply, size_t len, struct blocklog_rec *r)
 {
-	const struct config *cfg = w->cur->st->cfg;
-	struct policy_match m;
-	struct dns_query q;
-	int64_t t_ms;
+	int family;
 
+	r->rcode = reply ? (uint8_t)dnsmsg_rcode(reply, len) : DNS_SERVFAIL;
+	r->resp_family = 0;
+	if (reply && dnsmsg_first_address(reply, len, &family, r->resp_addr))
+		r->resp_family = (uint8_t)family;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Charge the client's token bucket. Over the limit: REFUSED (answer built) or drop, counted,
+ * reported at most once a minute per client; a blocked lookup is still logged, so the SOC
+ * sees a beaconing host even when it floods.
+ */
+static bool rate_ok(struct worker *w, const struct config *cfg, const struct client *cl,
+		    struct query_ctx *ctx)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&cl->addr;
+	enum ratelimit_verdict v;
+
+	v = ratelimit_check(w->ratelimit, &cfg->rate_limit, w->n_workers, sa, mono_ms());
+	if (v == RATELIMIT_PASS)
+		return true;
+	STAT_INC(w, ratelimited);
+	if (v == RATELIMIT_LIMITED_LOG) {
+		char a[64];
+		addr_format(sa, a, sizeof(a));
+		log_warn("ratelimit", "client %s is over %u queries/s: %s", a, cfg->rate_limit.qps,
+			 cfg->rate_limit.action == RATELIMIT_DROP ? "dropping" : "refusing");
+	}
+	if (ctx->m.verdict == VERDICT_BLOCK) {
+		fill_log_record(&ctx->rec, &ctx->q, cl, &ctx->m, ctx->t_ms);
+		ctx->rec.action = BLOCKLOG_BLOCKED;
+		ctx->rec.rcode = DNS_REFUSED;
+		ctx->rec.resp_family = 0;
+		ctx->log = true;
+	}
+	if (cfg->rate_limit.action == RATELIMIT_REFUSED)
+		ctx->out_len = dnsmsg_answer_error(&ctx->q, DNS_REFUSED, DNS_EDE_NONE, w->abuf,
+						   sizeof(w->abuf));
+	return false;
+}
+
+enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t len,
+				 const struct client *cl, struct query_ctx *ctx)
+{
+	const struct state *st = w->cur->st;
+	const struct config *cfg = st->cfg;
+	struct dns_query *q = &ctx->q;
+	int rcode, ede = DNS_EDE_NONE;
+
+	ctx->log = false;
+	ctx->out_len = 0;
 	STAT_INC(w, queries);
-	switch (dnsmsg_parse_query(pkt, len, &q)) {
+	switch (dnsmsg_parse_query(pkt, len, q)) {
 	case QUERY_OK:
 		break;
 	case QUERY_DROP:
 		STAT_INC(w, dropped);
-		return;
+		return QA_DROP;
 	case QUERY_FORMERR:
 		STAT_INC(w, formerr);
-		answer_error(w, &q, cl, DNS_FORMERR, DNS_EDE_NONE);
-		return;
+		rcode = DNS_FORMERR;
+		goto error;
 	case QUERY_NOTIMP:
 		STAT_INC(w, notimp);
-		answer_error(w, &q, cl, DNS_NOTIMP, DNS_EDE_NONE);
-		return;
+		rcode = DNS_NOTIMP;
+		goto error;
 	case QUERY_BADVERS:
 		STAT_INC(w, formerr);
-		answer_error(w, &q, cl, DNS_BADVERS, DNS_EDE_NONE);
-		return;
+		rcode = DNS_BADVERS;
+		goto error;
 	}
 	if (!acl_match(cfg->acl, (const struct sockaddr *)&cl->addr)) {
 		STAT_INC(w, refused);
-		answer_error(w, &q, cl, DNS_REFUSED, DNS_EDE_PROHIBITED);
-		return;
+		rcode = DNS_REFUSED;
+		ede = DNS_EDE_PROHIBITED;
+		goto error;
 	}
-	t_ms = now_ms();
-	policy_lookup(w->cur->st->policy, q.name, q.name_len, t_ms / 1000, &m);
-	switch (m.verdict) {
+	ctx->t_ms = now_ms();
+	/* The policy comes before the cache: a name blocked by a reload is never served from it. */
+	policy_lookup(st->policy, q->name, q->name_len, ctx->t_ms / 1000, &ctx->m);
+	if (cfg->rate_limit.qps > 0 && w->ratelimit && !rate_ok(w, cfg, cl, ctx))
+		return cfg->rate_limit.action == RATELIMIT_DROP ? QA_DROP : QA_ANSWER;
+	switch (ctx->m.verdict) {
 	case VERDICT_BLOCK:
-		answer_sinkhole(w, cfg, &q, cl, &m, t_ms);
-		return;
+		STAT_INC(w, blocked);
+		ctx->out_len = dnsmsg_answer_sinkhole(q, &cfg->sinkhole, ctx->m.rule_off, w->abuf,
+						      sizeof(w->abuf), answer_limit(q, cl));
+		fill_log_record(&ctx->rec, q, cl, &ctx->m, ctx->t_ms);
+		ctx->rec.action = BLOCKLOG_BLOCKED;
+		sinkhole_result(&cfg->sinkhole, q->qtype, &ctx->rec);
+		ctx->log = true;
+		return QA_ANSWER;
 	case VERDICT_ALLOW:
 		STAT_INC(w, allowed);
 		break;
@@ -216,7 +297,45 @@ void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
 	case VERDICT_PASS:
 		break;
 	}
-	upstream_forward(w, &q, cl, &m, t_ms);
+	if (w->cache) {
+		ctx->out_len = cache_lookup(w->cache, q, mono_ms(), w->abuf, sizeof(w->abuf),
+					    answer_limit(q, cl));
+		if (ctx->out_len > 0) {
+			STAT_INC(w, cache_hits);
+			if (ctx->m.verdict == VERDICT_LOG) {
+				fill_log_record(&ctx->rec, q, cl, &ctx->m, ctx->t_ms);
+				ctx->rec.action = BLOCKLOG_ALLOWED;
+				reply_result(w->abuf, ctx->out_len, &ctx->rec);
+				ctx->log = true;
+			}
+			return QA_ANSWER;
+		}
+	}
+	return QA_FORWARD;
+error:
+	ctx->out_len = dnsmsg_answer_error(q, rcode, ede, w->abuf, sizeof(w->abuf));
+	return QA_ANSWER;
+}
+
+void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
+			 const struct client *cl)
+{
+	struct query_ctx ctx;
+
+	switch (worker_process(w, pkt, len, cl, &ctx)) {
+	case QA_DROP:
+		if (ctx.log)
+			submit_log(w, &ctx.rec);
+		return;
+	case QA_ANSWER:
+		worker_send(w, cl, w->abuf, ctx.out_len);
+		if (ctx.log)
+			submit_log(w, &ctx.rec);
+		return;
+	case QA_FORWARD:
+		upstream_forward(w, &ctx.q, cl, &ctx.m, ctx.t_ms);
+		return;
+	}
 }
 
 void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
@@ -224,7 +343,6 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 	struct worker *w = qr->w;
 	const struct dns_query *q = &qr->q;
 	struct blocklog_rec r;
-	int family;
 
 	if (reply) {
 		len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
@@ -237,11 +355,19 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 	/* An `action: log` entry: the SOC sees the lookup and what the upstream said. */
 	fill_log_record(&r, q, &qr->cl, &qr->match, qr->recv_ms);
 	r.action = BLOCKLOG_ALLOWED;
-	r.rcode = reply ? (uint8_t)dnsmsg_rcode(reply, len) : DNS_SERVFAIL;
-	r.resp_family = 0;
-	if (reply && dnsmsg_first_address(reply, len, &family, r.resp_addr))
-		r.resp_family = (uint8_t)family;
+	reply_result(reply, len, &r);
 	submit_log(w, &r);
+}
+
+void worker_upstream_result(struct worker *w, const struct dns_query *q, const uint8_t *reply,
+			    size_t len)
+{
+	if (!w->cache)
+		return;
+	if (reply && dnsmsg_rcode(reply, len) != DNS_SERVFAIL)
+		cache_store(w->cache, q, reply, len, mono_ms());
+	else
+		cache_store_failure(w->cache, q, mono_ms());
 }
 
 /* ---- lifecycle ---- */
@@ -335,6 +461,7 @@ int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog
 	if (rc < 0)
 		return rc;
 	w->loop_ready = true;
+	apply_conf(w, st->cfg);
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
 	uv_timer_init(&w->loop, &w->stop_timer);
@@ -417,4 +544,8 @@ void worker_deinit(struct worker *w)
 	free(w->udp);
 	free(w->tcp);
 	free(w->rbuf);
+	cache_free(w->cache);
+	w->cache = NULL;
+	ratelimit_free(w->ratelimit);
+	w->ratelimit = NULL;
 }

@@ -15,10 +15,12 @@
 #include <uv.h>
 
 #include "blocklist.h"
+#include "blocklog.h"
 #include "config.h"
 #include "dnsmsg.h"
 
-struct blocklog;
+struct cache;
+struct ratelimit;
 struct udp_listener;
 struct tcp_listener;
 struct tcp_conn;
@@ -26,6 +28,7 @@ struct query;
 
 #define WORKER_UDP_SLOT 65536
 #define WORKER_UDP_BATCH 16
+#define WORKER_LEADER_BUCKETS 1024
 
 /**
  * Everything a reload replaces, published as one immutable unit. refs counts the holders:
@@ -51,7 +54,8 @@ struct wstate {
 struct worker_stats {
 	atomic_uint_fast64_t queries, blocked, logged, allowed, forwarded, answered_upstream,
 		servfail, refused, formerr, notimp, dropped, upstream_timeouts,
-		upstream_mismatched, upstream_tcp_retries, blocklog_dropped, pending_full;
+		upstream_mismatched, upstream_tcp_retries, blocklog_dropped, pending_full, coalesced,
+		cache_hits, tcp_refused, ratelimited;
 };
 
 #define STAT_INC(w, field)                                                                          \
@@ -76,6 +80,9 @@ struct worker {
 	uv_async_t wake;	 /**< new state in the mailbox, or stop */
 	uv_timer_t stop_timer;	 /**< bounds the graceful stop */
 	struct blocklog *blocklog;
+	struct cache *cache; /**< this worker's answer cache, NULL when disabled */
+	struct ratelimit *ratelimit; /**< per-client buckets, NULL until rate_limit.qps > 0 */
+	unsigned n_workers;	     /**< workers sharing the clients (rate-limit share) */
 	state_retire_fn retire;
 	void *retire_arg;
 	void (*on_exit)(void *arg); /**< called in the thread when its loop has ended */
@@ -98,6 +105,7 @@ struct worker {
 
 	unsigned pending;      /**< upstream queries in flight */
 	struct query *queries; /**< their list (upstream's) */
+	struct query *leaders[WORKER_LEADER_BUCKETS]; /**< in-flight leaders by key (upstream's) */
 	struct worker_stats stats;
 
 	/**
@@ -133,9 +141,31 @@ void state_release(struct state *st, state_retire_fn retire, void *arg);
 
 /* Used by the listeners and upstream. */
 
+enum query_action {
+	QA_DROP,    /**< nothing to send */
+	QA_ANSWER,  /**< the answer is in w->abuf (ctx->out_len bytes) */
+	QA_FORWARD, /**< go upstream with ctx->q */
+};
+
+/** The outcome of worker_process() for one packet. */
+struct query_ctx {
+	struct dns_query q;	   /**< the parsed query (borrows the packet) */
+	struct policy_match m;	   /**< the policy decision */
+	int64_t t_ms;		   /**< Unix time of receipt, ms */
+	size_t out_len;		   /**< QA_ANSWER: bytes in w->abuf */
+	bool log;		   /**< rec is a block-log record to submit */
+	struct blocklog_rec rec;
+};
+
 /**
- * Handle one query packet from a client: parse, ACL, policy, then answer at once or forward.
- * pkt is only borrowed for the call.
+ * The I/O-free part of handling one query: parse, ACL, policy, sinkhole answer or cache hit.
+ * Allocation-free, lock-free, no syscall (the clocks are vDSO reads).
+ */
+enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t len,
+				 const struct client *cl, struct query_ctx *ctx);
+/**
+ * Handle one query packet from a client: worker_process(), then send the answer and its
+ * block-log record, or forward. pkt is only borrowed for the call.
  */
 void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
 			 const struct client *cl);
@@ -151,6 +181,12 @@ void worker_drop_state(struct worker *w, struct wstate *ws);
  * lookup. Resources are upstream's to release.
  */
 void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap);
+/**
+ * The upstream outcome of a leader query, once for all the clients waiting for it: reply
+ * (as received, len bytes) or NULL when every upstream failed. Feeds the cache.
+ */
+void worker_upstream_result(struct worker *w, const struct dns_query *q, const uint8_t *reply,
+			    size_t len);
 /** Called when the worker has nothing left in flight: lets a stopping worker finish. */
 void worker_check_idle(struct worker *w);
 

@@ -455,6 +455,8 @@ def write_config(dirpath, port, upstreams, blocklists=("blocklist.yaml",), *, na
         f"  path: {json.dumps(block_log)}\n"
         "  dvc: test-dvc\n"
         "log_level: debug\n"
+        # The tests may run as root (CI): serve as root rather than switch users.
+        "allow_root: true\n"
         + extra
     )
     path = Path(dirpath) / name

@@ -175,5 +175,41 @@ def test_bind_failure_exits_1():
     check(str(port) in r.stderr, f"stderr does not name the address: {r.stderr!r}")
 
 
+def root_config(name, tail):
+    """A config without `allow_root: true` (the harness adds it), plus tail."""
+    d = env.path(name)
+    d.mkdir()
+    h.write_file(d / "blocklist.yaml", VALID_BLOCKLIST)
+    port = h.free_port()
+    cfg = h.write_config(d, port, ["127.0.0.1:9"], ipv6_listen=False)
+    cfg.write_text(cfg.read_text().replace("allow_root: true\n", "") + tail)
+    return cfg, port
+
+
+def test_refuses_root_without_user():
+    if os.geteuid() != 0:
+        return  # only root can be refused
+    cfg, _ = root_config("root", "")
+    r = cli("-c", cfg)
+    eq(r.returncode, 1, f"exit code as root without user/allow_root; stderr:\n{r.stderr}")
+    check("refusing to serve as root" in r.stderr, f"stderr: {r.stderr!r}")
+
+
+def test_switches_to_user_after_binding():
+    if os.geteuid() != 0:
+        return
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
+    cfg, port = root_config("user", "user: nobody\n")
+    proc = env.start_daemon(cfg, port, name="sinkholed-user")
+    status = open(f"/proc/{proc.pid}/status").read()
+    uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
+    eq(uids, (str(nobody),) * 3, "real, effective and saved uid after the switch")
+    _, r = h.query(port, "www.mobile1.com")
+    eq(r.addresses(), ["0.0.0.0"], "blocked name still answered after the switch")
+    proc.signal(h.signal.SIGTERM)
+    eq(proc.wait(5), 0, "exit code after SIGTERM")
+
+
 if __name__ == "__main__":
     h.run_tests([v for k, v in list(globals().items()) if k.startswith("test_")], env=env)

@@ -106,7 +106,10 @@ def start(name, upstreams, timeout_ms=TIMEOUT_MS):
     d.mkdir()
     h.write_file(d / "blocklist.yaml", "block:\n  - blocked.test\n")
     port = h.free_port()
-    cfg = h.write_config(d, port, upstreams, timeout_ms=timeout_ms)
+    # These tests watch every query reach the upstreams: no answer cache (positive or
+    # failure) in between. tests/integration/test_cache.py covers the cache.
+    cfg = h.write_config(d, port, upstreams, timeout_ms=timeout_ms,
+                         extra="cache: {enabled: false}\n")
     env.start_daemon(cfg, port, name=f"sinkholed-{name}")
     return port
 

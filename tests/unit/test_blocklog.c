@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The block log: exact JSON lines (DESIGN.md section 6), then the queue and writer thread. */
+/* The block log: exact JSON lines (DESIGN.md section 6), then the per-producer rings and writer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,7 +438,7 @@ static size_t file_lines(const char *path)
 static void test_writer_end_to_end(void **state)
 {
 	const char *path = tmp_path("e2e.jsonl");
-	struct blocklog *bl = blocklog_new(path, "dns1", 4096);
+	struct blocklog *bl = blocklog_new(path, "dns1", 4096, 1);
 	struct blocklog_rec rec;
 	enum { N = 3000 };
 	size_t len;
@@ -449,7 +450,7 @@ static void test_writer_end_to_end(void **state)
 	example_rec(&rec);
 	for (int i = 0; i < N; i++) {
 		rec.txid = (uint16_t)i;
-		assert_int_equal(blocklog_submit(bl, &rec), 0);
+		assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	}
 	blocklog_sync(bl);
 	assert_int_equal(blocklog_written(bl), N);
@@ -475,9 +476,9 @@ static void test_writer_end_to_end(void **state)
 	blocklog_free(bl);
 
 	/* Appends to an existing file. */
-	bl = blocklog_new(path, "dns1", 16);
+	bl = blocklog_new(path, "dns1", 16, 1);
 	assert_non_null(bl);
-	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_sync(bl);
 	blocklog_free(bl);
 	assert_int_equal(file_lines(path), N + 1);
@@ -486,24 +487,24 @@ static void test_writer_end_to_end(void **state)
 static void test_writer_free_flushes(void **state)
 {
 	const char *path = tmp_path("flush.jsonl");
-	struct blocklog *bl = blocklog_new(path, "dns1", 1000);
+	struct blocklog *bl = blocklog_new(path, "dns1", 1000, 1);
 	struct blocklog_rec rec;
 
 	(void)state;
 	assert_non_null(bl);
 	example_rec(&rec);
 	for (int i = 0; i < 1000; i++)
-		assert_int_equal(blocklog_submit(bl, &rec), 0);
+		assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_free(bl);
 	assert_int_equal(file_lines(path), 1000);
 	blocklog_free(NULL);
 }
 
-/* A tiny queue and a burst: every record is either written or counted as dropped. */
+/* Tiny rings and a burst: every record is either written or counted as dropped, on either ring. */
 static void test_writer_burst_accounting(void **state)
 {
 	const char *path = tmp_path("burst.jsonl");
-	struct blocklog *bl = blocklog_new(path, "dns1", 1);
+	struct blocklog *bl = blocklog_new(path, "dns1", 1, 2);
 	struct blocklog_rec rec;
 	uint64_t ok = 0, full = 0;
 	enum { N = 20000 };
@@ -512,7 +513,7 @@ static void test_writer_burst_accounting(void **state)
 	assert_non_null(bl);
 	example_rec(&rec);
 	for (int i = 0; i < N; i++) {
-		int rc = blocklog_submit(bl, &rec);
+		int rc = blocklog_submit(bl, (unsigned)i % 2, &rec);
 
 		if (rc == 0)
 			ok++;
@@ -527,6 +528,157 @@ static void test_writer_burst_accounting(void **state)
 	assert_int_equal(blocklog_dropped(bl), full);
 	blocklog_free(bl);
 	assert_int_equal(file_lines(path), ok);
+}
+
+/*
+ * Checks the lines of data per producer: the k-th line whose SrcPortNumber is p has the
+ * TransactionIdHex seqs[p][k], and there are counts[p] of them.
+ */
+static void check_order(const char *data, size_t len, unsigned n_prod, uint16_t *const *seqs,
+			const size_t *counts)
+{
+	static const char port_key[] = "\"SrcPortNumber\":", txid_key[] = "\"TransactionIdHex\":\"";
+	const char *p = data, *end = data + len;
+	size_t seen[128] = {0};
+
+	assert_true(n_prod <= 128);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *port, *txid;
+		unsigned long prod, seq;
+
+		assert_non_null(nl);
+		port = memmem(p, (size_t)(nl - p), port_key, sizeof(port_key) - 1);
+		txid = memmem(p, (size_t)(nl - p), txid_key, sizeof(txid_key) - 1);
+		assert_non_null(port);
+		assert_non_null(txid);
+		prod = strtoul(port + sizeof(port_key) - 1, NULL, 10);
+		seq = strtoul(txid + sizeof(txid_key) - 1, NULL, 16);
+		assert_in_range(prod, 0, n_prod - 1);
+		assert_in_range(seen[prod], 0, counts[prod] - 1);
+		if (seq != seqs[prod][seen[prod]])
+			fail_msg("producer %lu: line %zu has seq %lu, want %u", prod, seen[prod],
+				 seq, seqs[prod][seen[prod]]);
+		seen[prod]++;
+		p = nl + 1;
+	}
+	for (unsigned i = 0; i < n_prod; i++)
+		assert_int_equal(seen[i], counts[i]);
+}
+
+/* One submitting thread: producer index, SrcPortNumber = index, TransactionIdHex = sequence. */
+struct producer {
+	struct blocklog *bl;
+	unsigned index;
+	unsigned n;	    /* records to submit */
+	uint16_t *accepted; /* sequence numbers accepted, in order */
+	size_t ok, full, bad;
+};
+
+static void *produce(void *arg)
+{
+	struct producer *pr = arg;
+	struct blocklog_rec rec;
+
+	example_rec(&rec);
+	rec.src_port = (uint16_t)pr->index;
+	for (unsigned i = 0; i < pr->n; i++) {
+		int rc;
+
+		rec.txid = (uint16_t)i;
+		rc = blocklog_submit(pr->bl, pr->index, &rec);
+		if (rc == 0)
+			pr->accepted[pr->ok++] = (uint16_t)i;
+		else if (rc == -ENOSPC)
+			pr->full++, sched_yield(); /* let the writer catch up: fewer drops */
+		else
+			pr->bad++; /* cmocka asserts belong to the main thread */
+	}
+	return NULL;
+}
+
+/* Several threads, one ring each: nothing lost or duplicated, each producer's order kept. */
+static void test_writer_multi_producer(void **state)
+{
+	enum { THREADS = 4, N = 20000 };
+	const char *path = tmp_path("multi.jsonl");
+	struct blocklog *bl = blocklog_new(path, "dns1", 1024, THREADS);
+	struct producer pr[THREADS];
+	pthread_t tid[THREADS];
+	uint16_t *seqs[THREADS];
+	size_t counts[THREADS], ok = 0, full = 0, len;
+	char *data;
+
+	(void)state;
+	assert_non_null(bl);
+	for (unsigned i = 0; i < THREADS; i++) {
+		pr[i] = (struct producer){.bl = bl, .index = i, .n = N};
+		pr[i].accepted = malloc(N * sizeof(*pr[i].accepted));
+		assert_non_null(pr[i].accepted);
+		assert_int_equal(pthread_create(&tid[i], NULL, produce, &pr[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(pr[i].bad, 0);
+		assert_int_equal(pr[i].ok + pr[i].full, N);
+		ok += pr[i].ok;
+		full += pr[i].full;
+		seqs[i] = pr[i].accepted;
+		counts[i] = pr[i].ok;
+	}
+	blocklog_sync(bl);
+	assert_int_equal(blocklog_written(bl) + blocklog_dropped(bl), THREADS * N);
+	assert_int_equal(blocklog_written(bl), ok);
+	assert_int_equal(blocklog_dropped(bl), full);
+
+	data = slurp(path, &len);
+	assert_non_null(data);
+	assert_int_equal(count_lines(data, len), ok);
+	check_order(data, len, THREADS, seqs, counts);
+	free(data);
+	blocklog_free(bl);
+	for (unsigned i = 0; i < THREADS; i++)
+		free(pr[i].accepted);
+}
+
+/*
+ * Records on every ring, the last ring filled first: sync returns only once all are written.
+ * 70 rings: more than sync snapshots on its stack.
+ */
+static void test_writer_sync_all_rings(void **state)
+{
+	enum { RINGS = 70, PER = 40 };
+	const char *path = tmp_path("sync.jsonl");
+	struct blocklog *bl = blocklog_new(path, "dns1", PER, RINGS);
+	static uint16_t seq_store[RINGS][PER];
+	uint16_t *seqs[RINGS];
+	size_t counts[RINGS], len;
+	struct blocklog_rec rec;
+	char *data;
+
+	(void)state;
+	assert_non_null(bl);
+	example_rec(&rec);
+	for (int i = RINGS - 1; i >= 0; i--) {
+		rec.src_port = (uint16_t)i;
+		for (int k = 0; k < PER; k++) {
+			rec.txid = (uint16_t)k;
+			seq_store[i][k] = (uint16_t)k;
+			/* PER is rounded up to 64 slots, and nothing else is queued */
+			assert_int_equal(blocklog_submit(bl, (unsigned)i, &rec), 0);
+		}
+		seqs[i] = seq_store[i];
+		counts[i] = PER;
+	}
+	blocklog_sync(bl);
+	assert_int_equal(blocklog_written(bl), RINGS * PER);
+	assert_int_equal(blocklog_dropped(bl), 0);
+	data = slurp(path, &len);
+	assert_non_null(data);
+	assert_int_equal(count_lines(data, len), RINGS * PER);
+	check_order(data, len, RINGS, seqs, counts);
+	free(data);
+	blocklog_free(bl);
 }
 
 struct fifo_reader {
@@ -560,70 +712,134 @@ static void *read_fifo(void *arg)
 }
 
 /*
- * Deterministic queue-full: the log is a FIFO nobody reads, so the writer blocks once the pipe
- * buffer is full and the queue then fills up.
+ * Queue full, deterministically: the log is a FIFO nobody reads yet, so the writer blocks once
+ * the pipe buffer is full. Ring 0 then fills up and refuses records (the pipe, the writer's
+ * buffer and the ring hold far fewer than N), while ring 1, empty, still takes a whole ring:
+ * queue_cap 3 rounded up to 4.
  */
 static void test_writer_queue_full(void **state)
 {
+	enum { N = 100000, CAP = 4 };
 	const char *path = tmp_path("fifo");
 	struct fifo_reader r = {0};
 	struct blocklog *bl;
 	struct blocklog_rec rec;
-	uint64_t ok = 0;
+	static uint16_t seq0[N], seq1[CAP];
+	uint16_t *seqs[2] = {seq0, seq1};
+	size_t counts[2] = {0, 0};
+	uint64_t full = 0;
 	pthread_t reader;
-	int rc = 0;
 
 	(void)state;
 	assert_int_equal(mkfifo(path, 0600), 0);
 	r.fd = open(path, O_RDONLY | O_NONBLOCK); /* so the writer's open does not block */
 	assert_true(r.fd >= 0);
-	bl = blocklog_new(path, "dns1", 4);
+	bl = blocklog_new(path, "dns1", 3, 2);
 	assert_non_null(bl);
 	fcntl(r.fd, F_SETFL, fcntl(r.fd, F_GETFL) & ~O_NONBLOCK);
 
 	example_rec(&rec);
-	for (int i = 0; i < 1000000; i++) {
-		rc = blocklog_submit(bl, &rec);
-		if (rc != 0)
-			break;
-		ok++;
-	}
-	assert_int_equal(rc, -ENOSPC);
-	assert_int_equal(blocklog_dropped(bl), 1);
-	assert_int_equal(blocklog_submit(bl, &rec), -ENOSPC); /* still full: nothing drains */
-	assert_int_equal(blocklog_dropped(bl), 2);
+	rec.src_port = 0;
+	for (int i = 0; i < N; i++) {
+		int rc;
 
-	/* Let it drain: every accepted record arrives, whole. */
+		rec.txid = (uint16_t)i;
+		rc = blocklog_submit(bl, 0, &rec);
+		if (rc == 0)
+			seq0[counts[0]++] = (uint16_t)i;
+		else if (rc == -ENOSPC)
+			full++;
+		else
+			fail_msg("submit returned %d", rc);
+	}
+	assert_true(full > 0);
+	assert_true(counts[0] < 2000);
+	assert_int_equal(blocklog_dropped(bl), full);
+
+	/* Another producer's ring is not affected. */
+	rec.src_port = 1;
+	for (int i = 0; i < CAP; i++) {
+		rec.txid = (uint16_t)i;
+		seq1[counts[1]++] = (uint16_t)i;
+		assert_int_equal(blocklog_submit(bl, 1, &rec), 0);
+	}
+	assert_int_equal(blocklog_dropped(bl), full);
+
+	/* Let it drain: sync waits for both rings; every accepted record arrives, whole. */
 	assert_int_equal(pthread_create(&reader, NULL, read_fifo, &r), 0);
 	blocklog_sync(bl);
-	assert_int_equal(blocklog_written(bl), ok);
-	assert_int_equal(blocklog_dropped(bl), 2);
+	assert_int_equal(blocklog_written(bl), counts[0] + counts[1]);
+	assert_int_equal(blocklog_dropped(bl), full);
 	blocklog_free(bl); /* closes the only write end: the reader sees EOF */
 	assert_int_equal(pthread_join(reader, NULL), 0);
 	close(r.fd);
-	assert_int_equal(count_lines(r.data, r.len), ok);
+	assert_int_equal(count_lines(r.data, r.len), counts[0] + counts[1]);
+	check_order(r.data, r.len, 2, seqs, counts);
 	free(r.data);
 }
 
-/* Failed writes (ENOSPC) drop the batch, counted, and the writer keeps going. */
+/* Occurrences of needle in the file at path. */
+static size_t count_in_file(const char *path, const char *needle)
+{
+	size_t len, n = 0;
+	char *data = slurp(path, &len);
+
+	assert_non_null(data);
+	for (const char *p = data; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	free(data);
+	return n;
+}
+
+/*
+ * Failed writes (ENOSPC) drop the batch, counted, and the writer keeps going. Drops are
+ * reported in the diagnostic log (stderr) at once, then at most once a minute, and what is
+ * left at exit.
+ */
 static void test_writer_write_error(void **state)
 {
-	struct blocklog *bl = blocklog_new("/dev/full", "dns1", 64);
+	static const char warn[] = "records dropped (queue full or write failed) since ";
+	const char *log_path = tmp_path("stderr.log");
+	int saved = dup(STDERR_FILENO);
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct blocklog *bl;
 	struct blocklog_rec rec;
+	size_t first, second, at_exit, total;
 
 	(void)state;
-	assert_non_null(bl);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+
+	bl = blocklog_new("/dev/full", "dns1", 64, 2);
 	example_rec(&rec);
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(blocklog_submit(bl, &rec), 0);
-	blocklog_sync(bl);
-	assert_int_equal(blocklog_written(bl), 0);
-	assert_int_equal(blocklog_dropped(bl), 10);
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(blocklog_submit(bl, &rec), 0);
-	blocklog_sync(bl);
-	assert_int_equal(blocklog_dropped(bl), 15);
+	if (bl) {
+		for (int i = 0; i < 10; i++)
+			blocklog_submit(bl, (unsigned)i % 2, &rec);
+		blocklog_sync(bl);
+	}
+	first = count_in_file(log_path, warn);
+	if (bl) {
+		for (int i = 0; i < 5; i++)
+			blocklog_submit(bl, 1, &rec);
+		blocklog_sync(bl);
+	}
+	second = count_in_file(log_path, warn);
+	total = bl ? blocklog_dropped(bl) : 0;
+	assert_int_equal(bl ? blocklog_written(bl) : 1, 0);
 	blocklog_free(bl);
+	at_exit = count_in_file(log_path, "dropped (queue full or write failed) since the last "
+					  "report (15 in all)");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+
+	assert_non_null(bl);
+	assert_int_equal(total, 15);
+	assert_int_equal(first, 1);
+	assert_int_equal(count_in_file(log_path, "since start ("), 1);
+	assert_int_equal(second, 1); /* rate-limited */
+	assert_int_equal(count_in_file(log_path, warn), 2);
+	assert_int_equal(at_exit, 1);
 }
 
 static void test_writer_reopen(void **state)
@@ -635,18 +851,18 @@ static void test_writer_reopen(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s", tmp_path("rot.jsonl"));
 	snprintf(old_path, sizeof(old_path), "%s", tmp_path("rot.jsonl.1"));
-	bl = blocklog_new(path, "dns1", 64);
+	bl = blocklog_new(path, "dns1", 64, 1);
 	assert_non_null(bl);
 	example_rec(&rec);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(blocklog_submit(bl, &rec), 0);
+		assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_sync(bl);
 
 	/* logrotate: move the file, then SIGUSR1. */
 	assert_int_equal(rename(path, old_path), 0);
 	blocklog_reopen(bl);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(blocklog_submit(bl, &rec), 0);
+		assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_sync(bl);
 	assert_int_equal(file_lines(old_path), 3);
 	assert_int_equal(file_lines(path), 2);
@@ -655,14 +871,14 @@ static void test_writer_reopen(void **state)
 	assert_int_equal(rename(path, old_path), 0);
 	assert_int_equal(mkdir(path, 0700), 0);
 	blocklog_reopen(bl);
-	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_sync(bl);
 	assert_int_equal(file_lines(old_path), 3);
 
 	/* The next request succeeds. */
 	assert_int_equal(rmdir(path), 0);
 	blocklog_reopen(bl);
-	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_sync(bl);
 	assert_int_equal(file_lines(path), 1);
 	assert_int_equal(blocklog_written(bl), 7);
@@ -673,7 +889,7 @@ static void test_writer_reopen(void **state)
 static void test_writer_set_dvc(void **state)
 {
 	const char *path = tmp_path("dvc.jsonl");
-	struct blocklog *bl = blocklog_new(path, "dns1", 64);
+	struct blocklog *bl = blocklog_new(path, "dns1", 64, 1);
 	struct blocklog_rec rec;
 	size_t len;
 	char *data, *second;
@@ -681,10 +897,10 @@ static void test_writer_set_dvc(void **state)
 	(void)state;
 	assert_non_null(bl);
 	example_rec(&rec);
-	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_sync(bl);
 	blocklog_set_dvc(bl, "dns2");
-	assert_int_equal(blocklog_submit(bl, &rec), 0);
+	assert_int_equal(blocklog_submit(bl, 0, &rec), 0);
 	blocklog_free(bl);
 
 	data = slurp(path, &len);
@@ -712,12 +928,12 @@ static void test_writer_stdout(void **state)
 	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
 	close(fd);
 
-	bl = blocklog_new("-", "dns1", 8);
+	bl = blocklog_new("-", "dns1", 8, 1);
 	example_rec(&rec);
 	if (bl) {
-		blocklog_submit(bl, &rec);
+		blocklog_submit(bl, 0, &rec);
 		blocklog_reopen(bl);
-		blocklog_submit(bl, &rec);
+		blocklog_submit(bl, 0, &rec);
 		blocklog_free(bl);
 	}
 	fd = fcntl(STDOUT_FILENO, F_GETFD); /* still open */
@@ -733,10 +949,16 @@ static void test_new_errors(void **state)
 {
 	(void)state;
 	errno = 0;
-	assert_null(blocklog_new(tmp_path("missing/dir/x.jsonl"), "dns1", 8));
+	assert_null(blocklog_new(tmp_path("missing/dir/x.jsonl"), "dns1", 8, 1));
 	assert_int_equal(errno, ENOENT);
 	errno = 0;
-	assert_null(blocklog_new(tmp_path("x.jsonl"), "dns1", 0));
+	assert_null(blocklog_new(tmp_path("x.jsonl"), "dns1", 0, 1));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(blocklog_new(tmp_path("x.jsonl"), "dns1", 8, 0));
+	assert_int_equal(errno, EINVAL);
+	errno = 0;
+	assert_null(blocklog_new(tmp_path("x.jsonl"), "dns1", SIZE_MAX, 1));
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -753,6 +975,8 @@ int main(void)
 		cmocka_unit_test(test_writer_end_to_end),
 		cmocka_unit_test(test_writer_free_flushes),
 		cmocka_unit_test(test_writer_burst_accounting),
+		cmocka_unit_test(test_writer_multi_producer),
+		cmocka_unit_test(test_writer_sync_all_rings),
 		cmocka_unit_test(test_writer_queue_full),
 		cmocka_unit_test(test_writer_write_error),
 		cmocka_unit_test(test_writer_reopen),

@@ -23,8 +23,8 @@
 #define FILE_NAME "/etc/sinkholed/sinkholed.yaml"
 #define UP "upstreams: [\"192.0.2.1\"]\n"
 #define TOP_KEYS                                                                                   \
-	"listen, upstreams, upstream_timeout_ms, workers, blocklists, sinkhole, access, "          \
-	"block_log, log_level"
+	"listen, upstreams, upstream_timeout_ms, workers, blocklists, sinkhole, access, cache, "   \
+	"rate_limit, tcp, upstream_max_pending, block_log, log_level, user, allow_root"
 
 struct want_err {
 	int line, col;
@@ -149,6 +149,11 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->tcp_idle_timeout_ms, 10000);
 	assert_int_equal(cfg->tcp_max_clients, 1024);
 	assert_int_equal(cfg->max_pending, 4096);
+	assert_true(cfg->cache.enabled);
+	assert_int_equal(cfg->cache.size, 64 * 1024 * 1024);
+	assert_int_equal(cfg->cache.min_ttl, 0);
+	assert_int_equal(cfg->cache.max_ttl, 86400);
+	assert_int_equal(cfg->cache.negative_ttl_max, 3600);
 
 	/* access.allow: loopback and private ranges */
 	assert_non_null(cfg->acl);
@@ -214,9 +219,11 @@ static void test_empty_mapping(void **state)
 
 static void test_empty_sections(void **state)
 {
-	struct config *cfg = load_ok(UP "sinkhole:\naccess: {}\nblock_log:\n  dvc: \"\"\n");
+	struct config *cfg = load_ok(UP "sinkhole:\naccess: {}\nblock_log:\n  dvc: \"\"\ncache:\n");
 
 	(void)state;
+	assert_true(cfg->cache.enabled);
+	assert_int_equal(cfg->cache.size, 64 * 1024 * 1024);
 	assert_int_equal(cfg->sinkhole.mode, SINKHOLE_ADDRESS);
 	assert_int_equal(cfg->sinkhole.ttl, 60);
 	assert_int_equal(cfg->acl->n, 7);
@@ -246,6 +253,12 @@ static void test_every_key(void **state)
 		"  min_confidence: 50\n"
 		"access:\n"
 		"  allow: [192.0.2.0/24, \"2001:db8::/32\", 198.51.100.7]\n"
+		"cache:\n"
+		"  enabled: false\n"
+		"  size: 256M\n"
+		"  min_ttl: 30\n"
+		"  max_ttl: 3600\n"
+		"  negative_ttl_max: 600\n"
 		"block_log:\n"
 		"  path: log/blocked.jsonl\n"
 		"  dvc: dns-test-1\n"
@@ -285,6 +298,11 @@ static void test_every_key(void **state)
 	assert_true(allowed(cfg, AF_INET6, "2001:db8:1::1"));
 	assert_false(allowed(cfg, AF_INET, "127.0.0.1")); /* the list replaces the default */
 	assert_false(allowed(cfg, AF_INET6, "::1"));
+	assert_false(cfg->cache.enabled);
+	assert_int_equal(cfg->cache.size, 256 * 1024 * 1024);
+	assert_int_equal(cfg->cache.min_ttl, 30);
+	assert_int_equal(cfg->cache.max_ttl, 3600);
+	assert_int_equal(cfg->cache.negative_ttl_max, 600);
 	assert_string_equal(cfg->blocklog_path, "/etc/sinkholed/log/blocked.jsonl");
 	assert_string_equal(cfg->dvc, "dns-test-1");
 	assert_int_equal(cfg->log_level, LOG_DEBUG);
@@ -339,6 +357,49 @@ static void test_enums_and_bounds(void **state)
 	config_free(cfg);
 	cfg = load_ok(UP "block_log: {path: \"-\"}\n");
 	assert_string_equal(cfg->blocklog_path, "-");
+	config_free(cfg);
+}
+
+static void test_cache_values(void **state)
+{
+	static const struct {
+		const char *size;
+		uint64_t bytes;
+	} sizes[] = {
+		{"65536", 65536},
+		{"64K", 65536},
+		{"1048576", 1048576},
+		{"100K", 102400},
+		{"64M", 64ull << 20},
+		{"\"2G\"", 2ull << 30},
+		{"65536M", 64ull << 30},
+		{"64G", 64ull << 30},
+		{"68719476736", 64ull << 30},
+	};
+	struct config *cfg;
+	char yaml[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(yaml, sizeof(yaml), UP "cache: {size: %s}\n", sizes[i].size);
+		cfg = load_ok(yaml);
+		assert_int_equal(cfg->cache.size, sizes[i].bytes);
+		config_free(cfg);
+	}
+	cfg = load_ok(UP "cache: {enabled: true, min_ttl: 86400, max_ttl: 86400, "
+			 "negative_ttl_max: 0}\n");
+	assert_true(cfg->cache.enabled);
+	assert_int_equal(cfg->cache.min_ttl, 86400);
+	assert_int_equal(cfg->cache.max_ttl, 86400);
+	assert_int_equal(cfg->cache.negative_ttl_max, 0);
+	config_free(cfg);
+	cfg = load_ok(UP "cache: {max_ttl: 604800, negative_ttl_max: 86400}\n");
+	assert_int_equal(cfg->cache.max_ttl, 604800);
+	assert_int_equal(cfg->cache.negative_ttl_max, 86400);
+	config_free(cfg);
+	cfg = load_ok(UP "cache: {max_ttl: 1, min_ttl: 1}\n");
+	assert_int_equal(cfg->cache.min_ttl, 1);
+	assert_int_equal(cfg->cache.max_ttl, 1);
 	config_free(cfg);
 }
 
@@ -431,6 +492,59 @@ static void test_err_out_of_range(void **state)
 		   "sinkhole.ttl: expected an integer 0..604800, got \"604801\"");
 	expect_err(UP "sinkhole:\n  min_confidence: 101\n", 3, 19,
 		   "sinkhole.min_confidence: expected an integer 0..100, got \"101\"");
+}
+
+static void test_err_cache(void **state)
+{
+#define SIZE_MSG                                                                                   \
+	"cache.size: expected a size 64K..64G in bytes, or with a suffix K, M or G like 64M, got "
+	static const char *const bad_sizes[] = {
+		"65535", "63K", "64k", "64MB", "64 M", "M", "-64M", "1.5G", "0x100000", "65G",
+		"68719476737", "99999999999999999999G", "\"\"", "[64M]",
+	};
+	static const struct want_err want[] = {
+		{3, 12, "cache.enabled: expected true or false, got \"yes\""},
+		{4, 12, "cache.min_ttl: expected an integer 0..86400, got \"-1\""},
+		{5, 12, "cache.max_ttl: expected an integer 1..604800, got \"0\""},
+		{6, 21, "cache.negative_ttl_max: expected an integer 0..86400, got \"86401\""},
+		{7, 3,
+		 "cache: unknown key \"max_tll\" (did you mean \"max_ttl\"?); valid keys: enabled, "
+		 "size, min_ttl, max_ttl, negative_ttl_max"},
+	};
+	char yaml[200], msg[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+		snprintf(yaml, sizeof(yaml), UP "cache:\n  size: %s\n", bad_sizes[i]);
+		if (bad_sizes[i][0] == '[')
+			snprintf(msg, sizeof(msg), SIZE_MSG "a list");
+		else if (bad_sizes[i][0] == '"')
+			snprintf(msg, sizeof(msg), SIZE_MSG "%s", bad_sizes[i]);
+		else
+			snprintf(msg, sizeof(msg), SIZE_MSG "\"%s\"", bad_sizes[i]);
+		expect_err(yaml, 3, 9, msg);
+	}
+#undef SIZE_MSG
+	expect_errs(UP "cache:\n"
+		       "  enabled: yes\n"
+		       "  min_ttl: -1\n"
+		       "  max_ttl: 0\n"
+		       "  negative_ttl_max: 86401\n"
+		       "  max_tll: 5\n",
+		    want, sizeof(want) / sizeof(want[0]));
+	expect_err(UP "cache: {enabled: 1}\n", 2, 18,
+		   "cache.enabled: expected true or false, got \"1\"");
+	expect_err(UP "cache: {enabled: True}\n", 2, 18,
+		   "cache.enabled: expected true or false, got \"True\"");
+	expect_err(UP "cache: {enabled: }\n", 2, 18,
+		   "cache.enabled: expected true or false, got nothing");
+	expect_err(UP "cache:\n  max_ttl: 300\n  min_ttl: 600\n", 4, 12,
+		   "cache.min_ttl: 600 is larger than cache.max_ttl (300)");
+	expect_err(UP "cache:\n  min_ttl: 61\n  max_ttl: 60\n", 3, 12,
+		   "cache.min_ttl: 61 is larger than cache.max_ttl (60)");
+	expect_err(UP "cache: 64M\n", 2, 8, "cache: expected a mapping of settings, got \"64M\"");
+	expect_err(UP "cache: {size: 1M}\ncache: {size: 2M}\n", 3, 1,
+		   "cache: duplicate key (first set at line 2 column 1)");
 }
 
 static void test_err_bad_mode(void **state)
@@ -751,11 +865,13 @@ int main(void)
 		cmocka_unit_test(test_empty_sections),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_enums_and_bounds),
+		cmocka_unit_test(test_cache_values),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_unknown_nested_key),
 		cmocka_unit_test(test_err_wrong_type),
 		cmocka_unit_test(test_err_bad_int),
 		cmocka_unit_test(test_err_out_of_range),
+		cmocka_unit_test(test_err_cache),
 		cmocka_unit_test(test_err_bad_mode),
 		cmocka_unit_test(test_err_bad_ip),
 		cmocka_unit_test(test_err_bad_cidr),

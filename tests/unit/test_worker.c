@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-query path of a worker (worker_process) without I/O: sinkhole answers, errors,
+ * forwarding decisions and cache hits, and the proof that a blocked query allocates nothing.
+ * Allocations are counted by wrapping malloc & co. at link time (-Wl,--wrap), which sees every
+ * call made from daemon_core.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocklist.h"
+#include "blocklog.h"
+#include "cache.h"
+#include "config.h"
+#include "dnsmsg.h"
+#include "worker.h"
+
+static unsigned long allocs;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+
+void *__wrap_malloc(size_t n)
+{
+	allocs++;
+	return __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+	allocs++;
+	return __real_calloc(n, m);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	allocs++;
+	return __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	allocs++;
+	return __real_strdup(s);
+}
+
+static const char config_text[] = "listen: [\"127.0.0.1:5300\"]\n"
+				  "upstreams: [\"127.0.0.1:5301\"]\n"
+				  "blocklists: [bl.yaml]\n"
+				  "block_log: {path: \"-\"}\n"
+				  "access: {allow: [127.0.0.0/8]}\n";
+
+static const char blocklist_text[] = "block:\n"
+				     "  - malware: NanoCore RAT\n"
+				     "    threat_type: botnet_cc\n"
+				     "    confidence: 75\n"
+				     "    domains: [www.mobile1.com, moocow.my]\n"
+				     "  - domain: watch.example\n"
+				     "    action: log\n";
+
+struct fixture {
+	struct config *cfg;
+	struct state st;
+	struct wstate ws;
+	struct worker *w;
+	struct client cl;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct parse_errs errs = {0};
+	struct sockaddr_in *sin;
+
+	assert_non_null(f);
+	assert_int_equal(config_load_string(config_text, strlen(config_text), "test.yaml", &f->cfg,
+					    &errs),
+			 0);
+	f->st.cfg = f->cfg;
+	f->st.policy = policy_load_string(blocklist_text, strlen(blocklist_text), "bl.yaml", 0,
+					  1700000000, &errs);
+	assert_non_null(f->st.policy);
+	assert_int_equal(errs.n, 0);
+	f->ws.st = &f->st;
+	f->ws.users = 1;
+	f->w = calloc(1, sizeof(*f->w));
+	assert_non_null(f->w);
+	f->w->cur = &f->ws;
+	f->w->cache = cache_new(&f->cfg->cache);
+	assert_non_null(f->w->cache);
+	f->cl.tr = TRANSPORT_UDP;
+	sin = (struct sockaddr_in *)&f->cl.addr;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(40000);
+	inet_pton(AF_INET, "127.0.0.1", &sin->sin_addr);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	cache_free(f->w->cache);
+	free(f->w);
+	if (policy_release(f->st.policy))
+		policy_free(f->st.policy);
+	config_free(f->cfg);
+	free(f);
+	return 0;
+}
+
+/* A query for name (dotted, lowercase or not) with an optional EDNS OPT. */
+static size_t make_query(uint8_t *buf, const char *name, uint16_t qtype, bool edns)
+{
+	size_t n = 12;
+	const char *p = name;
+
+	memset(buf, 0, 12);
+	buf[0] = 0x12, buf[1] = 0x34; /* ID */
+	buf[2] = 0x01;		      /* RD */
+	buf[5] = 1;		      /* QDCOUNT */
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		buf[n++] = (uint8_t)l;
+		memcpy(buf + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	buf[n++] = 0;
+	buf[n++] = (uint8_t)(qtype >> 8), buf[n++] = (uint8_t)qtype;
+	buf[n++] = 0, buf[n++] = 1;
+	if (edns) {
+		static const uint8_t opt[] = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0};
+		buf[11] = 1;
+		memcpy(buf + n, opt, sizeof(opt));
+		n += sizeof(opt);
+	}
+	return n;
+}
+
+static void blocked_query_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len = make_query(pkt, "a.WWW.mobile1.com", DNS_T_A, true);
+
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	allocs = 0;
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+
+	/* The answer is the sinkhole, the record names the IOC. */
+	assert_true(ctx.out_len > len);
+	assert_int_equal(f->w->abuf[0], 0x12);
+	assert_int_equal(f->w->abuf[3] & 0x0f, DNS_NOERROR);
+	assert_true(ctx.log);
+	assert_int_equal(ctx.rec.action, BLOCKLOG_BLOCKED);
+	assert_int_equal(ctx.rec.resp_family, AF_INET);
+	assert_int_equal(ctx.rec.rule_off, 2); /* "www.mobile1.com" inside "a.www.mobile1.com" */
+	assert_string_equal(ctx.rec.meta->malware, "NanoCore RAT");
+	assert_int_equal(ctx.rec.src_port, 40000);
+	assert_int_equal(ctx.rec.txid, 0x1234);
+}
+
+static void blocklog_submit_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct blocklog *bl = blocklog_new("/dev/null", "test", 1024, 1);
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len = make_query(pkt, "moocow.my", DNS_T_AAAA, false);
+
+	assert_non_null(bl);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	allocs = 0;
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(blocklog_submit(bl, 0, &ctx.rec), 0);
+	assert_int_equal(allocs, 0);
+	blocklog_sync(bl);
+	blocklog_free(bl);
+}
+
+static void forward_and_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len;
+
+	/* Not listed: forwarded, not logged. */
+	len = make_query(pkt, "example.org", DNS_T_A, false);
+	allocs = 0;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	assert_int_equal(allocs, 0);
+	assert_false(ctx.log);
+	assert_int_equal(ctx.m.verdict, VERDICT_PASS);
+
+	/* action: log → forwarded with the decision kept for the log line. */
+	len = make_query(pkt, "x.watch.example", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	assert_int_equal(ctx.m.verdict, VERDICT_LOG);
+
+	/* A client outside access.allow: REFUSED. */
+	{
+		struct client out = f->cl;
+		inet_pton(AF_INET, "192.0.2.7", &((struct sockaddr_in *)&out.addr)->sin_addr);
+		len = make_query(pkt, "www.mobile1.com", DNS_T_A, false);
+		assert_int_equal(worker_process(f->w, pkt, len, &out, &ctx), QA_ANSWER);
+		assert_int_equal(f->w->abuf[3] & 0x0f, DNS_REFUSED);
+		assert_false(ctx.log);
+	}
+
+	/* QDCOUNT 0: FORMERR; a response (QR=1): dropped. */
+	len = make_query(pkt, "example.org", DNS_T_A, false);
+	pkt[5] = 0;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(f->w->abuf[3] & 0x0f, DNS_FORMERR);
+	pkt[5] = 1;
+	pkt[2] |= 0x80;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_DROP);
+}
+
+static void cache_hit_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	uint8_t pkt[512], reply[512];
+	size_t len = make_query(pkt, "Example.ORG", DNS_T_A, false), rlen;
+	static const uint8_t answer[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 192, 0, 2, 10};
+
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	/* The upstream's reply: the query with QR/RA set and one A record. */
+	memcpy(reply, pkt, len);
+	reply[2] |= 0x80;
+	reply[3] |= 0x80;
+	reply[7] = 1;
+	memcpy(reply + len, answer, sizeof(answer));
+	rlen = len + sizeof(answer);
+	worker_upstream_result(f->w, &ctx.q, reply, rlen);
+
+	allocs = 0;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(ctx.out_len, rlen);
+	assert_memory_equal(f->w->abuf + 12, pkt + 12, len - 12); /* the client's letter case */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(blocked_query_allocates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocklog_submit_allocates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(forward_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(cache_hit_allocates_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
