@@ -348,40 +348,6 @@ static void random_seed(uint64_t seed[2])
 
 /* ---- reading a reply ----------------------------------------------------------------------- */
 
-/*
- * Skip a possibly compressed name at off, within [0, len). A compression pointer ends the
- * name and must point backwards into the message (after the header): forward and self
- * pointers, the only way to build a loop, are rejected like the reserved label types.
- * Returns the offset after the name, 0 when it is malformed or cut.
- */
-static size_t skip_name(const uint8_t *p, size_t len, size_t off)
-{
-	size_t total = 0;
-
-	for (;;) {
-		uint8_t l;
-
-		if (off >= len)
-			return 0;
-		l = p[off];
-		if ((l & 0xC0) == 0xC0) {
-			size_t target;
-
-			if (len - off < 2)
-				return 0;
-			target = (size_t)(l & 0x3F) << 8 | p[off + 1];
-			return target >= DNS_HDR_LEN && target < off ? off + 2 : 0;
-		}
-		if (l & 0xC0)
-			return 0;
-		total += 1u + l;
-		if (total > DNS_MAX_NAME || len - off < 1u + l)
-			return 0;
-		off += 1u + l;
-		if (l == 0)
-			return off;
-	}
-}
 
 /* What a walk over the records of a reply found. */
 struct scan {
@@ -416,7 +382,7 @@ static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 		uint16_t type, rdlen;
 		uint32_t ttl;
 
-		off = skip_name(p, len, off);
+		off = dnsmsg_skip_name(p, len, off);
 		if (!off || len - off < RR_FIXED_LEN)
 			return false;
 		type = get16(p + off);
@@ -441,9 +407,9 @@ static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 		if (i < an + ns && ttl < s->min_ttl)
 			s->min_ttl = ttl;
 		if (i >= an && i < an + ns && type == DNS_T_SOA && !s->soa) {
-			size_t r = skip_name(p, rd_end, rd);
+			size_t r = dnsmsg_skip_name(p, rd_end, rd);
 
-			r = r ? skip_name(p, rd_end, r) : 0;
+			r = r ? dnsmsg_skip_name(p, rd_end, r) : 0;
 			if (!r || rd_end - r != SOA_FIXED_LEN)
 				return false;
 			s->soa = true;

@@ -414,21 +414,18 @@ static void key_upstreams(struct ctx *c, const char *key, yaml_node_t *n)
 	parse_addr_list(c, key, n, &c->cfg->upstreams, &c->cfg->n_upstreams);
 }
 
-static void key_upstream_timeout(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	unsigned long v;
+/* A handler for an integer key stored in one config field. */
+#define UINT_KEY(fn, field, min, max)                                                              \
+	static void fn(struct ctx *c, const char *key, yaml_node_t *n)                             \
+	{                                                                                          \
+		unsigned long v;                                                                   \
+		if (get_uint(c, key, n, min, max, &v))                                             \
+			c->cfg->field = (unsigned)v;                                               \
+	}
 
-	if (get_uint(c, key, n, 10, 60000, &v))
-		c->cfg->upstream_timeout_ms = (unsigned)v;
-}
+UINT_KEY(key_upstream_timeout, upstream_timeout_ms, 10, 60000)
 
-static void key_workers(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	unsigned long v;
-
-	if (get_uint(c, key, n, 0, 256, &v))
-		c->cfg->workers = (unsigned)v;
-}
+UINT_KEY(key_workers, workers, 0, 256)
 
 static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
 {
@@ -518,21 +515,9 @@ static void key_ipv6(struct ctx *c, const char *key, yaml_node_t *n)
 			 describe(n, d, sizeof(d)));
 }
 
-static void key_ttl(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	unsigned long v;
+UINT_KEY(key_ttl, sinkhole.ttl, 0, 604800)
 
-	if (get_uint(c, key, n, 0, 604800, &v))
-		c->cfg->sinkhole.ttl = (uint32_t)v;
-}
-
-static void key_min_confidence(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	unsigned long v;
-
-	if (get_uint(c, key, n, 0, 100, &v))
-		c->cfg->sinkhole.min_confidence = (int)v;
-}
+UINT_KEY(key_min_confidence, sinkhole.min_confidence, 0, 100)
 
 static const struct key_def sinkhole_keys[] = {
 	{"mode", key_mode},
@@ -620,21 +605,9 @@ static void key_cache_min_ttl(struct ctx *c, const char *key, yaml_node_t *n)
 	}
 }
 
-static void key_cache_max_ttl(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	unsigned long v;
+UINT_KEY(key_cache_max_ttl, cache.max_ttl, 1, 604800)
 
-	if (get_uint(c, key, n, 1, 604800, &v))
-		c->cfg->cache.max_ttl = (uint32_t)v;
-}
-
-static void key_cache_negative_ttl_max(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	unsigned long v;
-
-	if (get_uint(c, key, n, 0, 86400, &v))
-		c->cfg->cache.negative_ttl_max = (uint32_t)v;
-}
+UINT_KEY(key_cache_negative_ttl_max, cache.negative_ttl_max, 0, 86400)
 
 static const struct key_def cache_keys[] = {
 	{"enabled", key_cache_enabled},
@@ -696,15 +669,6 @@ static void key_dvc(struct ctx *c, const char *key, yaml_node_t *n)
 	free(c->cfg->dvc);
 	c->cfg->dvc = dvc;
 }
-
-/* A handler for an integer key stored in one config field. */
-#define UINT_KEY(fn, field, min, max)                                                              \
-	static void fn(struct ctx *c, const char *key, yaml_node_t *n)                             \
-	{                                                                                          \
-		unsigned long v;                                                                   \
-		if (get_uint(c, key, n, min, max, &v))                                             \
-			c->cfg->field = (unsigned)v;                                               \
-	}
 
 UINT_KEY(key_tcp_idle, tcp_idle_timeout_ms, 100, 3600000)
 UINT_KEY(key_tcp_read, tcp_read_timeout_ms, 100, 600000)

@@ -66,12 +66,7 @@ static inline uint8_t ascii_lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-/*
- * Skip a possibly compressed name at off. A pointer ends the name and is not followed, so
- * loops cannot happen; label bytes are bounded by DNS_MAX_NAME. Returns the offset after the
- * name, or 0 when it is malformed or cut (0 is never a valid end: names follow the header).
- */
-static size_t skip_name(const uint8_t *p, size_t len, size_t off)
+size_t dnsmsg_skip_name(const uint8_t *p, size_t len, size_t off)
 {
 	size_t total = 0;
 
@@ -81,8 +76,15 @@ static size_t skip_name(const uint8_t *p, size_t len, size_t off)
 		if (off >= len)
 			return 0;
 		l = p[off];
-		if ((l & 0xC0) == 0xC0)
-			return len - off >= 2 ? off + 2 : 0;
+		if ((l & 0xC0) == 0xC0) {
+			size_t target;
+
+			if (len - off < 2)
+				return 0;
+			/* Not followed, so no loop; but only a backward pointer is well formed. */
+			target = (size_t)(l & 0x3F) << 8 | p[off + 1];
+			return target >= DNS_HDR_LEN && target < off ? off + 2 : 0;
+		}
 		if (l & 0xC0)
 			return 0; /* reserved label types 01 and 10 */
 		total += 1u + l;
@@ -149,7 +151,7 @@ static enum query_status parse_records(struct dns_query *q, size_t off, unsigned
 		size_t start = off;
 		uint16_t type, rdlen;
 
-		off = skip_name(p, len, off);
+		off = dnsmsg_skip_name(p, len, off);
 		if (!off || len - off < RR_FIXED_LEN)
 			return QUERY_FORMERR;
 		type = get16(p + off);
@@ -508,7 +510,7 @@ bool dnsmsg_first_address(const uint8_t *msg, size_t len, int *family, uint8_t a
 	qd = get16(msg + 4);
 	an = get16(msg + 6);
 	for (unsigned i = 0; i < qd; i++) {
-		off = skip_name(msg, len, off);
+		off = dnsmsg_skip_name(msg, len, off);
 		if (!off || len - off < 4)
 			return false;
 		off += 4;
@@ -516,7 +518,7 @@ bool dnsmsg_first_address(const uint8_t *msg, size_t len, int *family, uint8_t a
 	for (unsigned i = 0; i < an; i++) {
 		uint16_t type, class, rdlen;
 
-		off = skip_name(msg, len, off);
+		off = dnsmsg_skip_name(msg, len, off);
 		if (!off || len - off < RR_FIXED_LEN)
 			return false;
 		type = get16(msg + off);

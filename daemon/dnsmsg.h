@@ -121,6 +121,14 @@ bool dnsmsg_reply_matches(const uint8_t *reply, size_t len, uint16_t id,
 size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns_query *q,
 			  size_t limit);
 
+/**
+ * Skip a possibly compressed name at byte offset off of msg (len bytes). A compression
+ * pointer ends the name and is not followed; it must point backwards past the header.
+ * Returns the offset after the name, or 0 when it is malformed or cut (0 is never a valid
+ * end: names follow the header).
+ */
+size_t dnsmsg_skip_name(const uint8_t *msg, size_t len, size_t off);
+
 /** TC bit of a message (len >= 12). */
 bool dnsmsg_is_truncated(const uint8_t *msg, size_t len);
 /** RCODE (4 bits of the header; extended bits ignored). */

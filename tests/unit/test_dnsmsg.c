@@ -486,7 +486,7 @@ static void test_parse_opt_errors(void **state)
 	assert_int_equal(parse(&m, &q), QUERY_FORMERR);
 	assert_false(q.edns);
 
-	/* compression pointer loop in an additional record's owner: not followed, harmless */
+	/* a compression pointer loop in an additional record's owner is malformed: FORMERR */
 	put_hdr(&m, 1, 0, 0, 1, 0, 0, 1);
 	put_q(&m, QNAME, 1, 1);
 	put16(&m, 0xC000 | QEND);
@@ -494,7 +494,11 @@ static void test_parse_opt_errors(void **state)
 	put16(&m, 255);
 	put32(&m, 0);
 	put16(&m, 0);
+	assert_int_equal(parse(&m, &q), QUERY_FORMERR);
+	/* a backward pointer (to the question's name) is fine: not followed */
+	m.b[QEND + 1] = 12;
 	assert_int_equal(parse(&m, &q), QUERY_OK);
+	m.b[QEND + 1] = (uint8_t)QEND;
 	/* a reserved label type there is FORMERR */
 	m.b[QEND] = 0x40;
 	assert_int_equal(parse(&m, &q), QUERY_FORMERR);
