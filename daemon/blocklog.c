@@ -699,7 +699,8 @@ static void *writer_main(void *arg)
 		 * sleeping, we store sleeping then load tail, all seq_cst: either we see the new
 		 * record here, or its producer sees sleeping and signals work. It needs mu for
 		 * that, which we hold until the wait releases it, so the signal cannot come too
-		 * early. The timeout is only a safety net.
+		 * early. Producers only signal once a ring is a quarter full: below that, the
+		 * timeout picks the records up (a line is written at most IDLE_WAIT_MS late).
 		 */
 		atomic_store(&bl->sleeping, true);
 		if (rings_empty(bl) && !atomic_load(&bl->reopen)) {
@@ -878,8 +879,16 @@ int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklo
 	 * line stays shared; it is only true while the writer is idle.
 	 */
 	atomic_store(&r->tail, tail + 1);
-	if (unlikely(atomic_load(&bl->sleeping)))
-		wake_writer(bl);
+	if (unlikely(atomic_load(&bl->sleeping))) {
+		/*
+		 * Waking the writer costs a futex call and, on a busy machine, a context switch:
+		 * leave a few records for its timed wake-up (IDLE_WAIT_MS at most) and wake it
+		 * only when the ring is a quarter full.
+		 */
+		r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (tail + 1 - r->head_seen > r->mask / 4)
+			wake_writer(bl);
+	}
 	return 0;
 }
 
