@@ -254,30 +254,47 @@ static void put_json_str(struct out *o, const char *s, size_t max)
  */
 static void put_name(struct out *o, const uint8_t *name, size_t off, size_t len)
 {
+	/* Bytes written as \DDD (DESIGN.md section 6); everything else is copied by runs. */
+	static const bool escaped[256] = {
+		[0 ... 0x20] = true, [0x7f ... 0xff] = true, ['.'] = true, ['\\'] = true,
+		['"'] = true,	     ['('] = true,	     [')'] = true, [';'] = true,
+		['@'] = true,	     ['$'] = true,
+	};
 	bool first = true;
 
 	put_char(o, '"');
 	while (off < len) {
-		size_t l = name[off];
+		size_t l = name[off], i, end, run;
 
 		if (l == 0 || l > 63 || off + 1 + l > len)
 			break;
 		if (!first)
 			put_char(o, '.');
 		first = false;
-		for (size_t i = off + 1; i <= off + l; i++) {
+		end = off + 1 + l;
+		for (i = off + 1; i < end;) {
 			uint8_t c = name[i];
 
-			if (c >= 'A' && c <= 'Z')
-				c = (uint8_t)(c - 'A' + 'a');
-			if (c < 0x21 || c > 0x7e || strchr(".\\\"();@$", c)) {
+			if (escaped[c]) {
 				put_mem(o, "\\\\", 2);
 				put_digits(o, c, 3);
+				i++;
+				continue;
+			}
+			/* Canonical names are lowercase already: copy the run of plain bytes. */
+			for (run = i; run < end && !escaped[name[run]] &&
+				      !(name[run] >= 'A' && name[run] <= 'Z');
+			     run++)
+				;
+			if (run > i) {
+				put_mem(o, (const char *)name + i, run - i);
+				i = run;
 			} else {
-				put_char(o, (char)c);
+				put_char(o, (char)(c - 'A' + 'a'));
+				i++;
 			}
 		}
-		off += 1 + l;
+		off = end;
 	}
 	if (first)
 		put_char(o, '.');
@@ -338,7 +355,18 @@ static bool put_addr(struct out *o, int family, const uint8_t *addr)
 {
 	char text[INET6_ADDRSTRLEN];
 
-	if ((family != AF_INET && family != AF_INET6) ||
+	if (family == AF_INET) {
+		/* Dotted quad by hand: glibc's inet_ntop goes through sprintf. */
+		put_char(o, '"');
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				put_char(o, '.');
+			put_uint(o, addr[i]);
+		}
+		put_char(o, '"');
+		return true;
+	}
+	if (family != AF_INET6 ||
 	    !inet_ntop(family, addr, text, sizeof(text)))
 		return false;
 	put_char(o, '"');
