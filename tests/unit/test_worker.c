@@ -22,7 +22,8 @@
 #include "dnsmsg.h"
 #include "worker.h"
 
-static unsigned long allocs;
+/* Per thread: only the calling thread's allocations count (the block-log writer has its own). */
+static _Thread_local unsigned long allocs;
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
