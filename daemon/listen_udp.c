@@ -2,17 +2,64 @@
 #include "listen_udp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 
+#include "addr.h"
+#include "dnsmsg.h"
 #include "log.h"
 #include "worker.h"
+
+/*
+ * Answers to the queries of one recvmmsg batch are collected and sent with one sendmmsg at
+ * the end of the batch. A UDP answer never exceeds DNS_EDNS_SIZE (the client's limit is
+ * capped there), so each fits a fixed slot.
+ */
+struct udp_out {
+	unsigned n;
+	struct mmsghdr msgs[WORKER_UDP_BATCH];
+	struct iovec iov[WORKER_UDP_BATCH];
+	struct sockaddr_storage to[WORKER_UDP_BATCH];
+	uint8_t data[WORKER_UDP_BATCH][DNS_EDNS_SIZE];
+};
 
 struct udp_listener {
 	uv_udp_t handle;
 	struct worker *w;
+	bool in_batch; /**< inside the callbacks of one recvmmsg batch */
+	struct udp_out out;
 };
+
+static void send_now(struct udp_listener *l, const struct sockaddr *addr, const uint8_t *data,
+		     size_t len);
+
+/* Send what the batch collected; what the socket does not take goes the queued way. */
+static void flush(struct udp_listener *l)
+{
+	struct udp_out *o = &l->out;
+	unsigned done = 0;
+	uv_os_fd_t fd;
+
+	if (o->n == 0)
+		return;
+	if (uv_fileno((uv_handle_t *)&l->handle, &fd) == 0) {
+		while (done < o->n) {
+			int rc = sendmmsg(fd, o->msgs + done, o->n - done, MSG_DONTWAIT);
+			if (rc <= 0) {
+				if (rc < 0 && errno == EINTR)
+					continue;
+				break;
+			}
+			done += (unsigned)rc;
+		}
+	}
+	for (unsigned i = done; i < o->n; i++)
+		send_now(l, (const struct sockaddr *)&o->to[i], o->data[i], o->iov[i].iov_len);
+	o->n = 0;
+}
 
 /* A datagram that could not be sent at once: owns a copy of the answer. */
 struct udp_send {
@@ -43,8 +90,16 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		log_debug("udp", "receive error: %s", uv_strerror((int)nread));
 		return;
 	}
-	if (nread == 0 || !addr)
-		return; /* end of a batch (UV_UDP_MMSG_FREE: the buffer is ours to keep) or empty */
+	if (nread == 0 || !addr) {
+		/* End of a batch (UV_UDP_MMSG_FREE: the buffer is ours to keep), or empty. */
+		if (flags & UV_UDP_MMSG_FREE) {
+			flush(l);
+			l->in_batch = false;
+		}
+		return;
+	}
+	if (flags & UV_UDP_MMSG_CHUNK)
+		l->in_batch = true;
 	if (flags & UV_UDP_PARTIAL) {
 		STAT_INC(l->w, dropped);
 		return;
@@ -88,11 +143,14 @@ static void on_close(uv_handle_t *h)
 
 void listen_udp_stop(struct udp_listener *l)
 {
+	flush(l);
+	l->in_batch = false;
 	uv_udp_recv_stop(&l->handle);
 }
 
 void listen_udp_close(struct udp_listener *l)
 {
+	flush(l);
 	uv_udp_recv_stop(&l->handle);
 	uv_close((uv_handle_t *)&l->handle, on_close);
 }
@@ -107,6 +165,30 @@ static void on_send(uv_udp_send_t *req, int status)
 }
 
 void listen_udp_send(struct udp_listener *l, const struct sockaddr *addr, const uint8_t *data,
+		     size_t len)
+{
+	struct udp_out *o = &l->out;
+	unsigned i;
+
+	if (!l->in_batch || len > DNS_EDNS_SIZE) {
+		send_now(l, addr, data, len);
+		return;
+	}
+	if (o->n == WORKER_UDP_BATCH)
+		flush(l);
+	i = o->n++;
+	memcpy(o->data[i], data, len);
+	memcpy(&o->to[i], addr, addr_len(addr));
+	o->iov[i].iov_base = o->data[i];
+	o->iov[i].iov_len = len;
+	memset(&o->msgs[i], 0, sizeof(o->msgs[i]));
+	o->msgs[i].msg_hdr.msg_name = &o->to[i];
+	o->msgs[i].msg_hdr.msg_namelen = addr_len(addr);
+	o->msgs[i].msg_hdr.msg_iov = &o->iov[i];
+	o->msgs[i].msg_hdr.msg_iovlen = 1;
+}
+
+static void send_now(struct udp_listener *l, const struct sockaddr *addr, const uint8_t *data,
 		     size_t len)
 {
 	uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
