@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "blocklist.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -1278,7 +1279,8 @@ static bool hosts_boilerplate(const char *s, size_t n)
 {
 	static const char *const names[] = {"localhost", "localhost.localdomain", "local",
 					    "broadcasthost", "ip6-localhost", "ip6-loopback",
-					    "0.0.0.0"};
+					    "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes",
+					    "ip6-allrouters", "ip6-allhosts", "0.0.0.0"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
@@ -1286,20 +1288,53 @@ static bool hosts_boilerplate(const char *s, size_t n)
 	return false;
 }
 
+/* True when s[0, n) is an IPv4 or IPv6 address (an optional %scope allowed): a hosts line. */
+static bool is_ip(const char *s, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+	uint8_t a[16];
+	const char *pct;
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	pct = strchr(buf, '%');
+	if (pct)
+		buf[pct - buf] = 0;
+	return inet_pton(AF_INET, buf, a) == 1 || inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* Add one name of a text list at line:col (1-based), reporting it if invalid. */
+static void text_name(struct loader *ld, const char *s, size_t n, int line, int col)
+{
+	uint8_t wire[255];
+	const char *why;
+	char buf[80];
+	int len = name_to_wire(s, n, wire, &why);
+
+	if (len < 0) {
+		err_at(ld, line, col, "invalid domain \"%s\": %s", shown(s, n, buf), why);
+		return;
+	}
+	push_item(ld, wire, (size_t)len, 0);
+	if (ld->n_items >= FLUSH_CHUNK)
+		flush_items(ld, &FIELDS_NONE);
+}
+
+/*
+ * One domain per line, or hosts-file lines ("0.0.0.0 a.example b.example"): an address,
+ * then names (the usual boilerplate such as localhost is skipped). '#' starts a comment.
+ */
 static void parse_text(struct loader *ld, const char *text, size_t len)
 {
-	static const char *const hosts_addrs[] = {"0.0.0.0", "127.0.0.1", "::", "::1"};
 	const char *p = text, *end = text + len;
 	int line = 0;
 
 	while (p < end && !ld->oom) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *bol = p, *s = p, *e = eol ? eol : end, *hash;
-		uint8_t wire[255];
-		const char *why;
-		char buf[80];
+		const char *bol = p, *s = p, *e = eol ? eol : end, *hash, *tok;
 		bool hosts = false;
-		int n;
 
 		p = eol ? eol + 1 : end;
 		line++;
@@ -1307,7 +1342,7 @@ static void parse_text(struct loader *ld, const char *text, size_t len)
 			s++;
 		if (s == e || *s == '#')
 			continue;
-		/* A comment after the name: " #..." */
+		/* A comment after the names: " #..." */
 		for (hash = s; (hash = memchr(hash, '#', (size_t)(e - hash))); hash++) {
 			if (is_space(hash[-1])) {
 				e = hash;
@@ -1316,29 +1351,29 @@ static void parse_text(struct loader *ld, const char *text, size_t len)
 		}
 		while (e > s && is_space(e[-1]))
 			e--;
-		for (size_t i = 0; i < sizeof(hosts_addrs) / sizeof(hosts_addrs[0]); i++) {
-			size_t al = strlen(hosts_addrs[i]);
-
-			if ((size_t)(e - s) > al && memcmp(s, hosts_addrs[i], al) == 0 &&
-			    is_space(s[al])) {
-				s += al;
-				while (s < e && is_space(*s))
-					s++;
-				hosts = true;
-				break;
-			}
-		}
-		if (hosts && hosts_boilerplate(s, (size_t)(e - s)))
-			continue;
-		n = name_to_wire(s, (size_t)(e - s), wire, &why);
-		if (n < 0) {
-			err_at(ld, line, (int)(s - bol) + 1, "invalid domain \"%s\": %s",
-			       shown(s, (size_t)(e - s), buf), why);
+		for (tok = s; tok < e && !is_space(*tok); tok++)
+			;
+		if (tok == e) {
+			/* The common case: one domain on the line. */
+			text_name(ld, s, (size_t)(e - s), line, (int)(s - bol) + 1);
 			continue;
 		}
-		push_item(ld, wire, (size_t)n, 0);
-		if (ld->n_items >= FLUSH_CHUNK)
-			flush_items(ld, &FIELDS_NONE);
+		hosts = is_ip(s, (size_t)(tok - s));
+		if (!hosts) {
+			err_at(ld, line, (int)(tok - bol) + 1,
+			       "expected one domain per line (or a hosts-file line: an address, "
+			       "then names)");
+			continue;
+		}
+		for (s = tok; s < e;) {
+			while (s < e && is_space(*s))
+				s++;
+			for (tok = s; tok < e && !is_space(*tok); tok++)
+				;
+			if (tok > s && !hosts_boilerplate(s, (size_t)(tok - s)))
+				text_name(ld, s, (size_t)(tok - s), line, (int)(s - bol) + 1);
+			s = tok;
+		}
 	}
 	flush_items(ld, &FIELDS_NONE);
 }

@@ -1,16 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install the Debian 12 packages sinkholed needs: `deps.sh build` for building and running,
-# `deps.sh test` for building and running every test. Installs only what is missing.
+# `deps.sh fuzz` for the libFuzzer targets, `deps.sh test` for building and running every
+# test (fuzzing included). Installs only what is missing.
 set -eu
 
 build_pkgs="cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev ca-certificates"
-test_pkgs="$build_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate"
+fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
+test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
+fuzz) pkgs=$fuzz_pkgs ;;
 test) pkgs=$test_pkgs ;;
-*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|fuzz|test]" >&2; exit 2 ;;
 esac
 
 missing=""

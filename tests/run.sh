@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The test command: install what is missing, build everything with ASan+UBSan and warnings as
-# errors, run every unit and integration test.
+# errors, run every unit and integration test, then fuzz each parser for a minute.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -13,3 +13,6 @@ cmake --build build-asan -j "$(nproc)"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j 2 "$@"
+
+# A short fuzzing run of every parser (two targets at a time); findings fail the run.
+FUZZ_JOBS=2 sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"

@@ -542,6 +542,9 @@ static void test_text_format(void **state)
 			  "0.0.0.0 hosts.example\n"
 			  "127.0.0.1\tloop.example # comment\n"
 			  "0.0.0.0 localhost\n"
+			  "::1 localhost ip6-localhost ip6-loopback\n"
+			  "fe80::1%lo0 localhost\n"
+			  "0.0.0.0 m1.example m2.example\n"
 			  "evil.com\n";
 	char path[64], path2[64], yaml_path[64];
 	char *paths[3] = {path, path2, yaml_path};
@@ -569,10 +572,13 @@ static void test_text_format(void **state)
 	assert_int_equal(look(p, "hosts.example", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(look(p, "loop.example", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(look(p, "localhost", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "ip6-loopback", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "m1.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "m2.example", NOW, &m), VERDICT_BLOCK);
 	st = policy_stats(p);
 	assert_int_equal(st->n_files, 1);
 	assert_string_equal(st->files[0].file, "feed.txt");
-	assert_int_equal(st->files[0].block, 3);
+	assert_int_equal(st->files[0].block, 5);
 	assert_int_equal(st->files[0].duplicates, 1);
 	policy_free(p);
 
@@ -586,16 +592,16 @@ static void test_text_format(void **state)
 	assert_string_equal(m.meta->file, "more.yaml");
 	st = policy_stats(p);
 	assert_int_equal(st->n_files, 3);
-	assert_int_equal(st->files[0].block, 2);
+	assert_int_equal(st->files[0].block, 4);
 	assert_int_equal(st->files[1].block, 1);
 	assert_int_equal(st->files[2].block, 1);
 	assert_int_equal(st->files[2].duplicates, 1);
-	assert_int_equal(st->block, 4);
+	assert_int_equal(st->block, 6);
 	policy_free(p);
 	unlink(path2);
 
 	/* errors carry FILE:LINE:COLUMN */
-	strcpy(path2, write_temp(".list", "ok.example\n  bad..name\n0.0.0.0 a b\n"));
+	strcpy(path2, write_temp(".list", "ok.example\n  bad..name\na.example b.example\n"));
 	p = policy_load(&cfg, NOW, &errs);
 	assert_null(p);
 	assert_int_equal(errs.n, 2);
@@ -604,8 +610,8 @@ static void test_text_format(void **state)
 	assert_int_equal(errs.v[0].col, 3);
 	assert_non_null(strstr(errs.v[0].msg, "empty label"));
 	assert_int_equal(errs.v[1].line, 3);
-	assert_int_equal(errs.v[1].col, 9);
-	assert_non_null(strstr(errs.v[1].msg, "whitespace"));
+	assert_int_equal(errs.v[1].col, 10);
+	assert_non_null(strstr(errs.v[1].msg, "one domain per line"));
 	perr_clear(&errs);
 
 	/* a missing file */
