@@ -1,18 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The test command: install what is missing, build everything with ASan+UBSan and warnings as
-# errors, run every unit and integration test, then fuzz each parser for a minute.
+# The test command: install what is missing, fuzz each parser for a minute, build everything
+# with ASan+UBSan and warnings as errors, and run every unit and integration test.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 sh tests/deps.sh test
+
+# A short fuzzing run of every parser (two targets at a time); findings fail the run.
+FUZZ_JOBS=2 sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
+
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSINKHOLED_SANITIZE=ON -DSINKHOLED_WERROR=ON \
 	>/dev/null
 cmake --build build-asan -j "$(nproc)"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 ctest --test-dir build-asan --output-on-failure -j 2 "$@"
-
-# A short fuzzing run of every parser (two targets at a time); findings fail the run.
-FUZZ_JOBS=2 sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
