@@ -195,6 +195,9 @@ static void report_restart_needed(const struct config *old, const struct config 
 		log_warn("main", "reload: `workers` changed; restart sinkholed to apply it");
 	if (strcmp(old->blocklog_path, new->blocklog_path) != 0)
 		log_warn("main", "reload: `block_log.path` changed; restart sinkholed to apply it");
+	if ((old->user == NULL) != (new->user == NULL) ||
+	    (old->user && strcmp(old->user, new->user) != 0) || old->allow_root != new->allow_root)
+		log_warn("main", "reload: `user`/`allow_root` changed; restart sinkholed to apply it");
 }
 
 static void publish(struct server *srv, struct state *st)

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -36,6 +37,33 @@ OPT_EDE = 15  # EDNS option code of Extended DNS Errors (RFC 8914)
 # Sanitizer and crash markers that must never appear in the daemon's stderr.
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                      "UndefinedBehaviorSanitizer", "Segmentation fault")
+
+
+# Optional: a command that prefixes the daemon's command line, e.g. (tests/reliability/valgrind.sh)
+#   SINKHOLED_WRAPPER="valgrind --error-exitcode=99 --leak-check=full ..."
+# A valgrind wrapper logs to valgrind-NAME-PID.log in the test's temp dir (unless the wrapper
+# names a --log-file), and those logs are checked like sanitizer reports: any error or
+# definite/indirect leak fails the script. SINKHOLED_SLOW multiplies the harness's own waits
+# for the daemon to start and stop (default 10 with a wrapper, else 1); the tests' own timing
+# assertions are unchanged.
+WRAPPER = shlex.split(os.environ.get("SINKHOLED_WRAPPER", ""))
+SLOW = float(os.environ.get("SINKHOLED_SLOW") or (10 if WRAPPER else 1))
+VALGRIND_BAD = re.compile(r"ERROR SUMMARY: [1-9][\d,]* errors|(definitely|indirectly) lost: "
+                          r"[1-9][\d,]* bytes|Process terminating with default action")
+
+
+def _valgrind_wrapper():
+    return bool(WRAPPER) and os.path.basename(WRAPPER[0]) == "valgrind"
+
+
+def wrap_argv(argv, logdir, name):
+    """argv prefixed with $SINKHOLED_WRAPPER (unchanged without one)."""
+    if not WRAPPER:
+        return list(argv)
+    w = list(WRAPPER)
+    if _valgrind_wrapper() and not any(a.startswith("--log-file") for a in w):
+        w.insert(1, f"--log-file={Path(logdir) / f'valgrind-{name}-%p.log'}")
+    return w + list(argv)
 
 
 def sinkholed_bin():
@@ -541,8 +569,10 @@ class Proc:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self, timeout=5):
-        """SIGTERM, then SIGKILL after timeout; returns the exit code."""
+    def stop(self, timeout=None):
+        """SIGTERM, then SIGKILL after timeout (default 5 s x SLOW); returns the exit code."""
+        if timeout is None:
+            timeout = 5 * SLOW
         if self.alive():
             self.popen.send_signal(signal.SIGTERM)
             if self.wait(timeout) is None:
@@ -618,19 +648,20 @@ class Env:
 
     def run_daemon(self, argv, timeout=15):
         """Run sinkholed to completion (CLI checks): CompletedProcess with text output."""
-        return subprocess.run([sinkholed_bin(), *map(str, argv)], capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        cmd = wrap_argv([sinkholed_bin(), *map(str, argv)], self.tmp, "cli")
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout * SLOW,
+                              stdin=subprocess.DEVNULL)
 
     def start_daemon(self, config, port, name="sinkholed", wait=True):
         """Start sinkholed -c config; wait until it answers on port. Returns the Proc."""
         binp = sinkholed_bin()
         if not os.access(binp, os.X_OK):
             raise RuntimeError(f"no sinkholed binary at {binp} (set SINKHOLED_BIN)")
-        proc = Proc(name, [binp, "-c", config], self.tmp)
+        proc = Proc(name, wrap_argv([binp, "-c", config], self.tmp, name), self.tmp)
         self.procs.append(proc)
         self.daemons.append(proc)
         if wait:
-            wait_answering(port, proc)
+            wait_answering(port, proc, timeout=10.0 * SLOW)
         return proc
 
     def sanitizer_reports(self):
@@ -640,7 +671,46 @@ class Env:
             for line in d.stderr().splitlines():
                 if any(m in line for m in SANITIZER_MARKERS):
                     bad.append(f"{d.name}: {line}")
+        if _valgrind_wrapper():
+            bad += self._valgrind_reports()
         return bad
+
+    def _valgrind_logs(self):
+        return sorted(self.tmp.glob("valgrind-*.log"))
+
+    def _valgrind_reports(self):
+        """Errors and leaks in the valgrind logs; a daemon that exited without a summary
+        (killed) or with the wrapper's --error-exitcode is a failure too."""
+        bad = []
+        for log in self._valgrind_logs():
+            for line in log.read_text(errors="replace").splitlines():
+                if VALGRIND_BAD.search(line):
+                    bad.append(f"{log.name}: {line}")
+        m = [a.split("=", 1)[1] for a in WRAPPER if a.startswith("--error-exitcode=")]
+        for d in self.daemons:
+            if d.popen.poll() is None:
+                continue  # still running (a test may check midway): no summary yet
+            log = self.tmp / f"valgrind-{d.name}-{d.pid}.log"
+            if log.exists() and "ERROR SUMMARY:" not in log.read_text(errors="replace"):
+                bad.append(f"{log.name}: no valgrind ERROR SUMMARY (killed before it exited?)")
+            if m and d.popen.returncode is not None and str(d.popen.returncode) == m[0]:
+                bad.append(f"{d.name}: exit code {d.popen.returncode} (valgrind found errors)")
+        return bad
+
+    def wrapper_summaries(self):
+        """One line per valgrind log: its error summary and leak totals."""
+        out = []
+        for log in self._valgrind_logs():
+            text = log.read_text(errors="replace")
+            errs = re.findall(r"ERROR SUMMARY: ([\d,]+) errors", text)
+            leaks = {k: re.findall(rf"{k} lost: ([\d,]+) bytes", text)
+                     for k in ("definitely", "indirectly", "possibly")}
+            freed = "All heap blocks were freed" in text
+            out.append(f"valgrind {log.name}: ERROR SUMMARY: {errs[-1] if errs else '?'} errors"
+                       + ("; all heap blocks freed" if freed else
+                          "".join(f"; {k} lost: {v[-1] if v else 0} bytes"
+                                  for k, v in leaks.items())))
+        return out
 
     def stop_all(self):
         """Stop every process we started, newest first. Returns {name: exit code}."""
@@ -724,6 +794,9 @@ def run_tests(tests, env=None, setup=None):
     finally:
         if env is not None:
             env.stop_all()
+            if WRAPPER:
+                for line in env.wrapper_summaries():
+                    print(line, flush=True)
             reports = env.sanitizer_reports()
             if reports:
                 failed += 1
