@@ -34,6 +34,7 @@
 
 #define DEFAULT_CONFIG "/etc/sinkholed/sinkholed.yaml"
 #define BLOCKLOG_QUEUE 8192 /* records per worker */
+#define UDP_SOCKET_BUFFER (4 << 20)
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_INVALID = 2 };
 

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Functions of the benchmark, sourced by run.sh (adapted from the maintainers' peer kit).
+# All traffic goes to 127.0.0.1. Every load run is bounded (dnsperf -l). Processes are stopped
+# only by the PID they were started with, never by name.
+
+now() { date +%s.%N; }
+fsub() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+log() { echo "[$(date +%T)] ${SRV:+[$SRV] }$*" >&2; }
+clk_tck() { getconf CLK_TCK; }
+
+# event NAME VALUE [NOTE]: one line of events.tsv for the current server ($SRV)
+event() {
+	printf '%s\t%s\t%s\t%s\n' "${SRV:-run}" "$1" "$2" "${3:-}" >>"$RES/events.tsv"
+	log "$1 = $2${3:+  ($3)}"
+}
+
+# ---- processes we start ------------------------------------------------------------------
+STARTED_PIDS=""
+track() { STARTED_PIDS="$STARTED_PIDS $1"; }
+untrack() { STARTED_PIDS=$(echo " $STARTED_PIDS " | sed "s/ $1 / /g"); }
+# stop_pid PID: SIGTERM the PID we started, wait up to 10 s, then SIGKILL that same PID
+stop_pid() {
+	local p=$1
+	[ -n "$p" ] || return 0
+	untrack "$p"
+	kill "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
+	for _ in $(seq 1 100); do
+		kill -0 "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	log "pid $p did not stop in 10 s: SIGKILL"
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	return 0
+}
+cleanup() {
+	local p
+	for p in $STARTED_PIDS; do stop_pid "$p"; done
+}
+
+# port_free PORT: nothing listens on 127.0.0.1:PORT (UDP or TCP); refuses ports in use
+port_free() {
+	python3 - "$1" <<'EOF'
+import socket, sys
+port = int(sys.argv[1])
+for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+EOF
+}
+
+rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo -; }
+hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo -; }
+# utime+stime of all threads of PID, in clock ticks (/proc/PID/stat fields 14 and 15)
+proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+
+# sock_drops PORT: UDP datagrams the kernel dropped at the sockets bound to 127.0.0.1:PORT
+# (receive buffer full: queries the server never saw), from the "drops" column of /proc/net/udp
+sock_drops() {
+	awk -v p="$(printf '0100007F:%04X' "$1")" 'NR > 1 && $2 == p {d += $NF} END {print d + 0}' /proc/net/udp
+}
+
+# thread_ticks PID: "TID TICKS" per thread (to split sinkholed's CPU time between its threads)
+thread_ticks() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "${t##*/} $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "$t/stat" 2>/dev/null)"
+	done
+}
+
+# wait_blocked NAME MAXSEC: until the server answers NAME A with 0.0.0.0; prints seconds
+wait_blocked() { python3 "$B/dnsq.py" wait "$PORT" "$1" "$2" "${SRV_PID:-}"; }
+dq() { python3 "$B/dnsq.py" query "$PORT" "$1" "$2"; }
+
+# ---- upstream: nsd, authoritative for the zones, pinned to the client CPU ------------------
+start_nsd() {
+	local d=$RUN/nsd n
+	mkdir -p "$d"
+	port_free "$UP_PORT" || { echo "port $UP_PORT (nsd upstream) is in use: set BENCH_PORT_BASE" >&2; return 1; }
+	sed -e "s#@RUN@#$d#g; s#@DATA@#$DATA#g; s#@PORT@#$UP_PORT#g" "$B/conf/nsd.conf.in" >"$d/nsd.conf"
+	taskset -c "$UP_CPU" nsd -d -c "$d/nsd.conf" >"$d/stdout.log" 2>&1 &
+	NSD_PID=$!
+	track $NSD_PID
+	for _ in $(seq 1 600); do
+		n=$(python3 "$B/dnsq.py" query "$UP_PORT" "$ZONE_LAST" A 2>/dev/null)
+		case $n in NOERROR\ 10.*) break ;; esac
+		kill -0 $NSD_PID 2>/dev/null || { echo "nsd exited: $(tail -3 "$d/stdout.log")" >&2; return 1; }
+		sleep 0.2
+	done
+	case $n in NOERROR\ 10.*) ;; *) echo "nsd did not answer in 120 s" >&2; return 1 ;; esac
+	SRV=nsd event version "$(nsd -v 2>&1 | head -1)" "upstream on CPU $UP_CPU, pid $NSD_PID"
+}
+
+# ---- dnsperf runs --------------------------------------------------------------------------
+# dp WORKLOAD KIND REP FILE
+#   sat : closed loop, -c $CLIENTS -q $OUTST, -l $DUR; CPU busy sampled in the middle
+#   lat : fixed offered rate -Q $LAT_QPS, -l $LAT_DUR, -v (per-query latencies -> p99);
+#         the server's CPU time per answered query comes from this run
+#   warm: not recorded
+# appends one line to results.tsv
+dp() {
+	local wl=$1 kind=$2 rep=$3 file=$4 out="$RUN/dp.out" args smp="" c0 c1 d0 d1 l0 cpu="-	-	-	-"
+	case $kind in
+	sat) args="-l $DUR -c $CLIENTS -q $OUTST -T $DP_THREADS" ;;
+	lat) args="-l $LAT_DUR -c $CLIENTS -q 1000 -Q $LAT_QPS -T $DP_THREADS -v" ;;
+	warm) args="-l $WARM_DUR -c $CLIENTS -q $OUTST -T $DP_THREADS" ;;
+	esac
+	l0=$(load1)
+	if [ "$kind" = sat ]; then
+		python3 "$B/cpu_sample.py" "$SRV_PID" "$SAMPLE_DELAY" "$SAMPLE_WIN" "$CLI_CPU" "$SRV_CPU" \
+			>"$RUN/cpu.out" 2>/dev/null &
+		smp=$!
+		track $smp
+	fi
+	[ "$SRV" = sinkholed ] && [ "$kind" = lat ] && thread_ticks "$SRV_PID" >"$RUN/thr0"
+	c0=$(proc_ticks "$SRV_PID")
+	d0=$(sock_drops "$PORT")
+	# shellcheck disable=SC2086
+	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" $args >"$out" 2>&1
+	c1=$(proc_ticks "$SRV_PID")
+	d1=$(sock_drops "$PORT")
+	if [ "$SRV" = sinkholed ] && [ "$kind" = lat ]; then
+		thread_ticks "$SRV_PID" >"$RUN/thr1"
+		event "threads_$wl" "$(awk -v pid="$SRV_PID" 'NR == FNR {a[$1] = $2; next}
+			{printf "%s%s=%d ", ($1 == pid ? "main:" : ""), $1, $2 - a[$1]}' "$RUN/thr0" "$RUN/thr1")" \
+			"CPU ticks per thread (TID=ticks) during the fixed-rate run"
+	fi
+	if [ -n "$smp" ]; then
+		wait $smp 2>/dev/null
+		untrack $smp
+		cpu=$(cat "$RUN/cpu.out" 2>/dev/null)
+		[ -n "$cpu" ] || cpu="-	-	-	-"
+	fi
+	truncate_blocklog
+	[ "$kind" = warm ] && return 0
+	grep -v '^>' "$out" >"$RES/logs/$SRV-$wl-$kind-$rep.txt"
+	local p ticks="-" usq="-"
+	p=$(python3 "$B/parse_dnsperf.py" "$out")
+	local done_q; done_q=$(echo "$p" | cut -f2)
+	if [ -n "$c0" ] && [ -n "$c1" ]; then
+		ticks=$((c1 - c0))
+		if [ "$done_q" != - ] && [ "$done_q" -gt 0 ]; then
+			usq=$(awk -v t="$ticks" -v k="$TCK" -v n="$done_q" 'BEGIN {printf "%.3f", t / k * 1e6 / n}')
+		fi
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SRV" "$wl" "$kind" "$rep" "$p" "$ticks" "$usq" \
+		"$cpu	$l0" "$((d1 - d0))" >>"$RES/results.tsv"
+	tail -1 "$RES/results.tsv" | awk -F'\t' '{
+		if ($3 == "sat") printf "    %-7s sat rep%s: %s qps, lost %s, server CPU %s%%, client CPU busy %s%%\n", $2, $4, $8, $7, $19, $17;
+		else printf "    %-7s @%s qps: p99 %s ms, lost %s/%s, server CPU %s ticks = %s us/query\n", $2, "'"$LAT_QPS"'", $11, $7, $5, $15, $16 }' >&2
+	rm -f "$out"
+}

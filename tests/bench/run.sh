@@ -1,0 +1,341 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# sinkholed vs Unbound, dnsmasq and dnsdist on this machine, in one run (issue #3).
+#
+# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed]
+#   (no peer named: all three; `sinkholed` alone: no peer; sinkholed always runs).
+#   See tests/bench/README.md.
+#
+# Server under test on CPU $SRV_CPU (1), dnsperf and the nsd upstream on CPU $CLI_CPU (0).
+# Everything listens on 127.0.0.1 high ports; every load run is bounded (dnsperf -l); only
+# processes this script started are stopped, by PID.
+set -u
+B=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$B/../.." && pwd)
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+export LC_ALL=C
+
+usage() { sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; }
+
+QUICK=0
+PEERS=""
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 ;;
+	-h | --help) usage; exit 0 ;;
+	unbound | dnsmasq | dnsdist) PEERS="$PEERS $a" ;;
+	sinkholed) ONLY_SELF=1 ;; # named alone: no peer
+	*) echo "run.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+[ -n "$PEERS" ] || [ -n "${ONLY_SELF:-}" ] || PEERS="unbound dnsmasq dnsdist"
+
+# ---- knobs (environment) -----------------------------------------------------------------
+WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/sinkholed-bench}
+if [ $QUICK = 1 ]; then
+	DUR=${DUR:-1} REPS=${REPS:-1} LAT_DUR=${LAT_DUR:-1} WARM_DUR=${WARM_DUR:-0.5}
+	SAMPLE_DELAY=${SAMPLE_DELAY:-0.3} SAMPLE_WIN=${SAMPLE_WIN:-0.5} RELOAD_GAP=${RELOAD_GAP:-0.1}
+	DATA=${BENCH_DATA:-$WORK/data-quick}
+else
+	DUR=${DUR:-8} REPS=${REPS:-3} LAT_DUR=${LAT_DUR:-6} WARM_DUR=${WARM_DUR:-3}
+	SAMPLE_DELAY=${SAMPLE_DELAY:-2} SAMPLE_WIN=${SAMPLE_WIN:-5} RELOAD_GAP=${RELOAD_GAP:-0.3}
+	DATA=${BENCH_DATA:-$WORK/data}
+fi
+RELOADS=${RELOADS:-10}           # SIGHUPs sent to sinkholed under load
+PEER_RELOADS=${PEER_RELOADS:-1}  # reloads of each peer under load (unbound needs ~10 s per 1M reload)
+CLIENTS=${CLIENTS:-10}           # dnsperf -c
+OUTST=${OUTST:-100}              # dnsperf -q in the closed-loop saturation runs
+DP_THREADS=${DP_THREADS:-2}      # dnsperf -T
+TIMEOUT=${TIMEOUT:-2}            # dnsperf -t: no answer within 2 s = lost
+LAT_QPS=${LAT_QPS:-10000}        # fixed offered rate: p99 latency and CPU time per query
+SRV_CPU=${SRV_CPU:-1}
+CLI_CPU=${CLI_CPU:-0}
+UP_CPU=${UP_CPU:-$CLI_CPU}
+WORKLOADS=${WORKLOADS:-"w3 w1-10k w4"} # + w1-big always; w2 (cache hits) on request
+PORT_BASE=${BENCH_PORT_BASE:-5450}
+UP_PORT=$PORT_BASE
+SINKHOLED_CACHE_YAML=${SINKHOLED_CACHE_YAML-"cache: {enabled: true}"} # only if the build knows `cache:`
+TCK=$(getconf CLK_TCK)
+T_START=$(date +%s)
+
+stamp=$(date +%Y%m%d-%H%M%S)
+RES=${BENCH_RESULTS:-$WORK/results/$stamp$([ $QUICK = 1 ] && echo -quick)}
+RUN=$RES/run
+mkdir -p "$RES/logs" "$RUN" || exit 1
+printf 'server\tworkload\tkind\trep\tsent\tcompleted\tlost\tqps\tavg_ms\tp50_ms\tp99_ms\tmax_ms\trcodes\tmin_interval_qps\tsrv_ticks\tsrv_us_per_query\tcli_cpu_busy\tsrv_cpu_busy\tsrv_proc_cpu\tsrv_cpu_softirq\tload1\tsrv_sock_drops\n' >"$RES/results.tsv"
+printf 'server\tevent\tvalue\tnote\n' >"$RES/events.tsv"
+
+# shellcheck source=lib.sh
+. "$B/lib.sh"
+# shellcheck source=servers.sh
+. "$B/servers.sh"
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+exec > >(tee -a "$RES/runlog.txt") 2>&1
+
+# ---- machine, packages, build ----------------------------------------------------------------
+ncpu=$(nproc --all 2>/dev/null || nproc)
+if [ "$ncpu" -lt 2 ] || [ "$SRV_CPU" = "$CLI_CPU" ]; then
+	echo "run.sh: needs 2 CPUs (server on SRV_CPU=$SRV_CPU, client on CLI_CPU=$CLI_CPU); this machine has $ncpu" >&2
+	exit 1
+fi
+
+need_pkgs() { # need_pkgs "cmd:pkg ..." -> prints the packages whose command is missing
+	local cp
+	for cp in $1; do command -v "${cp%%:*}" >/dev/null 2>&1 || echo "${cp#*:}"; done | sort -u | tr '\n' ' '
+}
+core="dnsperf:dnsperf nsd:nsd python3:python3 taskset:util-linux"
+peer_cmds=""
+for p in $PEERS; do
+	case $p in
+	unbound) peer_cmds="$peer_cmds unbound:unbound unbound-control:unbound" ;;
+	dnsmasq) peer_cmds="$peer_cmds dnsmasq:dnsmasq-base" ;;
+	dnsdist) peer_cmds="$peer_cmds dnsdist:dnsdist" ;;
+	esac
+done
+missing=$(need_pkgs "$core $peer_cmds")
+if [ -n "${missing// /}" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "installing Debian packages: $missing (their system services, if any, are left alone)"
+		export DEBIAN_FRONTEND=noninteractive
+		# shellcheck disable=SC2086
+		apt-get install -y -qq --no-install-recommends $missing >"$RES/logs/apt.txt" 2>&1 ||
+			{ apt-get update -qq >>"$RES/logs/apt.txt" 2>&1 &&
+				apt-get install -y -qq --no-install-recommends $missing >>"$RES/logs/apt.txt" 2>&1; } ||
+			echo "apt-get failed, see $RES/logs/apt.txt"
+	else
+		echo "missing packages: $missing -- install them as root: apt-get install $missing"
+	fi
+fi
+missing=$(need_pkgs "$core")
+[ -z "${missing// /}" ] || { echo "cannot run without: $missing" >&2; exit 1; }
+
+if [ -z "${SINKHOLED_BIN:-}" ]; then
+	src=$REPO bdir=$WORK/build
+	if [ -n "${SINKHOLED_REV:-}" ]; then # a committed revision (git archive: no change to the repo)
+		src=$WORK/src-rev bdir=$WORK/build-rev
+		rm -rf "$src"
+		mkdir -p "$src"
+		if ! git -C "$REPO" archive --format=tar "$SINKHOLED_REV" | tar -x -C "$src"; then
+			echo "cannot export $SINKHOLED_REV from $REPO" >&2
+			exit 1
+		fi
+	fi
+	SINKHOLED_BIN=$bdir/sinkholed
+	echo "building $src${SINKHOLED_REV:+ at $SINKHOLED_REV} (Release) in $bdir"
+	if ! command -v cmake >/dev/null || ! pkg-config --exists libuv ldns yaml-0.1 2>/dev/null; then
+		if [ "$(id -u)" = 0 ]; then sh "$REPO/tests/deps.sh" build; else
+			echo "build dependencies missing: run 'sh tests/deps.sh build' as root, or set SINKHOLED_BIN" >&2
+		fi
+	fi
+	{ cmake -S "$src" -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DSINKHOLED_TESTS=OFF &&
+		cmake --build "$bdir" -j"$ncpu"; } >"$RES/logs/build.txt" 2>&1 ||
+		{ echo "build failed: see $RES/logs/build.txt" >&2; tail -20 "$RES/logs/build.txt" >&2; exit 1; }
+fi
+[ -x "$SINKHOLED_BIN" ] || { echo "no sinkholed binary at $SINKHOLED_BIN" >&2; exit 1; }
+
+# ---- data (deterministic; generated once per work dir and generator version) -----------------
+gen_id=$(sha1sum "$B/gen_data.py" | cut -c1-12)$([ $QUICK = 1 ] && echo -quick)
+if ! grep -qx "$gen_id" "$DATA/.gen_id" 2>/dev/null || ! grep -q '^COMPLETE=1' "$DATA/meta.env" 2>/dev/null; then
+	echo "generating data in $DATA (once; full ~40 s, quick ~10 s)"
+	rm -rf "$DATA"
+	qflag=""
+	[ $QUICK = 1 ] && qflag=--quick
+	python3 "$B/gen_data.py" "$DATA" $qflag || exit 1
+	echo "$gen_id" >"$DATA/.gen_id"
+fi
+# shellcheck disable=SC1091
+. "$DATA/meta.env"
+BIGLABEL=$([ "$N_BLOCK" = 1000000 ] && echo 1M || echo "$((N_BLOCK / 1000))k")
+
+BLOCK_LOG=${SINKHOLED_BLOCK_LOG:-$RUN/sinkholed/blocked.jsonl}
+make_lists
+
+SRV=run
+event mode "$([ $QUICK = 1 ] && echo quick || echo full)" "DUR=$DUR s x REPS=$REPS, LAT_DUR=$LAT_DUR s @ $LAT_QPS qps, dnsperf -c $CLIENTS -q $OUTST -T $DP_THREADS -t $TIMEOUT"
+event machine "$ncpu CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)" "server CPU $SRV_CPU; dnsperf and nsd CPU $CLI_CPU"
+event biglist "$N_BLOCK" "names, $BIG_NAME_BYTES bytes of presentation names ($BIGLABEL list)"
+event load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+SRV=sinkholed event binary "$SINKHOLED_BIN" "$(git -C "$REPO" describe --always --dirty 2>/dev/null)${SINKHOLED_REV:+, built from $SINKHOLED_REV}"
+event dnsperf "$(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null || echo '?')"
+
+# Optional sections, used only if this sinkholed build knows them (unknown keys are errors):
+# `cache:` (answer cache, being added) and, when run as root, `allow_root: true` (newer builds
+# refuse to serve as root without it or `user:`).
+probe_yaml() { # probe_yaml "YAML" -> 0 if `sinkholed --check` accepts a config with it; message on stdout
+	mkdir -p "$RUN/probe"
+	printf 'listen: ["127.0.0.1:%s"]\nupstreams: ["127.0.0.1:%s"]\nworkers: 1\nblocklists: ["%s"]\nblock_log: {path: "-"}\n%s\n' \
+		$((PORT_BASE + 1)) "$UP_PORT" "$RUN/lists/marker-0.txt" "$1" >"$RUN/probe/probe.yaml"
+	"$SINKHOLED_BIN" --check -c "$RUN/probe/probe.yaml" >"$RUN/probe/out.txt" 2>&1
+	local rc=$?
+	grep -m1 -o 'unknown key "[a-z_]*"\|error: .*' "$RUN/probe/out.txt"
+	return $rc
+}
+SINKHOLED_EXTRA_YAML=""
+if [ "$(id -u)" = 0 ] && probe_yaml "allow_root: true" >/dev/null; then
+	SINKHOLED_EXTRA_YAML="allow_root: true"
+fi
+if [ -n "$SINKHOLED_CACHE_YAML" ]; then
+	if probe_yaml "$SINKHOLED_EXTRA_YAML
+$SINKHOLED_CACHE_YAML" >/dev/null; then
+		SRV=sinkholed event cache "on" "config has: $SINKHOLED_CACHE_YAML"
+		SINKHOLED_EXTRA_YAML="$SINKHOLED_EXTRA_YAML
+$SINKHOLED_CACHE_YAML"
+	else
+		SRV=sinkholed event cache "off" "left out: this build rejects '$SINKHOLED_CACHE_YAML': $(probe_yaml "$SINKHOLED_EXTRA_YAML
+$SINKHOLED_CACHE_YAML")"
+	fi
+fi
+
+start_nsd || exit 1
+
+# ---- one server: memory baseline, 10k-list workloads, big-list workloads and reloads --------
+sanity() {
+	local r1 r2 r3 ok=ok
+	r1=$(dq "$SMALL_FIRST" A)
+	r2=$(dq "www.$SMALL_FIRST" AAAA)
+	r3=$(dq "$ZONE_FIRST" A)
+	[ "$r1" = "NOERROR 0.0.0.0" ] || ok=FAIL
+	[ "$r2" = "NOERROR ::" ] || ok=FAIL
+	case $r3 in NOERROR\ 10.*) ;; *) ok=FAIL ;; esac
+	event sanity "$ok" "$SMALL_FIRST A -> $r1 | www.$SMALL_FIRST AAAA -> $r2 | $ZONE_FIRST A -> $r3"
+}
+
+# start_and_wait LIST NAME EVENT: start with main list LIST, wait until NAME is blocked
+start_and_wait() {
+	local t0 t
+	srv_link "$1" 0
+	srv_ports_free || return 1
+	t0=$(now)
+	srv_start
+	t=$(wait_blocked "$2" 300) || { event start_failed "$t" "with list $1: $(tail -2 "$D/stderr.log" | tr '\n' ' ')"; srv_stop; return 1; }
+	[ -n "$3" ] && event "$3" "$(fsub "$t0" "$(now)")" "s from exec to the first blocked answer ($2)"
+	return 0
+}
+
+reload_test() {
+	local n=$1 est=$2 L out="$RUN/dp-reload.out" dpp i m t0 t times="" under=0 p d0
+	L=$(python3 -c "import math; print(min(${RELOAD_MAX_L:-120}, max(6, math.ceil(4 + $n * (1.5 * $est + 0.4)))))")
+	log "reload test: $n x $(srv_reload_how) during dnsperf -Q $LAT_QPS -l $L on the $BIGLABEL all-blocked workload"
+	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$DATA/q-w1-big.txt" -t "$TIMEOUT" \
+		-l "$L" -c "$CLIENTS" -q 2000 -Q "$LAT_QPS" -T "$DP_THREADS" -S 1 >"$out" 2>&1 &
+	dpp=$!
+	track $dpp
+	d0=$(sock_drops "$PORT")
+	sleep 1.5
+	for i in $(seq 1 "$n"); do
+		kill -0 $dpp 2>/dev/null && under=$((under + 1))
+		m=$([ $((i % 2)) = 1 ] && echo a || echo b)
+		srv_link big "$m"
+		t0=$(now)
+		srv_reload
+		if [ "$m" = a ]; then t=$(wait_blocked "$MARKER_A" 120); else t=$(wait_blocked "$MARKER_B" 120); fi || {
+			event reload_failed "$t" "reload $i: marker $m not answered 0.0.0.0 in 120 s"
+			break
+		}
+		times="$times $(fsub "$t0" "$(now)")"
+		truncate_blocklog
+		sleep "$RELOAD_GAP"
+	done
+	sleep 1
+	kill -INT $dpp 2>/dev/null # dnsperf stops sending, reports (in flight = "interrupted")
+	wait $dpp
+	untrack $dpp
+	event reload_sock_drops "$(($(sock_drops "$PORT") - d0))" "queries dropped by the kernel at the server's UDP socket (buffer full; dnsmasq: restart)"
+	truncate_blocklog
+	grep -v '^>' "$out" >"$RES/logs/$SRV-reload.txt"
+	p=$(python3 "$B/parse_dnsperf.py" "$out")
+	event reload_how "$(srv_reload_how)"
+	event reload_count "$(echo "$times" | wc -w)" "$under of them while dnsperf was sending"
+	event reload_times "${times# }" "s, reload command -> the new marker answered 0.0.0.0 (poll 10 ms)"
+	event reload_load "${p//$'\t'/ }" "dnsperf during reloads: sent completed lost qps avg_ms p50 p99 max_ms rcodes min_1s_qps"
+	event rss_after_reload_kb "$(rss_kb "$SRV_PID")" "VmRSS after the reloads"
+	event hwm_after_reload_kb "$(hwm_kb "$SRV_PID")" "VmHWM (peak RSS) of the process so far"
+}
+
+run_server() {
+	SRV=$1
+	D=$RUN/$SRV
+	CTL_PORT=
+	case $SRV in
+	sinkholed) PORT=$((PORT_BASE + 1)) ;;
+	unbound) PORT=$((PORT_BASE + 2)) CTL_PORT=$((PORT_BASE + 12)) ;;
+	dnsmasq) PORT=$((PORT_BASE + 3)) ;;
+	dnsdist) PORT=$((PORT_BASE + 4)) CTL_PORT=$((PORT_BASE + 14)) ;;
+	esac
+	local t_srv r w est
+	t_srv=$(date +%s)
+	if [ "$SRV" != sinkholed ] && ! command -v "$SRV" >/dev/null; then
+		event skipped "not installed"
+		return 1
+	fi
+	srv_prepare
+	log "=== $SRV on 127.0.0.1:$PORT, CPU $SRV_CPU; dnsperf + nsd on CPU $CLI_CPU"
+	event version "$(srv_version)"
+
+	# memory baseline: no list (empty main list + one marker domain)
+	start_and_wait empty "$MARKER_TINY" "" || { event skipped "did not start"; return 1; }
+	sleep 0.2
+	event rss_empty_kb "$(rss_kb "$SRV_PID")" "VmRSS with an empty list, after the first answer"
+	srv_stop
+
+	start_and_wait 10k "$SMALL_FIRST" load_10k || { event skipped "did not start with the 10k list"; return 1; }
+	sanity
+	for w in $WORKLOADS; do
+		case $w in
+		w1-10k)
+			for r in $(seq 1 "$REPS"); do dp w1-10k sat "$r" "$DATA/q-w1-10k.txt"; done
+			dp w1-10k lat 1 "$DATA/q-w1-10k.txt"
+			;;
+		w2)
+			dp w2 warm 0 "$DATA/q-w2-hit.txt"
+			for r in $(seq 1 "$REPS"); do dp w2 sat "$r" "$DATA/q-w2-hit.txt"; done
+			dp w2 lat 1 "$DATA/q-w2-hit.txt"
+			;;
+		w4)
+			dp w4 warm 0 "$DATA/q-w4-mixed.txt"
+			for r in $(seq 1 "$REPS"); do dp w4 sat "$r" "$DATA/q-w4-mixed.txt"; done
+			dp w4 lat 1 "$DATA/q-w4-mixed.txt"
+			;;
+		w3) # every query a cache miss: a fresh start (empty cache) for each saturation run; the
+			# fixed-rate run uses names no saturation run sent
+			for r in $(seq 1 "$REPS"); do
+				if [ "$r" != 1 ] || [ "$w" != "${WORKLOADS%% *}" ]; then
+					srv_stop
+					start_and_wait 10k "$SMALL_FIRST" "" || { event skipped "restart failed"; return 1; }
+				fi
+				dp w3 sat "$r" "$DATA/q-w3-miss.txt"
+			done
+			dp w3 lat 1 "$DATA/q-w3-lat.txt"
+			;;
+		esac
+	done
+	srv_stop
+
+	start_and_wait big "$BIG_LAST" load_big || { event skipped "did not start with the $BIGLABEL list"; return 1; }
+	sleep 0.2
+	event rss_big_kb "$(rss_kb "$SRV_PID")" "VmRSS with the $BIGLABEL list, after the first answer"
+	event hwm_big_kb "$(hwm_kb "$SRV_PID")" "VmHWM after load"
+	for r in $(seq 1 "$REPS"); do dp w1-big sat "$r" "$DATA/q-w1-big.txt"; done
+	dp w1-big lat 1 "$DATA/q-w1-big.txt"
+	event rss_big_after_load_kb "$(rss_kb "$SRV_PID")" "VmRSS after the $BIGLABEL-list runs"
+	est=$(awk -F'\t' -v s="$SRV" '$1 == s && $2 == "load_big" {print $3}' "$RES/events.tsv" | tail -1)
+	if [ "$SRV" = sinkholed ]; then reload_test "$RELOADS" "${est:-1}"; else reload_test "$PEER_RELOADS" "${est:-1}"; fi
+	srv_stop
+	[ "$SRV" = sinkholed ] && grep 'stats:' "$D/stderr.log" | tail -1 | sed 's/^/    /'
+	event elapsed "$(($(date +%s) - t_srv))" "s for $SRV"
+}
+
+for s in sinkholed $PEERS; do
+	run_server "$s"
+	srv_stop
+done
+SRV=run
+event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
+stop_pid "$NSD_PID"
+
+python3 "$B/report.py" "$RES" >"$RES/report.md"
+cat "$RES/report.md"
+echo
+echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# The servers under test, sourced by run.sh. Each one gets the same two blocklist inputs, as
+# symlinks in its run directory $D that the bench switches:
+#   main.*   -> the list being measured (empty, 10k, or big), in the server's own format
+#   marker.* -> one marker domain (0, a or b): the reload test switches it and waits for the
+#               new marker to be answered 0.0.0.0 ("the new list answering")
+# and the same upstream (nsd on 127.0.0.1:$UP_PORT). One worker thread each, pinned to
+# $SRV_CPU. Functions (SRV, PORT, D set by the caller):
+#   srv_prepare          static config; srv_link LIST MARKER (symlinks); srv_start (sets SRV_PID,
+#   returns at once); srv_stop; srv_reload (after srv_link); srv_version; srv_ports
+
+# List formats: sinkholed and dnsdist read the .txt lists; unbound and dnsmasq get converted
+# copies (made once per data set, in $DATA/conv; not part of any timing).
+conv_list() { # conv_list FMT SRCFILE -> path of the converted file
+	local fmt=$1 src=$2 dst
+	dst=$DATA/conv/$fmt-$(basename "$src" .txt).conf
+	mkdir -p "$DATA/conv"
+	if ! [ -s "$dst" ] || [ "$src" -nt "$dst" ]; then
+		case $fmt in
+		unbound) awk 'NF {printf "local-zone: \"%s.\" always_null\n", $1}' "$src" >"$dst.tmp" ;;
+		dnsmasq) awk 'NF {printf "address=/%s/0.0.0.0\naddress=/%s/::\n", $1, $1}' "$src" >"$dst.tmp" ;;
+		esac
+		mv "$dst.tmp" "$dst"
+	fi
+	echo "$dst"
+}
+
+list_file() { # list_file LIST -> the .txt file: empty | 10k | big | marker-0 | marker-a | marker-b
+	case $1 in
+	empty) echo "$RUN/lists/empty.txt" ;;
+	marker-*) echo "$RUN/lists/$1.txt" ;;
+	*) echo "$DATA/blocklist-$1.txt" ;;
+	esac
+}
+
+make_lists() {
+	mkdir -p "$RUN/lists"
+	: >"$RUN/lists/empty.txt"
+	echo "$MARKER_TINY" >"$RUN/lists/marker-0.txt"
+	echo "$MARKER_A" >"$RUN/lists/marker-a.txt"
+	echo "$MARKER_B" >"$RUN/lists/marker-b.txt"
+}
+
+# relink NAME TARGET: replace symlink $D/NAME atomically
+relink() { ln -sfn "$2" "$D/$1.tmp" && mv -Tf "$D/$1.tmp" "$D/$1"; }
+
+srv_link() { # srv_link LIST MARKER
+	local main mark
+	main=$(list_file "$1")
+	mark=$(list_file "marker-$2")
+	case $SRV in
+	sinkholed | dnsdist)
+		relink main.txt "$main"
+		relink marker.txt "$mark"
+		;;
+	unbound | dnsmasq)
+		relink main.conf "$(conv_list "$SRV" "$main")"
+		relink marker.conf "$(conv_list "$SRV" "$mark")"
+		;;
+	esac
+}
+
+srv_ports() { # every port the server would bind
+	case $SRV in
+	unbound | dnsdist) echo "$PORT $CTL_PORT" ;;
+	*) echo "$PORT" ;;
+	esac
+}
+
+srv_prepare() {
+	mkdir -p "$D"
+	local common="s#@PORT@#$PORT#g; s#@UP_PORT@#$UP_PORT#g; s#@D@#$D#g; s#@CTL_PORT@#${CTL_PORT:-}#g"
+	case $SRV in
+	sinkholed)
+		sed -e "$common" -e "s#@BLOCK_LOG@#$BLOCK_LOG#g" "$B/conf/sinkholed.yaml.in" >"$D/sinkholed.yaml"
+		printf '%s\n' "$SINKHOLED_EXTRA_YAML" >>"$D/sinkholed.yaml"
+		;;
+	unbound) sed -e "$common" "$B/conf/unbound.conf.in" >"$D/unbound.conf" ;;
+	dnsmasq) sed -e "$common" "$B/conf/dnsmasq.conf.in" >"$D/dnsmasq.conf" ;;
+	dnsdist)
+		DNSDIST_KEY=$(head -c 32 /dev/urandom | base64)
+		sed -e "$common" -e "s#@KEY@#$DNSDIST_KEY#g" "$B/conf/dnsdist.conf.in" >"$D/dnsdist.conf"
+		printf 'controlSocket("127.0.0.1:%s")\nsetKey("%s")\n' "$CTL_PORT" "$DNSDIST_KEY" >"$D/client.conf"
+		;;
+	esac
+}
+
+srv_ports_free() {
+	local p
+	for p in $(srv_ports); do
+		port_free "$p" || { log "port $p is in use: not starting $SRV"; return 1; }
+	done
+}
+
+srv_start() { # caller checked srv_ports_free
+	case $SRV in
+	sinkholed) taskset -c "$SRV_CPU" "$SINKHOLED_BIN" -c "$D/sinkholed.yaml" >>"$D/stderr.log" 2>&1 & ;;
+	unbound) taskset -c "$SRV_CPU" unbound -d -c "$D/unbound.conf" >>"$D/stderr.log" 2>&1 & ;;
+	dnsmasq) taskset -c "$SRV_CPU" dnsmasq -k -C "$D/dnsmasq.conf" >>"$D/stderr.log" 2>&1 & ;;
+	dnsdist) taskset -c "$SRV_CPU" dnsdist --supervised --disable-syslog -C "$D/dnsdist.conf" >>"$D/stderr.log" 2>&1 & ;;
+	esac
+	SRV_PID=$!
+	track "$SRV_PID"
+}
+
+srv_stop() {
+	[ -n "${SRV_PID:-}" ] || return 0
+	[ "$SRV" = sinkholed ] && kill -USR1 "$SRV_PID" 2>/dev/null && sleep 0.1 # log its counters
+	stop_pid "$SRV_PID"
+	SRV_PID=
+}
+
+# srv_reload: make the server pick up the switched lists. dnsmasq's SIGHUP does not re-read
+# address= lines, so its "reload" is a restart.
+srv_reload() {
+	case $SRV in
+	sinkholed) kill -HUP "$SRV_PID" ;;
+	unbound) unbound-control -c "$D/unbound.conf" reload >/dev/null ;;
+	dnsdist) dnsdist -C "$D/client.conf" -c -e 'reloadBlocklist()' >/dev/null ;;
+	dnsmasq) srv_stop && srv_start ;;
+	esac
+}
+srv_reload_how() {
+	case $SRV in
+	sinkholed) echo "SIGHUP" ;;
+	unbound) echo "unbound-control reload" ;;
+	dnsdist) echo "console reloadBlocklist()" ;;
+	dnsmasq) echo "restart (SIGHUP does not reload address=)" ;;
+	esac
+}
+
+srv_version() {
+	case $SRV in
+	sinkholed) "$SINKHOLED_BIN" --version 2>&1 | head -1 ;;
+	unbound) unbound -V 2>&1 | head -1 ;;
+	dnsmasq) dnsmasq -v 2>&1 | head -1 ;;
+	dnsdist) dnsdist --version 2>&1 | head -1 ;;
+	esac
+}
+
+# The block log of sinkholed grows by ~0.6 KB per blocked query: empty it after each run
+# (it is opened with O_APPEND, so truncating under the writer is safe).
+truncate_blocklog() {
+	[ "$SRV" = sinkholed ] && [ -f "$BLOCK_LOG" ] && : >"$BLOCK_LOG"
+	return 0
+}
