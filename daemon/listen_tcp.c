@@ -34,6 +34,7 @@ struct tcp_conn {
 	unsigned writes;	      /**< writes not yet completed */
 	uint64_t frame_start;	      /**< loop time the partial frame in buf began */
 	bool closing, eof, reading;
+	bool consuming;		      /**< inside consume(): no re-entry */
 	struct client cl;
 	uint8_t *buf; /**< received bytes not yet consumed */
 	size_t len, cap;
@@ -121,6 +122,7 @@ static void timer_update(struct tcp_conn *c)
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void consume(struct tcp_conn *c);
 
 /* Stop reading while the client is owed too much; resume when it has caught up. */
 static void flow_control(struct tcp_conn *c)
@@ -135,6 +137,8 @@ static void flow_control(struct tcp_conn *c)
 	} else if (!c->reading && !c->eof && !c->w->stopping && owed < TCP_MAX_OWED / 2) {
 		if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) == 0)
 			c->reading = true;
+		/* Queries read before the pause are still in buf. */
+		consume(c);
 	}
 }
 
@@ -166,7 +170,11 @@ static void consume(struct tcp_conn *c)
 {
 	size_t off = 0;
 
-	while (!c->closing && c->len - off >= 2) {
+	if (c->consuming)
+		return;
+	c->consuming = true;
+	/* Stop at the owed limit: the rest waits in buf until the client has read its answers. */
+	while (!c->closing && c->len - off >= 2 && c->inflight + c->writes < TCP_MAX_OWED) {
 		size_t flen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
 		if (c->len - off - 2 < flen)
 			break;
@@ -181,6 +189,7 @@ static void consume(struct tcp_conn *c)
 		/* What is left started arriving in this read. */
 		c->frame_start = uv_now(&c->w->loop);
 	}
+	c->consuming = false;
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
