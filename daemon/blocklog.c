@@ -587,20 +587,30 @@ static void report_drops(struct blocklog *bl, bool force)
 static void flush(struct blocklog *bl, struct batch *b)
 {
 	size_t done, ok = b->n;
+	off_t start;
 	int err;
 
 	if (atomic_exchange(&bl->reopen, false))
 		reopen_file(bl);
 	if (b->n == 0 && b->skipped == 0)
 		return;
+	/* Where this batch starts (the writer is the file's only writer; -1 for a pipe). */
+	start = b->n && !bl->is_stdout ? lseek(bl->fd, 0, SEEK_END) : -1;
 	err = b->n ? write_all(bl->fd, b->buf, b->len, &done) : 0;
 	if (err) {
 		ok = 0;
 		while (ok < b->n && b->ends[ok] <= done)
 			ok++;
-		/* Best effort: end a cut line so that the next ones still parse. */
-		if (ok < b->n && done > (ok ? b->ends[ok - 1] : 0))
-			(void)!write(bl->fd, "\n", 1);
+		if (ok < b->n && done > (ok ? b->ends[ok - 1] : 0)) {
+			/*
+			 * A record was cut (disk full): take the fragment back, so that the file
+			 * holds whole lines only and the next record starts a line of its own.
+			 * Where that is impossible, at least try to end the line.
+			 */
+			if (start < 0 ||
+			    ftruncate(bl->fd, start + (off_t)(ok ? b->ends[ok - 1] : 0)) != 0)
+				(void)!write(bl->fd, "\n", 1);
+		}
 		atomic_fetch_add(&bl->dropped, b->n - ok);
 		report_error(bl, b, err, b->n - ok);
 	}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The test command: install what is missing, fuzz each parser for a minute, build everything
-# with ASan+UBSan and warnings as errors, and run every unit and integration test.
+# with ASan+UBSan and warnings as errors, inject faults under load, run the integration suite
+# under valgrind, and run every unit and integration test.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -16,4 +17,12 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSINKHOLED_SANITIZE=ON -DSINK
 cmake --build build-asan -j "$(nproc)"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+# Faults under load (ASan build), then the integration suite under valgrind.
+# (Their work dirs are in the checkout, like the build dirs: git ignores /build*/.)
+SINKHOLED_BIN="$top/build-asan/sinkholed" RELIABILITY_WORKDIR="$top/build-reliability" \
+	bash tests/reliability/run.sh
+VALGRIND_WORKDIR="$top/build-valgrind" bash tests/reliability/valgrind.sh
+
+# Unit and integration tests (ASan+UBSan).
 ctest --test-dir build-asan --output-on-failure -j 2 "$@"
