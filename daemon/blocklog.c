@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "blocklist.h"
@@ -32,6 +33,7 @@
 #define ERR_INTERVAL_MS 60000
 /* An idle writer wakes up this often: bounds the delay of a missed wake-up (should be none). */
 #define IDLE_WAIT_MS 200
+#define WRITER_NICE 10
 /* blocklog_sync() snapshots this many rings on its stack, more with malloc(). */
 #define SYNC_STACK 64
 /* Fields written by different threads are kept this far apart (no false sharing). */
@@ -718,6 +720,13 @@ static void idle_wait(struct blocklog *bl)
 static void *writer_main(void *arg)
 {
 	struct blocklog *bl = arg;
+
+	/*
+	 * Formatting a burst of records takes milliseconds; on a core shared with a worker it
+	 * must not hold queries up. A lower priority (nice 10) lets the scheduler preempt it for
+	 * the workers. Best effort: a sandbox may forbid it.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE);
 
 	for (;;) {
 		size_t got = 0;

@@ -515,6 +515,13 @@ int main(int argc, char **argv)
 		return EXIT_INVALID;
 	}
 
+	/*
+	 * Until the loop's handlers are installed, a reload or reopen request (systemd's
+	 * ExecReload, logrotate) must not kill the daemon: what is being loaded is current.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	st = state_load(srv.config_path, &errs);
 	if (!st) {
 		perr_log(&errs, "config");
@@ -530,7 +537,6 @@ int main(int argc, char **argv)
 	}
 	log_set_level(st->cfg->log_level);
 	srv.cur = st;
-	signal(SIGPIPE, SIG_IGN);
 
 	n = st->cfg->workers;
 	if (n == 0) {
