@@ -194,6 +194,31 @@ def test_reload_under_load_loses_nothing():
     hup_and_wait(lambda: not blocked("nx.example.org"), "a reload after the load test")
 
 
+def test_hup_and_usr1_during_startup_are_harmless():
+    # A 300k-name list takes a while to load: signals sent meanwhile must not kill the daemon.
+    d = env.path("startup")
+    d.mkdir()
+    h.write_file(d / "big.txt", "".join(f"n{i}.startup.test\n" for i in range(300000)))
+    port = h.free_port()
+    cfg = h.write_config(d, port, [S["up"]], blocklists=("big.txt",))
+    proc = env.start_daemon(cfg, port, name="sinkholed-startup", wait=False)
+    time.sleep(0.2)  # past exec and the runtime's start-up, into main()
+    for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGHUP):
+        time.sleep(0.01)
+        proc.signal(sig)
+    h.wait_answering(port, proc)
+    check(proc.alive(), "daemon died of a signal sent during startup")
+    eq(addrs_at(port, "n299999.startup.test"), ["0.0.0.0"], "last name of the list")
+    proc.signal(signal.SIGTERM)
+    eq(proc.wait(5), 0, "exit code after SIGTERM")
+
+
+def addrs_at(port, name):
+    _, m = h.query(port, name, h.T_A)
+    check(m is not None, f"no answer for {name}")
+    return m.addresses()
+
+
 def test_sigterm_exits_0():
     d = S["daemon"]
     d.signal(signal.SIGTERM)
