@@ -857,6 +857,38 @@ static int scalar_name(struct loader *ld, uint8_t out[255])
 	return n;
 }
 
+/*
+ * Read the next key of a mapping: 1 with the key and its position (its value comes next),
+ * 0 at the end of the mapping, -1 when the document ends early or parsing failed. A key that
+ * is not a string is reported and skipped with its value.
+ */
+static int next_key(struct loader *ld, enum key *k, int *line, int *col)
+{
+	while (next(ld)) {
+		if (ld->ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		if (!is_scalar(ld)) {
+			err_at(ld, EV_LINE(ld), EV_COL(ld), "keys must be strings");
+			if (!skip_node(ld) || !next(ld) || !skip_node(ld))
+				return -1;
+			continue;
+		}
+		*line = EV_LINE(ld);
+		*col = EV_COL(ld);
+		*k = key_of(sval(ld));
+		return 1;
+	}
+	return -1;
+}
+
+/* Report a key seen before in the same mapping (seen: one bit per key). */
+static void check_duplicate(struct loader *ld, unsigned *seen, enum key k, int line, int col)
+{
+	if (*seen & (1u << k))
+		err_at(ld, line, col, "duplicate key \"%s\"", key_names[k]);
+	*seen |= 1u << k;
+}
+
 static bool parse_allow(struct loader *ld)
 {
 	uint8_t wire[255];
@@ -1077,22 +1109,16 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 
 	if (!in_group)
 		flush_items(ld, &FIELDS_NONE); /* bare names of block: listed before this entry */
-	while (next(ld)) {
-		int kline, kcol;
+	for (;;) {
+		int kline, kcol, r;
 		enum key k;
 		char buf[80];
 
-		if (ld->ev.type == YAML_MAPPING_END_EVENT)
+		r = next_key(ld, &k, &kline, &kcol);
+		if (r < 0)
+			return false;
+		if (r == 0)
 			goto end;
-		if (!is_scalar(ld)) {
-			err_at(ld, EV_LINE(ld), EV_COL(ld), "keys must be strings");
-			if (!skip_node(ld) || !next(ld) || !skip_node(ld))
-				return false;
-			continue;
-		}
-		kline = EV_LINE(ld);
-		kcol = EV_COL(ld);
-		k = key_of(sval(ld));
 		if (k == K_UNKNOWN || k == K_ALLOW || k == K_BLOCK || (in_group && k == K_DOMAINS)) {
 			if (in_group && k == K_DOMAINS)
 				err_at(ld, kline, kcol,
@@ -1107,9 +1133,7 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 				return false;
 			continue;
 		}
-		if (seen & (1u << k))
-			err_at(ld, kline, kcol, "duplicate key \"%s\"", key_names[k]);
-		seen |= 1u << k;
+		check_duplicate(ld, &seen, k, kline, kcol);
 		if ((k == K_DOMAIN && have_domains) || (k == K_DOMAINS && have_domain)) {
 			err_at(ld, kline, kcol,
 			       "a mapping has either domain: (one entry) or domains: (a group), "
@@ -1134,7 +1158,6 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 			return false;
 		}
 	}
-	return false;
 end:
 	if (!have_domain && !have_domains)
 		err_at(ld, line, col,
@@ -1199,22 +1222,14 @@ static bool parse_top(struct loader *ld)
 {
 	unsigned seen = 0;
 
-	while (next(ld)) {
-		int kline, kcol;
+	for (;;) {
+		int kline, kcol, r;
 		enum key k;
 		char buf[80];
 
-		if (ld->ev.type == YAML_MAPPING_END_EVENT)
-			return true;
-		if (!is_scalar(ld)) {
-			err_at(ld, EV_LINE(ld), EV_COL(ld), "keys must be strings");
-			if (!skip_node(ld) || !next(ld) || !skip_node(ld))
-				return false;
-			continue;
-		}
-		kline = EV_LINE(ld);
-		kcol = EV_COL(ld);
-		k = key_of(sval(ld));
+		r = next_key(ld, &k, &kline, &kcol);
+		if (r <= 0)
+			return r == 0;
 		if (k != K_ALLOW && k != K_BLOCK) {
 			err_at(ld, kline, kcol, "unknown key \"%s\" (expected allow or block)",
 			       shown(sval(ld), slen(ld), buf));
@@ -1222,15 +1237,12 @@ static bool parse_top(struct loader *ld)
 				return false;
 			continue;
 		}
-		if (seen & (1u << k))
-			err_at(ld, kline, kcol, "duplicate key \"%s\"", key_names[k]);
-		seen |= 1u << k;
+		check_duplicate(ld, &seen, k, kline, kcol);
 		if (!next(ld))
 			return false;
 		if (!(k == K_ALLOW ? parse_allow(ld) : parse_block(ld)))
 			return false;
 	}
-	return false;
 }
 
 static void parse_yaml(struct loader *ld, const char *text, size_t len)
