@@ -479,20 +479,34 @@ static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
 	}
 }
 
-static void key_mode(struct ctx *c, const char *key, yaml_node_t *n)
+/* One of names[0..n): its index in *out, or an error listing them all. */
+static bool get_choice(struct ctx *c, const char *key, yaml_node_t *node,
+		       const char *const *names, size_t n, unsigned *out)
 {
-	char d[80];
+	char d[80], list[160] = "";
+	size_t used = 0;
 
-	if (n->type == YAML_SCALAR_NODE) {
-		for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++) {
-			if (strcmp((const char *)n->data.scalar.value, mode_names[i]) == 0) {
-				c->cfg->sinkhole.mode = (enum sinkhole_mode)i;
-				return;
+	if (node->type == YAML_SCALAR_NODE) {
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp((const char *)node->data.scalar.value, names[i]) == 0) {
+				*out = (unsigned)i;
+				return true;
 			}
 		}
 	}
-	error_at(c, n, "%s: expected one of address, nxdomain, nodata, refused, got %s", key,
-		 describe(n, d, sizeof(d)));
+	for (size_t i = 0; i < n && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 names[i]);
+	error_at(c, node, "%s: expected one of %s, got %s", key, list, describe(node, d, sizeof(d)));
+	return false;
+}
+
+static void key_mode(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned v;
+
+	if (get_choice(c, key, n, mode_names, ARRAY_SIZE(mode_names), &v))
+		c->cfg->sinkhole.mode = (enum sinkhole_mode)v;
 }
 
 static void key_ipv4(struct ctx *c, const char *key, yaml_node_t *n)
@@ -694,16 +708,12 @@ static void key_tcp(struct ctx *c, const char *key, yaml_node_t *n)
 
 static void key_rl_action(struct ctx *c, const char *key, yaml_node_t *n)
 {
-	char d[80];
-	const char *v = n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "";
+	static const char *const actions[] = {[RATELIMIT_REFUSED] = "refused",
+					      [RATELIMIT_DROP] = "drop"};
+	unsigned v;
 
-	if (strcmp(v, "refused") == 0)
-		c->cfg->rate_limit.action = RATELIMIT_REFUSED;
-	else if (strcmp(v, "drop") == 0)
-		c->cfg->rate_limit.action = RATELIMIT_DROP;
-	else
-		error_at(c, n, "%s: expected refused or drop, got %s", key,
-			 describe(n, d, sizeof(d)));
+	if (get_choice(c, key, n, actions, ARRAY_SIZE(actions), &v))
+		c->cfg->rate_limit.action = (enum ratelimit_action)v;
 }
 
 static const struct key_def rate_limit_keys[] = {

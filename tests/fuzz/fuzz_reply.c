@@ -23,7 +23,10 @@
 
 static uint8_t buf[65536 + 64];
 
-/* What worker.c relays must be the reply with the client's ID and question, or a TC stub. */
+/*
+ * What worker.c relays must be the reply with the client's ID and question, or its truncated
+ * (TC=1) form.
+ */
 static void check_relayed(const struct dns_query *q, const uint8_t *reply, size_t rlen,
 			  const uint8_t *msg, size_t n, size_t cap, size_t limit)
 {
