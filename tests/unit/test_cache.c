@@ -22,6 +22,7 @@
 
 #include "cache.h"
 #include "dnsmsg.h"
+#include "wire.h"
 
 #define T0 1000000 /* a start time in ms that is not 0 */
 #define QR_RD 0x81 /* header byte 2 of a reply: QR, RD */
@@ -29,50 +30,6 @@
 
 /* ---- building messages ---- */
 
-struct msg {
-	uint8_t b[4096];
-	size_t len;
-	size_t ttl_off[64]; /* offset of the TTL field of each record added with rr() */
-	size_t n_rr;
-};
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-	assert_true(m->len + n <= sizeof(m->b));
-	memcpy(m->b + m->len, p, n);
-	m->len += n;
-}
-
-static void put8(struct msg *m, uint8_t v)
-{
-	put(m, &v, 1);
-}
-
-static void put16(struct msg *m, uint16_t v)
-{
-	put8(m, (uint8_t)(v >> 8));
-	put8(m, (uint8_t)v);
-}
-
-static void put32(struct msg *m, uint32_t v)
-{
-	put16(m, (uint16_t)(v >> 16));
-	put16(m, (uint16_t)v);
-}
-
-/* A name in presentation form ("WwW.Example.COM", "" = root) as plain labels. */
-static void put_name(struct msg *m, const char *name)
-{
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t n = dot ? (size_t)(dot - name) : strlen(name);
-
-		put8(m, (uint8_t)n);
-		put(m, name, n);
-		name += n + (dot ? 1 : 0);
-	}
-	put8(m, 0);
-}
 
 static uint16_t get16(const uint8_t *p)
 {

@@ -21,51 +21,10 @@
 
 #include "config.h"
 #include "dnsmsg.h"
+#include "wire.h"
 
 /* ---- building test packets ---- */
 
-struct msg {
-	uint8_t b[2048];
-	size_t len;
-};
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-	assert_true(m->len + n <= sizeof(m->b));
-	memcpy(m->b + m->len, p, n);
-	m->len += n;
-}
-
-static void put8(struct msg *m, uint8_t v)
-{
-	put(m, &v, 1);
-}
-
-static void put16(struct msg *m, uint16_t v)
-{
-	put8(m, (uint8_t)(v >> 8));
-	put8(m, (uint8_t)v);
-}
-
-static void put32(struct msg *m, uint32_t v)
-{
-	put16(m, (uint16_t)(v >> 16));
-	put16(m, (uint16_t)v);
-}
-
-/* A name in presentation form ("WwW.EvIl.CoM", "" = root) as plain labels. */
-static void put_name(struct msg *m, const char *name)
-{
-	while (*name) {
-		const char *dot = strchr(name, '.');
-		size_t l = dot ? (size_t)(dot - name) : strlen(name);
-
-		put8(m, (uint8_t)l);
-		put(m, name, l);
-		name += l + (dot ? 1 : 0);
-	}
-	put8(m, 0);
-}
 
 #define F2_RD 0x01
 #define F3_CD 0x10
