@@ -30,6 +30,8 @@ struct udp_listener {
 	uv_udp_t handle;
 	struct worker *w;
 	bool in_batch; /**< inside the callbacks of one recvmmsg batch */
+	unsigned batch_len; /**< datagrams of the current batch so far */
+	bool drained;	    /**< the last batch emptied the socket: skip libuv's next read */
 	struct udp_out out;
 };
 
@@ -74,6 +76,18 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 	(void)suggested;
 	/*
+	 * libuv reads again after every batch until recvmmsg fails with EAGAIN. A batch that
+	 * came back short already emptied the socket, so that read would only cost a syscall
+	 * per wake-up: an empty buffer ends this round instead (libuv reports it as
+	 * UV_ENOBUFS, which on_udp_recv expects). The socket is level-triggered, so a datagram
+	 * that arrived meanwhile wakes the loop again at once.
+	 */
+	if (l->drained) {
+		l->drained = false;
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	/*
 	 * One reused receive buffer per worker, large enough for a recvmmsg batch: every
 	 * datagram of the batch is consumed (answered or copied) before the next read.
 	 */
@@ -87,7 +101,8 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	struct client cl;
 
 	if (nread < 0) {
-		log_debug("udp", "receive error: %s", uv_strerror((int)nread));
+		if (nread != UV_ENOBUFS || buf->len != 0) /* not on_alloc's end of a round */
+			log_debug("udp", "receive error: %s", uv_strerror((int)nread));
 		return;
 	}
 	if (nread == 0 || !addr) {
@@ -95,11 +110,15 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		if (flags & UV_UDP_MMSG_FREE) {
 			flush(l);
 			l->in_batch = false;
+			l->drained = l->batch_len < WORKER_UDP_BATCH;
+			l->batch_len = 0;
 		}
 		return;
 	}
-	if (flags & UV_UDP_MMSG_CHUNK)
+	if (flags & UV_UDP_MMSG_CHUNK) {
 		l->in_batch = true;
+		l->batch_len++;
+	}
 	if (flags & UV_UDP_PARTIAL) {
 		STAT_INC(l->w, dropped);
 		return;
@@ -145,6 +164,8 @@ void listen_udp_stop(struct udp_listener *l)
 {
 	flush(l);
 	l->in_batch = false;
+	l->drained = false;
+	l->batch_len = 0;
 	uv_udp_recv_stop(&l->handle);
 }
 

@@ -7,7 +7,7 @@ set -eu
 
 build_pkgs="cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev ca-certificates"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
-test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate iproute2 dnsperf valgrind"
+test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate iproute2 dnsperf valgrind strace"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
