@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ldns/ldns.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -734,8 +735,17 @@ static void *writer_main(void *arg)
 		/* Round-robin, at most POP_MAX records per ring per round. */
 		for (unsigned i = 0; i < bl->n_rings; i++)
 			got += drain_ring(bl, &bl->rings[i]);
-		if (got > 0)
+		if (got > 0) {
+			/*
+			 * A round is at most POP_MAX records per ring (tens of microseconds).
+			 * Between rounds, give the core to a worker that woke meanwhile: the
+			 * scheduler may otherwise let this thread finish its time slice first
+			 * (milliseconds), and the queries behind it would wait that long. A
+			 * no-op when nothing else is runnable.
+			 */
+			sched_yield();
 			continue;
+		}
 
 		/* Every ring was empty: write what is buffered (reopening if asked), then sleep. */
 		flush(bl, &bl->batch);
