@@ -170,6 +170,20 @@ metric_table("Server CPU time per answered query (us) at a fixed 10k queries/s (
              "Ratio = sinkholed / peer; below 1: sinkholed spends less CPU per query.",
              "lat", cpu_get, 2, "low")
 
+# The kernel's floor: what a server that does no work costs per query (floor.c)
+floor = [(wl, label, cpu_get("floor", wl)[0]) for wl, label in WL if cpu_get("floor", wl)[0] is not None]
+if floor:
+    P("Kernel floor: `tests/bench/floor.c` (one blocking recvfrom and one sendto per query, no "
+      "other work; same CPU, same rate) costs " + "; ".join(
+        f"{label}: {fmt(v, 2)} us = " + ", ".join(
+            f"{ratio(v, cpu_get(p, wl)[0])} {p}" for p in PEERS if cpu_get(p, wl)[0] is not None)
+        for wl, label, v in floor) +
+      ". Above the floor (us per query, the server's own cost): " + "; ".join(
+        f"{label}: " + ", ".join(
+            f"{s} {fmt(cpu_get(s, wl)[0] - v, 2)}" for s in ["sinkholed"] + PEERS
+            if cpu_get(s, wl)[0] is not None)
+        for wl, label, v in floor) + ".\n")
+
 # sinkholed's CPU split between its threads (worker, block-log writer, main/reload)
 thr = [(wl, label, evv("sinkholed", f"threads_{wl}")) for wl, label in WL if evv("sinkholed", f"threads_{wl}")]
 if thr:
@@ -245,7 +259,10 @@ def target_cpu(peer, limit):
         a, _ = cpu_get("sinkholed", wl)
         b, _ = cpu_get(peer, wl)
         ok = None if a is None or b is None else a <= limit * b
-        res.append(f"{wl} {ratio(a, b)} {verdict(ok)}")
+        f, _ = cpu_get("floor", wl)
+        below = "" if f is None or b is None else (
+            f" (kernel floor {ratio(f, b)}{': the target is below it' if f > limit * b else ''})")
+        res.append(f"{wl} {ratio(a, b)} {verdict(ok)}{below}")
     return ", ".join(res)
 
 

@@ -326,10 +326,32 @@ run_server() {
 	event elapsed "$(($(date +%s) - t_srv))" "s for $SRV"
 }
 
+# The kernel's floor (floor.c): one blocking recvfrom + one sendto per query and nothing else,
+# measured like the servers at the fixed rate. No peer can go below it per wake-up.
+run_floor() {
+	SRV=floor D=$RUN/floor PORT=$((PORT_BASE + 5))
+	mkdir -p "$D"
+	if ! cc -O2 -o "$D/floor" "$B/floor.c" 2>"$D/build.txt"; then
+		event skipped "floor.c did not build: $(head -1 "$D/build.txt")"
+		return 1
+	fi
+	srv_ports_free || return 1
+	taskset -c "$SRV_CPU" "$D/floor" "$PORT" 900 >>"$D/stderr.log" 2>&1 &
+	SRV_PID=$!
+	track "$SRV_PID"
+	log "=== floor (recvfrom + sendto, no work) on 127.0.0.1:$PORT, CPU $SRV_CPU"
+	sleep 0.2
+	dp w1-10k lat 1 "$DATA/q-w1-10k.txt"
+	dp w1-big lat 1 "$DATA/q-w1-big.txt"
+	srv_stop
+}
+
 for s in sinkholed $PEERS; do
 	run_server "$s"
 	srv_stop
 done
+run_floor
+srv_stop
 SRV=run
 event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
