@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "blocklist.h"
@@ -34,7 +33,6 @@
 #define ERR_INTERVAL_MS 60000
 /* An idle writer wakes up this often: bounds the delay of a missed wake-up (should be none). */
 #define IDLE_WAIT_MS 200
-#define WRITER_NICE 10
 /* blocklog_sync() snapshots this many rings on its stack, more with malloc(). */
 #define SYNC_STACK 64
 /* Fields written by different threads are kept this far apart (no false sharing). */
@@ -704,6 +702,19 @@ static bool rings_empty(struct blocklog *bl)
 	return true;
 }
 
+/* True when a ring is more than half full: the writer is falling behind. */
+static bool rings_filling(struct blocklog *bl)
+{
+	for (unsigned i = 0; i < bl->n_rings; i++) {
+		struct ring *r = &bl->rings[i];
+		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+		if (atomic_load_explicit(&r->tail, memory_order_relaxed) - head > r->mask / 2)
+			return true;
+	}
+	return false;
+}
+
 /* Wait on work for at most IDLE_WAIT_MS. Called with mu held. */
 static void idle_wait(struct blocklog *bl)
 {
@@ -722,13 +733,6 @@ static void *writer_main(void *arg)
 {
 	struct blocklog *bl = arg;
 
-	/*
-	 * Formatting a burst of records takes milliseconds; on a core shared with a worker it
-	 * must not hold queries up. A lower priority (nice 10) lets the scheduler preempt it for
-	 * the workers. Best effort: a sandbox may forbid it.
-	 */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE);
-
 	for (;;) {
 		size_t got = 0;
 
@@ -741,9 +745,13 @@ static void *writer_main(void *arg)
 			 * Between rounds, give the core to a worker that woke meanwhile: the
 			 * scheduler may otherwise let this thread finish its time slice first
 			 * (milliseconds), and the queries behind it would wait that long. A
-			 * no-op when nothing else is runnable.
+			 * no-op when nothing else is runnable. Not when a ring is half full:
+			 * on a core the workers keep busy, yielding would starve this thread
+			 * and records would be dropped; it then takes its fair share (the
+			 * same priority as the workers) until it has caught up.
 			 */
-			sched_yield();
+			if (!rings_filling(bl))
+				sched_yield();
 			continue;
 		}
 

@@ -160,6 +160,12 @@ for wl, label in WL:
     P("".join(cells))
 P("")
 
+bl = (evv("sinkholed", "blocklog", "") or "").split()
+if len(bl) == 2:
+    P(f"sinkholed's block log over the whole run: {int(bl[0]):,} lines written, {int(bl[1]):,} "
+      "dropped (a ring full: the writer fell behind). Every blocked query is logged, so the "
+      "all-blocked figures include that work; dropped lines would flatter them.\n")
+
 metric_table("p99 latency (ms) at a fixed 10k queries/s (lower is better)",
              "Open loop, dnsperf -Q 10000 -v; p99 of the per-query latencies. "
              "Ratio = sinkholed / peer; below 1: sinkholed answers faster.",

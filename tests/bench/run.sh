@@ -322,7 +322,16 @@ run_server() {
 	est=$(awk -F'\t' -v s="$SRV" '$1 == s && $2 == "load_big" {print $3}' "$RES/events.tsv" | tail -1)
 	if [ "$SRV" = sinkholed ]; then reload_test "$RELOADS" "${est:-1}"; else reload_test "$PEER_RELOADS" "${est:-1}"; fi
 	srv_stop
-	[ "$SRV" = sinkholed ] && grep 'stats:' "$D/stderr.log" | tail -1 | sed 's/^/    /'
+	if [ "$SRV" = sinkholed ]; then
+		grep 'stats:' "$D/stderr.log" | tail -1 | sed 's/^/    /'
+		# Block-log lines written and dropped (ring full), summed over every start of this
+		# run: the last stats line before each "stopped" is that process's total.
+		event blocklog "$(awk '/ stats: /{last = $0} / stopped$/ && last != "" {
+				if (match(last, /block log written [0-9]+/)) w += substr(last, RSTART + 18, RLENGTH - 18)
+				if (match(last, /block log dropped [0-9]+/)) d += substr(last, RSTART + 18, RLENGTH - 18)
+				last = ""} END {printf "%d %d", w, d}' "$D/stderr.log")" \
+			"block-log lines written and dropped over the whole run"
+	fi
 	event elapsed "$(($(date +%s) - t_srv))" "s for $SRV"
 }
 
