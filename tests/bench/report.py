@@ -244,6 +244,9 @@ for s in SRVS:
       f"{fmt(statistics.median(times), 2) if times else '-'} / {fmt(max(times), 2) if times else '-'} | "
       f"{lost_s} / {sent} | {minq} | {rcodes} | {evv(s, 'reload_how', '-')} |")
 P("")
+if evv("sinkholed", "load_big_yaml"):
+    P(f"sinkholed with the same {big} list as YAML (`block:` / `domains:`, a list of plain "
+      f"strings) instead of a text file: load {fmt(num(evv('sinkholed', 'load_big_yaml')), 2)} s.\n")
 if "sinkholed" in figs and len(figs) > 1:
     P("Ratios sinkholed / peer (big list): " + "; ".join(
         f"{p}: B/domain {ratio(figs['sinkholed']['bpd'], figs[p]['bpd'])}, load "
@@ -298,6 +301,9 @@ if "sinkholed" in figs:
     tag = "" if big == "1M" else f" (quick run: {big} list, not 1M)"
     P(f"- {big} list <= 32 B/domain over the names: {fmt(f['over'], 1)} {verdict(None if f['over'] is None else f['over'] <= 32)}{tag}")
     P(f"- {big} list load <= 1 s: {fmt(f['load'], 2)} s {verdict(None if f['load'] is None else f['load'] <= 1)}")
+    ly = num(evv("sinkholed", "load_big_yaml"))
+    if ly is not None:
+        P(f"- {big} list load <= 1 s, as YAML: {fmt(ly, 2)} s {verdict(ly <= 1)}")
     P(f"- 0 lost queries during {f['n']} reloads under load: lost {fmt(f['lost'])} "
       f"{verdict(None if f['lost'] is None or f['n'] == 0 else f['lost'] == 0)}")
 print("\n".join(out))

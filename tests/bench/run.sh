@@ -323,6 +323,14 @@ run_server() {
 	if [ "$SRV" = sinkholed ]; then reload_test "$RELOADS" "${est:-1}"; else reload_test "$PEER_RELOADS" "${est:-1}"; fi
 	srv_stop
 	if [ "$SRV" = sinkholed ]; then
+		# The same big list as a YAML list of plain strings: its load time.
+		local y
+		y=$(conv_list yaml "$(list_file big)")
+		sed "s#$D/main.txt#$y#" "$D/sinkholed.yaml" >"$D/sinkholed-yaml.yaml"
+		SINKHOLED_CONF=$D/sinkholed-yaml.yaml start_and_wait big "$BIG_LAST" load_big_yaml
+		srv_stop
+	fi
+	if [ "$SRV" = sinkholed ]; then
 		grep 'stats:' "$D/stderr.log" | tail -1 | sed 's/^/    /'
 		# Block-log lines written and dropped (ring full), summed over every start of this
 		# run: the last stats line before each "stopped" is that process's total.

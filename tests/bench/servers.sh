@@ -12,14 +12,16 @@
 
 # List formats: sinkholed and dnsdist read the .txt lists; unbound and dnsmasq get converted
 # copies (made once per data set, in $DATA/conv; not part of any timing).
+# sinkholed also gets the big list as YAML (a list of plain strings), for its load time only.
 conv_list() { # conv_list FMT SRCFILE -> path of the converted file
 	local fmt=$1 src=$2 dst
-	dst=$DATA/conv/$fmt-$(basename "$src" .txt).conf
+	dst=$DATA/conv/$fmt-$(basename "$src" .txt).$([ "$fmt" = yaml ] && echo yaml || echo conf)
 	mkdir -p "$DATA/conv"
 	if ! [ -s "$dst" ] || [ "$src" -nt "$dst" ]; then
 		case $fmt in
 		unbound) awk 'NF {printf "local-zone: \"%s.\" always_null\n", $1}' "$src" >"$dst.tmp" ;;
 		dnsmasq) awk 'NF {printf "address=/%s/0.0.0.0\naddress=/%s/::\n", $1, $1}' "$src" >"$dst.tmp" ;;
+		yaml) awk 'BEGIN {print "block:\n  - source: bench\n    domains:"} NF {printf "      - %s\n", $1}' "$src" >"$dst.tmp" ;;
 		esac
 		mv "$dst.tmp" "$dst"
 	fi
@@ -95,7 +97,7 @@ srv_ports_free() {
 
 srv_start() { # caller checked srv_ports_free
 	case $SRV in
-	sinkholed) taskset -c "$SRV_CPU" "$SINKHOLED_BIN" -c "$D/sinkholed.yaml" >>"$D/stderr.log" 2>&1 & ;;
+	sinkholed) taskset -c "$SRV_CPU" "$SINKHOLED_BIN" -c "${SINKHOLED_CONF:-$D/sinkholed.yaml}" >>"$D/stderr.log" 2>&1 & ;;
 	unbound) taskset -c "$SRV_CPU" unbound -d -c "$D/unbound.conf" >>"$D/stderr.log" 2>&1 & ;;
 	dnsmasq) taskset -c "$SRV_CPU" dnsmasq -k -C "$D/dnsmasq.conf" >>"$D/stderr.log" 2>&1 & ;;
 	dnsdist) taskset -c "$SRV_CPU" dnsdist --supervised --disable-syslog -C "$D/dnsdist.conf" >>"$D/stderr.log" 2>&1 & ;;
