@@ -262,9 +262,9 @@ def verdict(ok):
     return "n/a" if ok is None else ("PASS" if ok else "FAIL")
 
 
-def target_cpu(peer, limit):
+def target_cpu(peer, limit, wls=("w1-10k", "w1-big")):
     res = []
-    for wl in ("w1-10k", "w1-big"):
+    for wl in wls:
         a, _ = cpu_get("sinkholed", wl)
         b, _ = cpu_get(peer, wl)
         ok = None if a is None or b is None else a <= limit * b
@@ -279,6 +279,9 @@ if "dnsdist" in PEERS:
     P(f"- all-blocked CPU/query <= 0.6x dnsdist: {target_cpu('dnsdist', 0.6)}")
 if "unbound" in PEERS:
     P(f"- all-blocked CPU/query <= 0.4x unbound: {target_cpu('unbound', 0.4)}")
+if "dnsdist" in PEERS and any(wl == "w4" for wl, _ in WL):
+    P(f"- forwarded with the cache (mix) CPU/query <= 0.8x dnsdist (packet cache): "
+      f"{target_cpu('dnsdist', 0.8, ('w4',))}")
 for wl in ("w1-10k", "w1-big"):
     a, _ = sat_get("sinkholed", wl)
     best = max(((sat_get(p, wl)[0], p) for p in PEERS if sat_get(p, wl)[0] is not None), default=None)

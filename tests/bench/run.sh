@@ -360,6 +360,7 @@ run_floor() {
 	sleep 0.2
 	dp w1-10k lat 1 "$DATA/q-w1-10k.txt"
 	dp w1-big lat 1 "$DATA/q-w1-big.txt"
+	case " $WORKLOADS " in *" w4 "*) dp w4 lat 1 "$DATA/q-w4-mixed.txt" ;; esac
 	srv_stop
 }
 
