@@ -119,21 +119,23 @@ def p99_get(srv, wl):
     s = pick(srv, wl, "lat")
     if not s:
         return None, ""
-    r = s[0]
-    extra = ""
-    if int(num(r["lost"]) or 0):
-        sd = r.get("srv_sock_drops")
-        extra = f" (lost {r['lost']}/{r['sent']}{', ' + sd + ' at its socket' if sd not in (None, '', '-') else ''})"
-    return num(r["p99_ms"]), extra
+    extra = f" ({fmt(min(num(r['p99_ms']) for r in s), 3)}..{fmt(max(num(r['p99_ms']) for r in s), 3)})" \
+        if len(s) > 1 and all(num(r["p99_ms"]) is not None for r in s) else ""
+    lost = sum(int(num(r["lost"]) or 0) for r in s)
+    if lost:
+        sent = sum(int(num(r["sent"]) or 0) for r in s)
+        sd = sum(int(num(r.get("srv_sock_drops")) or 0) for r in s)
+        extra += f" (lost {lost}/{sent}{f', {sd} at its socket' if sd else ''})"
+    return med(r["p99_ms"] for r in s), extra
 
 
 def cpu_get(srv, wl):
-    s = pick(srv, wl, "lat")
-    if not s or num(s[0]["srv_us_per_query"]) is None:
+    s = [r for r in pick(srv, wl, "lat") if num(r["srv_us_per_query"]) is not None]
+    if not s:
         return None, ""
-    t = num(s[0]["srv_ticks"]) or 0
+    t = med(r["srv_ticks"] for r in s) or 0
     prec = f" ±{200 / t:.0f}%" if t else ""
-    return num(s[0]["srv_us_per_query"]), prec
+    return med(r["srv_us_per_query"] for r in s), prec
 
 
 metric_table("Saturated queries/s (higher is better)",
@@ -167,12 +169,14 @@ if len(bl) == 2:
       "all-blocked figures include that work; dropped lines would flatter them.\n")
 
 metric_table("p99 latency (ms) at a fixed 10k queries/s (lower is better)",
-             "Open loop, dnsperf -Q 10000 -v; p99 of the per-query latencies. "
+             "Open loop, dnsperf -Q 10000 -v; p99 of the per-query latencies, median of the "
+             "fixed-rate runs (min..max; the cache-miss workload has one). "
              "Ratio = sinkholed / peer; below 1: sinkholed answers faster.",
              "lat", p99_get, 3, "low")
 metric_table("Server CPU time per answered query (us) at a fixed 10k queries/s (lower is better)",
              "utime+stime delta of the server process (all threads, /proc/PID/stat) over the "
-             "fixed-rate run, divided by the answered queries; ± = resolution of 2 clock ticks. "
+             "fixed-rate run, divided by the answered queries, median of the runs; ± = "
+             "resolution of 2 clock ticks. "
              "Ratio = sinkholed / peer; below 1: sinkholed spends less CPU per query.",
              "lat", cpu_get, 2, "low")
 
@@ -193,10 +197,10 @@ if floor:
 # sinkholed's CPU split between its threads (worker, block-log writer, main/reload)
 thr = [(wl, label, evv("sinkholed", f"threads_{wl}")) for wl, label in WL if evv("sinkholed", f"threads_{wl}")]
 if thr:
-    P("sinkholed CPU per answered query by thread at 10k q/s (us; TID, main = the main thread; "
+    P("sinkholed CPU per answered query by thread at 10k q/s (last fixed-rate run; us; TID, main = the main thread; "
       "all threads are pinned to the server CPU): " + "; ".join(
         f"{label}: " + ", ".join(
-            f"{t.split('=')[0]} {int(t.split('=')[1]) / TCK * 1e6 / max(1, int(num(pick('sinkholed', wl, 'lat')[0]['completed']) or 1)):.1f}"
+            f"{t.split('=')[0]} {int(t.split('=')[1]) / TCK * 1e6 / max(1, int(num(pick('sinkholed', wl, 'lat')[-1]['completed']) or 1)):.1f}"
             for t in sorted(v.split(), key=lambda x: -int(x.split("=")[1])))
         for wl, label, v in thr) + "\n")
 
