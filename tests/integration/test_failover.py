@@ -207,6 +207,28 @@ def test_forged_replies_rejected():
     check(len(ports) == 2, f"upstream queries received: {fake.received}")
 
 
+def test_upstream_ids_and_ports_random():
+    """RFC 5452: every upstream query has its own random ID and source port. 600 queries
+    (more than one refill of the worker's 256-ID pool) with the same client ID."""
+    fake = S["fake"]
+    n0 = len(fake.received)
+    names = [f"r{i}.random.test" for i in range(600)]
+    with h.socket.socket(h.socket.AF_INET, h.socket.SOCK_DGRAM) as sock:
+        for name in names:
+            data = h.udp_exchange(S["p_fake"], h.build_query(name, h.T_A, qid=0x4242), sock=sock)
+            check(data is not None and h.Msg(data).id == 0x4242, f"answer to {name}")
+    got = [(i, sp) for p, i, n, sp in fake.received[n0:] if n.endswith(".random.test.")]
+    eq(len(got), len(names), "upstream queries received")
+    ids = [i for i, _ in got]
+    # 600 draws from 65536: about 3 repeats expected; a stuck or reused pool gives hundreds.
+    check(len(set(ids)) >= len(ids) - 20, f"only {len(set(ids))} distinct IDs in {len(ids)}")
+    steps = sum(1 for a, b in zip(ids, ids[1:]) if (b - a) % 65536 in (1, 65535))
+    check(steps < 10, f"{steps} consecutive IDs one apart: a counter, not random")
+    check(ids.count(0x4242) < 5, "the client's ID passed on")
+    ports = {sp for _, sp in got}
+    check(len(ports) >= len(got) // 2, f"only {len(ports)} source ports for {len(got)} queries")
+
+
 def test_truncated_upstream_reply_retried_over_tcp():
     for tcp in (False, True):
         _, m, _ = timed_query(S["p_fake"], "tc.test", tcp=tcp)
