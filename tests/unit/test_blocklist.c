@@ -504,6 +504,56 @@ static void test_name_to_wire(void **state)
 	buf[191 + 63] = 0;
 	assert_int_equal(blocklist_name_to_wire(buf, w, &why), -EINVAL);
 	assert_non_null(strstr(why, "255"));
+	/* labels of 63 bytes, not 64 */
+	memset(buf, 'A', sizeof(buf));
+	strcpy(buf + 63, ".x");
+	assert_int_equal(blocklist_name_to_wire(buf, w, &why), 1 + 63 + 2 + 1);
+	assert_int_equal(w[0], 63);
+	assert_int_equal(w[1], 'a'); /* lowercased */
+	memset(buf, 'a', sizeof(buf));
+	strcpy(buf + 64, ".x");
+	assert_int_equal(blocklist_name_to_wire(buf, w, &why), -EINVAL);
+	assert_non_null(strstr(why, "63"));
+	/* a '*' followed by more of its label; a bad byte after a run of plain ones */
+	assert_int_equal(blocklist_name_to_wire("*a.b", w, &why), 6);
+	assert_memory_equal(w, "\2*a\1b\0", 6);
+	assert_int_equal(blocklist_name_to_wire("*.b", w, &why), -EINVAL);
+	assert_int_equal(blocklist_name_to_wire("evil com", w, &why), -EINVAL);
+	assert_non_null(strstr(why, "whitespace"));
+	assert_int_equal(blocklist_name_to_wire("ev\xc3\xa9il.com", w, &why), -EINVAL);
+	assert_non_null(strstr(why, "non-ASCII"));
+	assert_int_equal(blocklist_name_to_wire("Mixed-Case_1.Example~x", w, &why), 24);
+	assert_memory_equal(w, "\014mixed-case_1\011example~x\0", 24);
+}
+
+/* YAML 1.1 nulls (empty, ~, null, Null, NULL; plain only) mean "absent". */
+static void test_null_values(void **state)
+{
+	struct parse_errs errs = {0};
+	struct policy_match m;
+	struct policy *p;
+
+	(void)state;
+	p = load_ok("allow: ~\nblock:\n  - domain: a.example\n    malware: null\n"
+		    "    source: NULL\n    threat_type: Null\n    confidence: ~\n"
+		    "  - malware: Group\n    domains:\n", 0, NOW);
+	assert_int_equal(look(p, "a.example", NOW, &m), VERDICT_BLOCK);
+	assert_null(m.meta->malware);
+	assert_null(m.meta->source);
+	assert_null(m.meta->threat_type);
+	policy_free(p);
+	/* Not nulls: quoted, or other words that start like one. */
+	p = load_ok("block:\n  - domain: b.example\n    malware: \"null\"\n"
+		    "  - domain: nulls.example\n  - domain: ~x.example\n", 0, NOW);
+	assert_int_equal(look(p, "b.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "null");
+	assert_int_equal(look(p, "nulls.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p, "~x.example", NOW, &m), VERDICT_BLOCK);
+	policy_free(p);
+	/* A null where a domain must be is an empty name. */
+	assert_null(load("block:\n  - ~\n", 0, NOW, &errs));
+	assert_err(&errs, 0, 2, 5, "empty name");
+	perr_clear(&errs);
 }
 
 static void test_refcount(void **state)
@@ -690,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_yaml_syntax_and_top),
 		cmocka_unit_test(test_name_to_wire),
+		cmocka_unit_test(test_null_values),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_text_format),
 		cmocka_unit_test(test_shipped_conf),
