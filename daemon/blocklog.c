@@ -217,8 +217,21 @@ static void put_json_str(struct out *o, const char *s, size_t max)
 	for (size_t i = 0; i < n;) {
 		char esc[6];
 		const char *chunk = esc;
-		size_t clen, adv = 1;
+		size_t clen, adv = 1, run = i;
 
+		/* A run of printable ASCII but '"' and '\\' (most strings, whole): one copy. */
+		while (run < n && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\')
+			run++;
+		if (run > i) {
+			size_t take = run - i < max - used ? run - i : max - used;
+
+			put_mem(o, s + i, take);
+			used += take;
+			i += take;
+			if (i < run)
+				break; /* max reached */
+			continue;
+		}
 		if (u[i] == '"' || u[i] == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)u[i];
@@ -228,9 +241,6 @@ static void put_json_str(struct out *o, const char *s, size_t max)
 			esc[4] = hex[u[i] >> 4];
 			esc[5] = hex[u[i] & 0xf];
 			clen = 6;
-		} else if (u[i] < 0x80) {
-			chunk = (const char *)u + i;
-			clen = 1;
 		} else if ((adv = utf8_len(u + i, n - i)) != 0) {
 			chunk = (const char *)u + i;
 			clen = adv;

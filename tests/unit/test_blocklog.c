@@ -376,6 +376,38 @@ static void test_format_worst_case(void **state)
 	free(buf);
 }
 
+/* Long plain strings are copied in runs and cut at exactly 640 bytes, escapes kept whole. */
+static void test_format_long_plain_strings(void **state)
+{
+	static char plain[1000], quoted[700], cut[700];
+	struct ioc_meta meta = {0};
+	struct blocklog_rec rec;
+	char *buf = malloc(65536), want[700];
+	size_t len;
+
+	(void)state;
+	memset(plain, 'x', sizeof(plain) - 1);
+	memset(quoted, 'q', 639);
+	quoted[639] = '"'; /* its escape would end at byte 641: cut before it */
+	memset(cut, 'c', 638);
+	cut[638] = '"';    /* escape ends at byte 640: kept */
+	cut[639] = 'z';	   /* byte 641: cut */
+	meta = (struct ioc_meta){.malware = plain, .threat_type = quoted, .source = cut,
+				 .confidence = -1, .first_seen = INT64_MIN, .expires = INT64_MAX};
+	example_rec(&rec);
+	rec.meta = &meta;
+	len = blocklog_format(&rec, "dns1", buf, 65536);
+	assert_int_not_equal(len, 0);
+	buf[len] = '\0';
+	snprintf(want, sizeof(want), "\"ThreatName\":\"%.640s\",", plain);
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "\"ThreatCategory\":\"%.639s\",", quoted);
+	assert_non_null(strstr(buf, want));
+	snprintf(want, sizeof(want), "\"ListSource\":\"%.638s\\\"\"}}", cut);
+	assert_non_null(strstr(buf, want));
+	free(buf);
+}
+
 /* --- Writer -------------------------------------------------------------------------------- */
 
 /* Whole file contents (NUL-terminated) or NULL when absent. */
@@ -972,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_format_type_rcode_names),
 		cmocka_unit_test(test_format_cap),
 		cmocka_unit_test(test_format_worst_case),
+		cmocka_unit_test(test_format_long_plain_strings),
 		cmocka_unit_test(test_writer_end_to_end),
 		cmocka_unit_test(test_writer_free_flushes),
 		cmocka_unit_test(test_writer_burst_accounting),
