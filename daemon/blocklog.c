@@ -329,8 +329,10 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 }
 
 /* "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (UTC) for Unix time secs (+ ms when ms >= 0), quoted. */
-static void put_time(struct out *o, int64_t secs, int ms)
+/* secs as "YYYY-MM-DDTHH:MM:SS" (UTC) into buf[32]; its length. */
+static size_t format_secs(char buf[32], int64_t secs)
 {
+	struct out t = {buf, buf + 32, false};
 	int64_t days = secs / 86400, rem = secs % 86400, y;
 	unsigned m, d;
 
@@ -339,21 +341,44 @@ static void put_time(struct out *o, int64_t secs, int ms)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	put_char(o, '"');
 	if (y >= 0 && y <= 9999)
-		put_digits(o, (uint64_t)y, 4);
+		put_digits(&t, (uint64_t)y, 4);
 	else
-		put_int(o, y);
-	put_char(o, '-');
-	put_digits(o, m, 2);
-	put_char(o, '-');
-	put_digits(o, d, 2);
-	put_char(o, 'T');
-	put_digits(o, (uint64_t)rem / 3600, 2);
-	put_char(o, ':');
-	put_digits(o, (uint64_t)rem / 60 % 60, 2);
-	put_char(o, ':');
-	put_digits(o, (uint64_t)rem % 60, 2);
+		put_int(&t, y);
+	put_char(&t, '-');
+	put_digits(&t, m, 2);
+	put_char(&t, '-');
+	put_digits(&t, d, 2);
+	put_char(&t, 'T');
+	put_digits(&t, (uint64_t)rem / 3600, 2);
+	put_char(&t, ':');
+	put_digits(&t, (uint64_t)rem / 60 % 60, 2);
+	put_char(&t, ':');
+	put_digits(&t, (uint64_t)rem % 60, 2);
+	return (size_t)(t.p - buf);
+}
+
+static void put_time(struct out *o, int64_t secs, int ms)
+{
+	/*
+	 * Times with milliseconds (TimeGenerated) come in order: the records of one second
+	 * share "YYYY-MM-DDTHH:MM:SS", formatted once per second and thread, then copied.
+	 */
+	static _Thread_local int64_t last_secs;
+	static _Thread_local char last[32];
+	static _Thread_local size_t last_len;
+	char tmp[32];
+
+	put_char(o, '"');
+	if (ms < 0) {
+		put_mem(o, tmp, format_secs(tmp, secs));
+	} else {
+		if (last_len == 0 || secs != last_secs) {
+			last_len = format_secs(last, secs);
+			last_secs = secs;
+		}
+		put_mem(o, last, last_len);
+	}
 	if (ms >= 0) {
 		put_char(o, '.');
 		put_digits(o, (uint64_t)ms, 3);

@@ -376,6 +376,32 @@ static void test_format_worst_case(void **state)
 	free(buf);
 }
 
+/* TimeGenerated is right from one record to the next, in one second or across seconds. */
+static void test_format_time_sequence(void **state)
+{
+	static const struct {
+		int64_t ms;
+		const char *want;
+	} seq[] = {
+		{1000, "{\"TimeGenerated\":\"1970-01-01T00:00:01.000Z\","},
+		{1999, "{\"TimeGenerated\":\"1970-01-01T00:00:01.999Z\","},
+		{61000, "{\"TimeGenerated\":\"1970-01-01T00:01:01.000Z\","},
+		{1000, "{\"TimeGenerated\":\"1970-01-01T00:00:01.000Z\","},
+		{1798761599001, "{\"TimeGenerated\":\"2026-12-31T23:59:59.001Z\","},
+		{-1, "{\"TimeGenerated\":\"1969-12-31T23:59:59.999Z\","},
+	};
+	struct blocklog_rec rec;
+	char buf[8192];
+
+	(void)state;
+	example_rec(&rec);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		rec.time_ms = seq[i].ms;
+		assert_int_not_equal(blocklog_format(&rec, "dns1", buf, sizeof(buf)), 0);
+		assert_memory_equal(buf, seq[i].want, strlen(seq[i].want));
+	}
+}
+
 /* Long plain strings are copied in runs and cut at exactly 640 bytes, escapes kept whole. */
 static void test_format_long_plain_strings(void **state)
 {
@@ -1005,6 +1031,7 @@ int main(void)
 		cmocka_unit_test(test_format_cap),
 		cmocka_unit_test(test_format_worst_case),
 		cmocka_unit_test(test_format_long_plain_strings),
+		cmocka_unit_test(test_format_time_sequence),
 		cmocka_unit_test(test_writer_end_to_end),
 		cmocka_unit_test(test_writer_free_flushes),
 		cmocka_unit_test(test_writer_burst_accounting),
