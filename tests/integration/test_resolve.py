@@ -318,24 +318,35 @@ def test_one_udp_read_per_wakeup():
                            ":detect_leaks=0"))
     env.procs.append(proc)
     env.daemons.append(proc)
-    h.wait_answering(port, proc, timeout=10.0 * h.SLOW, tcp=False)
 
     def reads():
         return trace.read_text(errors="replace").count("recvmmsg(")
 
+    def daemon_pid():  # strace's child
+        try:
+            kids = h.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except OSError:
+            return None
+        return int(kids[0]) if kids else None
+
     n = 200
-    before = reads()
-    with h.socket.socket(h.socket.AF_INET, h.socket.SOCK_DGRAM) as sock:
-        for i in range(n):
-            data = h.udp_exchange(port, h.build_query(f"q{i}.evil.test", h.T_A), sock=sock)
-            check(data is not None and h.Msg(data).rcode == h.NOERROR, f"answer to query {i}")
-    calls = reads() - before
+    try:
+        h.wait_answering(port, proc, timeout=10.0 * h.SLOW, tcp=False)
+        before = reads()
+        with h.socket.socket(h.socket.AF_INET, h.socket.SOCK_DGRAM) as sock:
+            for i in range(n):
+                data = h.udp_exchange(port, h.build_query(f"q{i}.evil.test", h.T_A), sock=sock)
+                check(data is not None and h.Msg(data).rcode == h.NOERROR, f"answer to query {i}")
+        calls = reads() - before
+    finally:
+        # Stop the daemon itself: a stopped strace would detach and leave it running. strace
+        # then exits with the daemon's exit code.
+        pid = daemon_pid()
+        if pid:
+            h.os.kill(pid, h.signal.SIGTERM)
     # One per query, with a little slack for a spurious wake-up; 2 per query before the fix.
     check(n <= calls <= n + n // 10, f"{calls} recvmmsg calls for {n} queries sent one at a "
           "time (want about one each)")
-    # Stop the daemon itself (strace's child); strace then exits with its exit code.
-    child = int(h.Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
-    h.os.kill(child, h.signal.SIGTERM)
     eq(proc.wait(10 * h.SLOW), 0, "exit code under strace")
 
 
