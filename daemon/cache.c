@@ -42,7 +42,6 @@
 
 #define F_TC 0x02 /* header byte 2 */
 #define F_RD 0x01
-#define RR_FIXED_LEN 10	 /* TYPE, CLASS, TTL, RDLENGTH */
 #define SOA_FIXED_LEN 20 /* SERIAL ... MINIMUM */
 #define TTL_MAX_VALID 0x7fffffffu
 #define MAX_MSG 65535
@@ -91,24 +90,6 @@ struct key {
 	uint64_t hash;
 	uint8_t flags;
 };
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void set32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static inline uint8_t *entry_name(struct entry *e)
 {
@@ -361,62 +342,53 @@ struct scan {
 	uint8_t ext_rcode; /* upper 8 bits of the rcode, from the OPT */
 };
 
-static uint32_t rr_ttl(const uint8_t *p)
+/* A record's TTL as RFC 2181 section 8 reads it: above 2^31 - 1 counts as 0. */
+static uint32_t rr_ttl(uint32_t ttl)
 {
-	uint32_t ttl = get32(p);
-
 	return ttl > TTL_MAX_VALID ? 0 : ttl;
 }
 
 /* Bounds-checked walk over every record after the question; false when malformed. */
 static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 {
-	unsigned an = get16(p + 6), ns = get16(p + 8), ar = get16(p + 10);
+	unsigned an = dns_get16(p + 6), ns = dns_get16(p + 8), ar = dns_get16(p + 10);
 
 	s->n_ttl = 0;
 	s->min_ttl = UINT32_MAX;
 	s->soa = s->opt = false;
 	s->ext_rcode = 0;
 	for (unsigned i = 0; i < an + ns + ar; i++) {
-		size_t start = off, rd, rd_end;
-		uint16_t type, rdlen;
+		struct dns_rr rr;
 		uint32_t ttl;
 
-		off = dnsmsg_skip_name(p, len, off);
-		if (!off || len - off < RR_FIXED_LEN)
+		off = dnsmsg_next_rr(p, len, off, &rr);
+		if (!off)
 			return false;
-		type = get16(p + off);
-		ttl = rr_ttl(p + off + 4);
-		rdlen = get16(p + off + 8);
-		rd = off + RR_FIXED_LEN;
-		if (len - rd < rdlen)
-			return false;
-		rd_end = rd + rdlen;
-		if (type == DNS_T_OPT) {
+		if (rr.type == DNS_T_OPT) {
 			/* Only one, in the additional section, owned by the root (RFC 6891). */
-			if (i < an + ns || s->opt || off != start + 1 || p[start] != 0)
+			if (i < an + ns || s->opt || rr.fixed != rr.owner + 1 || p[rr.owner] != 0)
 				return false;
 			s->opt = true;
-			s->ext_rcode = p[off + 4];
-			off = rd_end;
+			s->ext_rcode = p[rr.fixed + 4];
 			continue;
 		}
+		ttl = rr_ttl(rr.ttl);
 		if (s->ttl_off)
-			s->ttl_off[s->n_ttl] = (uint16_t)(off + 4);
+			s->ttl_off[s->n_ttl] = (uint16_t)(rr.fixed + 4);
 		s->n_ttl++;
 		if (i < an + ns && ttl < s->min_ttl)
 			s->min_ttl = ttl;
-		if (i >= an && i < an + ns && type == DNS_T_SOA && !s->soa) {
-			size_t r = dnsmsg_skip_name(p, rd_end, rd);
+		if (i >= an && i < an + ns && rr.type == DNS_T_SOA && !s->soa) {
+			size_t rd_end = rr.rdata + rr.rdlen;
+			size_t r = dnsmsg_skip_name(p, rd_end, rr.rdata);
 
 			r = r ? dnsmsg_skip_name(p, rd_end, r) : 0;
 			if (!r || rd_end - r != SOA_FIXED_LEN)
 				return false;
 			s->soa = true;
 			s->soa_ttl = ttl;
-			s->soa_minimum = get32(p + rd_end - 4);
+			s->soa_minimum = dns_get32(p + rd_end - 4);
 		}
-		off = rd_end;
 	}
 	s->end = off;
 	return true;
@@ -442,7 +414,7 @@ static uint32_t entry_ttl(const struct cache_conf *cf, const uint8_t *p, const s
 	*negative = false;
 	if (s->ext_rcode || (rcode != DNS_NOERROR && rcode != DNS_NXDOMAIN))
 		return 0;
-	if (rcode == DNS_NOERROR && get16(p + 6) > 0)
+	if (rcode == DNS_NOERROR && dns_get16(p + 6) > 0)
 		return clamp_ttl(cf, s->min_ttl);
 	*negative = true;
 	if (!s->soa)
@@ -499,9 +471,9 @@ static void patch_ttls(struct entry *e, uint8_t *out, uint32_t elapsed)
 
 	for (size_t i = 0; i < e->n_ttl; i++) {
 		uint16_t off = e->ttl_off[i];
-		uint32_t ttl = get32(stored + off);
+		uint32_t ttl = dns_get32(stored + off);
 
-		set32(out + off, ttl > elapsed ? ttl - elapsed : 0);
+		dns_set32(out + off, ttl > elapsed ? ttl - elapsed : 0);
 	}
 }
 
@@ -595,7 +567,7 @@ void cache_store(struct cache *c, const struct dns_query *q, const uint8_t *repl
 	    len > MAX_MSG || (reply[2] & F_TC))
 		return;
 	/* reply_matches checks QR, opcode, QDCOUNT 1, and a plain-label qname equal to q's. */
-	if (!dnsmsg_reply_matches(reply, len, get16(reply), q))
+	if (!dnsmsg_reply_matches(reply, len, dns_get16(reply), q))
 		return;
 	qend = DNS_HDR_LEN + q->name_len + 4;
 	if (!scan_reply(reply, len, qend, &s))
@@ -621,9 +593,9 @@ void cache_store(struct cache *c, const struct dns_query *q, const uint8_t *repl
 	REQUIRE(scan_reply(r, s.end, qend, &s) && s.n_ttl == e->n_ttl);
 	for (size_t i = 0; i < e->n_ttl; i++) {
 		uint8_t *t = r + e->ttl_off[i];
-		uint32_t v = clamp_ttl(&c->conf, rr_ttl(t));
+		uint32_t v = clamp_ttl(&c->conf, rr_ttl(dns_get32(t)));
 
-		set32(t, negative && v > ttl ? ttl : v);
+		dns_set32(t, negative && v > ttl ? ttl : v);
 	}
 	e->ttl = ttl;
 	e->stored_ms = now_ms;

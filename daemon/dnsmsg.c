@@ -36,30 +36,18 @@
 #define EDNS_OPT_EDE 15
 #define EDNS_DO 0x80 /* in the first flags byte of the OPT TTL */
 
-#define RR_FIXED_LEN 10				/* TYPE, CLASS, TTL, RDLENGTH */
-#define OPT_RR_LEN (1 + RR_FIXED_LEN)		/* root owner, no options */
+#define OPT_RR_LEN (1 + DNS_RR_FIXED_LEN)		/* root owner, no options */
 #define EDE_OPT_LEN 6				/* code, length, INFO-CODE */
-#define ADDR_RR_LEN(n) (2 + RR_FIXED_LEN + (n)) /* pointer owner + rdata */
+#define ADDR_RR_LEN(n) (2 + DNS_RR_FIXED_LEN + (n)) /* pointer owner + rdata */
 
 /* Synthetic SOA rdata names (RFC 2308): MNAME localhost., RNAME nobody.invalid. */
 static const uint8_t soa_mname[] = "\x09localhost";	    /* + root: 11 bytes */
 static const uint8_t soa_rname[] = "\x06nobody\x07invalid"; /* + root: 16 bytes */
 #define SOA_RDATA_LEN (sizeof(soa_mname) + sizeof(soa_rname) + 5 * 4)
-#define SOA_RR_LEN (2 + RR_FIXED_LEN + SOA_RDATA_LEN)
+#define SOA_RR_LEN (2 + DNS_RR_FIXED_LEN + SOA_RDATA_LEN)
 #define SOA_REFRESH 3600
 #define SOA_RETRY 600
 #define SOA_EXPIRE 86400
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline void set16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static inline uint8_t ascii_lower(uint8_t c)
 {
@@ -122,8 +110,8 @@ static size_t parse_question(struct dns_query *q)
 	if (len - off < 4)
 		return 0;
 	q->name_len = (uint8_t)n;
-	q->qtype = get16(p + off);
-	q->qclass = get16(p + off + 2);
+	q->qtype = dns_get16(p + off);
+	q->qclass = dns_get16(p + off + 2);
 	return off + 4;
 }
 
@@ -148,26 +136,20 @@ static enum query_status parse_records(struct dns_query *q, size_t off, unsigned
 	size_t len = q->len;
 
 	for (unsigned i = 0; i < nskip + nadd; i++) {
-		size_t start = off;
-		uint16_t type, rdlen;
+		struct dns_rr rr;
 
-		off = dnsmsg_skip_name(p, len, off);
-		if (!off || len - off < RR_FIXED_LEN)
+		off = dnsmsg_next_rr(p, len, off, &rr);
+		if (!off)
 			return QUERY_FORMERR;
-		type = get16(p + off);
-		rdlen = get16(p + off + 8);
-		if (len - off - RR_FIXED_LEN < rdlen)
-			return QUERY_FORMERR;
-		if (type == DNS_T_OPT) {
-			if (i < nskip || off != start + 1 || p[start] != 0 || q->edns)
+		if (rr.type == DNS_T_OPT) {
+			if (i < nskip || rr.fixed != rr.owner + 1 || p[rr.owner] != 0 || q->edns)
 				return QUERY_FORMERR;
 			q->edns = true;
-			q->opt_off = off + 2;
-			q->edns_udp = get16(p + off + 2);
-			q->edns_version = p[off + 5];
-			q->edns_do = (p[off + 6] & EDNS_DO) != 0;
+			q->opt_off = rr.fixed + 2;
+			q->edns_udp = rr.rclass;
+			q->edns_version = p[rr.fixed + 5];
+			q->edns_do = (p[rr.fixed + 6] & EDNS_DO) != 0;
 		}
-		off += RR_FIXED_LEN + rdlen;
 	}
 	/* Trailing bytes after the last record are ignored. */
 	return q->edns && q->edns_version > 0 ? QUERY_BADVERS : QUERY_OK;
@@ -187,14 +169,14 @@ enum query_status dnsmsg_parse_query(const uint8_t *pkt, size_t len, struct dns_
 
 	if (len < DNS_HDR_LEN || (pkt[2] & F_QR))
 		return QUERY_DROP;
-	q->id = get16(pkt);
+	q->id = dns_get16(pkt);
 	q->opcode = (pkt[2] >> 3) & 0x0F;
 	q->rd = (pkt[2] & F_RD) != 0;
 	q->cd = (pkt[3] & F_CD) != 0;
-	qd = get16(pkt + 4);
-	an = get16(pkt + 6);
-	ns = get16(pkt + 8);
-	ar = get16(pkt + 10);
+	qd = dns_get16(pkt + 4);
+	an = dns_get16(pkt + 6);
+	ns = dns_get16(pkt + 8);
+	ar = dns_get16(pkt + 10);
 
 	if (qd == 1) {
 		off = parse_question(q);
@@ -425,9 +407,9 @@ size_t dnsmsg_forward_query(const struct dns_query *q, uint16_t id, uint8_t *out
 	if (q->len < DNS_HDR_LEN || cap < q->len)
 		return 0;
 	memcpy(out, q->pkt, q->len);
-	set16(out, id);
+	dns_set16(out, id);
 	if (q->opt_off && q->opt_off + 2 <= q->len)
-		set16(out + q->opt_off, DNS_EDNS_SIZE);
+		dns_set16(out + q->opt_off, DNS_EDNS_SIZE);
 	return q->len;
 }
 
@@ -437,7 +419,7 @@ bool dnsmsg_reply_matches(const uint8_t *reply, size_t len, uint16_t id, const s
 
 	if (len < DNS_HDR_LEN || !(reply[2] & F_QR) || ((reply[2] >> 3) & 0x0F) != 0)
 		return false;
-	if (get16(reply) != id || get16(reply + 4) != 1)
+	if (dns_get16(reply) != id || dns_get16(reply + 4) != 1)
 		return false;
 	for (;;) {
 		uint8_t l;
@@ -458,7 +440,7 @@ bool dnsmsg_reply_matches(const uint8_t *reply, size_t len, uint16_t id, const s
 	}
 	if (i != q->name_len || len - off < 4)
 		return false;
-	return get16(reply + off) == q->qtype && get16(reply + off + 2) == q->qclass;
+	return dns_get16(reply + off) == q->qtype && dns_get16(reply + off + 2) == q->qclass;
 }
 
 size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns_query *q,
@@ -469,21 +451,21 @@ size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns
 
 	if (len < DNS_HDR_LEN + qlen || len > cap)
 		return 0;
-	set16(buf, q->id);
+	dns_set16(buf, q->id);
 	memcpy(buf + DNS_HDR_LEN, q->pkt + DNS_HDR_LEN, qlen);
 	if (len <= limit)
 		return len;
 
 	buf[2] |= F_TC;
-	set16(buf + 4, qlen ? 1 : 0);
-	set16(buf + 6, 0);
-	set16(buf + 8, 0);
-	set16(buf + 10, 0);
+	dns_set16(buf + 4, qlen ? 1 : 0);
+	dns_set16(buf + 6, 0);
+	dns_set16(buf + 8, 0);
+	dns_set16(buf + 10, 0);
 	w = (struct wbuf){.p = buf, .cap = cap, .len = DNS_HDR_LEN + qlen, .ok = true};
 	if (q->edns) {
 		w_opt(&w, q->edns_do, 0, DNS_EDE_NONE);
 		if (w.ok)
-			set16(buf + 10, 1);
+			dns_set16(buf + 10, 1);
 		else
 			w.len = DNS_HDR_LEN + qlen; /* no room for the OPT: send without */
 	}
@@ -507,8 +489,8 @@ bool dnsmsg_first_address(const uint8_t *msg, size_t len, int *family, uint8_t a
 
 	if (len < DNS_HDR_LEN)
 		return false;
-	qd = get16(msg + 4);
-	an = get16(msg + 6);
+	qd = dns_get16(msg + 4);
+	an = dns_get16(msg + 6);
 	for (unsigned i = 0; i < qd; i++) {
 		off = dnsmsg_skip_name(msg, len, off);
 		if (!off || len - off < 4)
@@ -516,28 +498,21 @@ bool dnsmsg_first_address(const uint8_t *msg, size_t len, int *family, uint8_t a
 		off += 4;
 	}
 	for (unsigned i = 0; i < an; i++) {
-		uint16_t type, class, rdlen;
+		struct dns_rr rr;
 
-		off = dnsmsg_skip_name(msg, len, off);
-		if (!off || len - off < RR_FIXED_LEN)
+		off = dnsmsg_next_rr(msg, len, off, &rr);
+		if (!off)
 			return false;
-		type = get16(msg + off);
-		class = get16(msg + off + 2);
-		rdlen = get16(msg + off + 8);
-		off += RR_FIXED_LEN;
-		if (len - off < rdlen)
-			return false;
-		if (class == DNS_CLASS_IN && type == DNS_T_A && rdlen == 4) {
+		if (rr.rclass == DNS_CLASS_IN && rr.type == DNS_T_A && rr.rdlen == 4) {
 			*family = AF_INET;
-			memcpy(addr, msg + off, 4);
+			memcpy(addr, msg + rr.rdata, 4);
 			return true;
 		}
-		if (class == DNS_CLASS_IN && type == DNS_T_AAAA && rdlen == 16) {
+		if (rr.rclass == DNS_CLASS_IN && rr.type == DNS_T_AAAA && rr.rdlen == 16) {
 			*family = AF_INET6;
-			memcpy(addr, msg + off, 16);
+			memcpy(addr, msg + rr.rdata, 16);
 			return true;
 		}
-		off += rdlen;
 	}
 	return false;
 }

@@ -17,6 +17,32 @@ struct sinkhole_conf;
 #define DNS_MAX_NAME 255
 #define DNS_UDP_MIN 512	  /**< limit without EDNS */
 #define DNS_EDNS_SIZE 1232 /**< our advertised size and the cap on the client's */
+#define DNS_RR_FIXED_LEN 10 /**< TYPE, CLASS, TTL, RDLENGTH after a record's owner name */
+
+/** Big-endian 16- and 32-bit fields of wire-format messages. */
+static inline uint16_t dns_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t dns_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void dns_set16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void dns_set32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
 
 enum dns_rcode {
 	DNS_NOERROR = 0,
@@ -128,6 +154,38 @@ size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns
  * end: names follow the header).
  */
 size_t dnsmsg_skip_name(const uint8_t *msg, size_t len, size_t off);
+
+/** One resource record, as dnsmsg_next_rr() reads it (offsets into the message). */
+struct dns_rr {
+	size_t owner; /**< the owner name */
+	size_t fixed; /**< TYPE (then CLASS, TTL, RDLENGTH) */
+	size_t rdata; /**< RDATA, rdlen bytes */
+	uint16_t type, rclass, rdlen;
+	uint32_t ttl; /**< as on the wire */
+};
+
+/**
+ * Read the record at byte offset off of msg (len bytes) into *rr: its owner name is skipped
+ * as dnsmsg_skip_name() does, and its fixed fields and RDATA must lie within len. Returns
+ * the offset after the record, or 0 when it is malformed or cut.
+ */
+static inline size_t dnsmsg_next_rr(const uint8_t *msg, size_t len, size_t off,
+				    struct dns_rr *rr)
+{
+	rr->owner = off;
+	off = dnsmsg_skip_name(msg, len, off);
+	if (!off || len - off < DNS_RR_FIXED_LEN)
+		return 0;
+	rr->fixed = off;
+	rr->type = dns_get16(msg + off);
+	rr->rclass = dns_get16(msg + off + 2);
+	rr->ttl = dns_get32(msg + off + 4);
+	rr->rdlen = dns_get16(msg + off + 8);
+	rr->rdata = off + DNS_RR_FIXED_LEN;
+	if (len - rr->rdata < rr->rdlen)
+		return 0;
+	return rr->rdata + rr->rdlen;
+}
 
 /** TC bit of a message (len >= 12). */
 bool dnsmsg_is_truncated(const uint8_t *msg, size_t len);

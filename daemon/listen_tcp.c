@@ -175,7 +175,7 @@ static void consume(struct tcp_conn *c)
 	c->consuming = true;
 	/* Stop at the owed limit: the rest waits in buf until the client has read its answers. */
 	while (!c->closing && c->len - off >= 2 && c->inflight + c->writes < TCP_MAX_OWED) {
-		size_t flen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
+		size_t flen = dns_get16(c->buf + off);
 		if (c->len - off - 2 < flen)
 			break;
 		off += 2;
@@ -384,8 +384,7 @@ void listen_tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
 		return;
 	}
 	wr->c = c;
-	wr->data[0] = (uint8_t)(len >> 8);
-	wr->data[1] = (uint8_t)len;
+	dns_set16(wr->data, (uint16_t)len);
 	memcpy(wr->data + 2, data, len);
 	buf = uv_buf_init((char *)wr->data, (unsigned)(len + 2));
 	if (uv_write(&wr->req, (uv_stream_t *)&c->h, &buf, 1, on_write) != 0) {

@@ -225,7 +225,7 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	att->rlen += (size_t)nread;
 	if (att->rlen < 2)
 		return;
-	flen = (size_t)att->rbuf[0] << 8 | att->rbuf[1];
+	flen = dns_get16(att->rbuf);
 	if (att->rlen < 2 + flen)
 		return;
 	if (!dnsmsg_reply_matches(att->rbuf + 2, flen, att->id, &att->qr->q)) {
@@ -373,8 +373,7 @@ static void attempt_start(struct query *qr)
 	att->to = (const struct sockaddr *)&cfg->upstreams[qr->next_upstream];
 	att->id = random_id(w);
 	att->qlen = dnsmsg_forward_query(&qr->q, att->id, att->out + 2, qr->q.len);
-	att->out[0] = (uint8_t)(att->qlen >> 8);
-	att->out[1] = (uint8_t)att->qlen;
+	dns_set16(att->out, (uint16_t)att->qlen);
 	qr->att = att;
 	qr->refs++;
 
