@@ -27,7 +27,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
+sys.path.insert(0, str(HERE.parent / "bench"))
 import harness as h  # noqa: E402
+import parse_dnsperf  # noqa: E402
 
 QPS = int(os.environ.get("RELIABILITY_QPS", "2000"))
 SECONDS = int(os.environ.get("RELIABILITY_SECONDS", "5"))
@@ -82,22 +84,6 @@ def write_shared(root):
     zone = [(f"{fwd_name(i)}.", "A", "NOERROR",
              [f"{fwd_name(i)}. 300 IN A 192.0.2.{1 + i}"], []) for i in range(N_FWD)]
     h.write_file(root / "testns.data", h.testns_data(zone))
-
-
-def parse_dnsperf(text):
-    st = {"sent": 0, "completed": 0, "lost": 0, "rcodes": {}}
-    for key, rx in (("sent", r"Queries sent:\s+(\d+)"),
-                    ("completed", r"Queries completed:\s+(\d+)"),
-                    ("lost", r"Queries lost:\s+(\d+)")):
-        m = re.search(rx, text)
-        if m:
-            st[key] = int(m.group(1))
-    m = re.search(r"Response codes:\s+(.*)", text)
-    if m:
-        for code, n in re.findall(r"([A-Z]+) (\d+) \(", m.group(1)):
-            st["rcodes"][code] = int(n)
-    st["parsed"] = bool(re.search(r"Queries sent:", text))
-    return st
 
 
 class Row:
@@ -217,13 +203,13 @@ class Scenario:
             self.perf.kill()
             self.perf.wait(5)
             r.fail("dnsperf did not finish in time")
-        st = parse_dnsperf(self.perf_out.read_text(errors="replace"))
-        if not st["parsed"]:
+        st = parse_dnsperf.parse(self.perf_out.read_text(errors="replace").splitlines())
+        if "sent" not in st:
             r.fail(f"no dnsperf statistics: {self.perf_out.read_text()[-300:]!r}")
-        r.sent, r.answered, r.rcodes = st["sent"], st["completed"], st["rcodes"]
+        r.sent, r.answered = int(st.get("sent", 0)), int(st.get("completed", 0))
+        r.rcodes = st["rcodes"]
         r.lost = r.sent - r.answered
         r.alive = self.daemon.alive()
-        return st
 
     # -- checks --
     def check_answers(self, allowed, fwd=None, lost_ok=""):
