@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blocklist.h"
+#include "policy/policy.h"
 #include "log.h"
 #include "util.h"
 

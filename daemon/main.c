@@ -24,7 +24,7 @@
 #include <uv.h>
 
 #include "addr.h"
-#include "blocklist.h"
+#include "policy/policy.h"
 #include "blocklog.h"
 #include "config.h"
 #include "log.h"
@@ -54,7 +54,7 @@ struct server {
 	uv_work_t reload_req;
 	bool reloading, reload_again, stopping;
 	struct state *reload_new;
-	struct parse_errs reload_errs;
+	struct parse_errs reload_errs, reload_warns;
 
 	/* States whose last reference is gone, waiting to be freed (pushed from any thread). */
 	_Atomic(struct state *) retired;
@@ -70,7 +70,13 @@ struct retire_work {
 
 /* ---- state: config + policy ---- */
 
-static struct state *state_load(const char *path, struct parse_errs *errs)
+/*
+ * Load the config and every list. prev is the state in use (NULL at startup): a list that
+ * fails keeps its entries from it. List errors go to errs, invalid entries to warns; NULL
+ * only when no state can be built.
+ */
+static struct state *state_load(const char *path, const struct state *prev,
+				struct parse_errs *errs, struct parse_errs *warns)
 {
 	struct config *cfg = NULL;
 	struct policy *p;
@@ -78,7 +84,7 @@ static struct state *state_load(const char *path, struct parse_errs *errs)
 
 	if (config_load(path, &cfg, errs) != 0)
 		return NULL;
-	p = policy_load(cfg, time(NULL), errs);
+	p = policy_load(cfg, prev ? prev->policy : NULL, time(NULL), errs, warns);
 	if (!p) {
 		config_free(cfg);
 		return NULL;
@@ -164,10 +170,13 @@ static void print_stats(const struct server *srv, const struct policy_stats *ps)
 {
 	printf("blocklists: %zu file(s)\n", ps->n_files);
 	for (size_t i = 0; i < ps->n_files; i++) {
-		const struct blocklist_file_stats *f = &ps->files[i];
-		printf("  %s: %zu entries (%zu log only), %zu allow, %zu expired (skipped), "
-		       "%zu duplicates (merged)\n",
-		       f->file, f->block, f->log, f->allow, f->expired, f->duplicates);
+		const struct list_stats *f = &ps->files[i];
+		printf("  %s (%s): %zu entries (%zu log only), %zu allow, %zu expired (skipped), "
+		       "%zu duplicates (merged), %zu invalid, %zu skipped\n",
+		       f->file, f->format, f->block, f->log, f->allow, f->expired, f->duplicates,
+		       f->invalid, f->skipped);
+		for (size_t k = 0; k < LIST_SKIP_REASONS && f->skip[k].reason; k++)
+			printf("    skipped: %zu %s\n", f->skip[k].n, f->skip[k].reason);
 	}
 	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
 	       (ps->memory + 1023) / 1024);
@@ -217,7 +226,9 @@ static void reload_work(uv_work_t *req)
 	struct server *srv = req->data;
 
 	perr_clear(&srv->reload_errs);
-	srv->reload_new = state_load(srv->config_path, &srv->reload_errs);
+	perr_clear(&srv->reload_warns);
+	srv->reload_new = state_load(srv->config_path, srv->cur, &srv->reload_errs,
+				     &srv->reload_warns);
 }
 
 static void start_reload(struct server *srv);
@@ -235,8 +246,9 @@ static void reload_after(uv_work_t *req, int status)
 			state_free(st);
 		return;
 	}
+	perr_log_level(&srv->reload_warns, "reload", LOG_WARN);
+	perr_log(&srv->reload_errs, "reload");
 	if (!st) {
-		perr_log(&srv->reload_errs, "reload");
 		log_err("main", "reload failed: still serving with the previous configuration and "
 				"blocklists");
 	} else {
@@ -244,11 +256,17 @@ static void reload_after(uv_work_t *req, int status)
 		log_set_level(st->cfg->log_level);
 		blocklog_set_dvc(srv->blocklog, st->cfg->dvc);
 		ps = policy_stats(st->policy);
+		for (size_t i = 0; i < ps->n_files; i++)
+			if (ps->files[i].kept)
+				log_err("main", "reload: %s is not valid: still using its previous "
+						"version (%zu entries)",
+					ps->files[i].file, ps->files[i].block + ps->files[i].allow);
 		publish(srv, st);
 		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
 			 ps->block, ps->allow, ps->n_files);
 	}
 	perr_clear(&srv->reload_errs);
+	perr_clear(&srv->reload_warns);
 	if (srv->reload_again) {
 		srv->reload_again = false;
 		start_reload(srv);
@@ -477,7 +495,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct server srv = {.config_path = DEFAULT_CONFIG};
-	struct parse_errs errs = {0};
+	struct parse_errs errs = {0}, warns = {0};
 	bool check = false;
 	int opt, rc = EXIT_RUNTIME;
 	int *udp = NULL, *tcp = NULL;
@@ -522,11 +540,15 @@ int main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	st = state_load(srv.config_path, &errs);
-	if (!st) {
+	st = state_load(srv.config_path, NULL, &errs, &warns);
+	perr_log_level(&warns, "config", LOG_WARN);
+	perr_clear(&warns);
+	if (!st || errs.n + errs.dropped) {
 		perr_log(&errs, "config");
 		fprintf(stderr, "sinkholed: %s is not valid\n", srv.config_path);
 		perr_clear(&errs);
+		if (st)
+			state_free(st);
 		return EXIT_INVALID;
 	}
 	if (check) {
@@ -657,6 +679,7 @@ out:
 	free(udp);
 	free(tcp);
 	perr_clear(&srv.reload_errs);
+	perr_clear(&srv.reload_warns);
 	if (rc == EXIT_OK)
 		log_info("main", "stopped");
 	return rc;

@@ -49,16 +49,21 @@ void perr_format(const struct parse_err *pe, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s", pe->file, pe->msg);
 }
 
-void perr_log(const struct parse_errs *e, const char *mod)
+void perr_log_level(const struct parse_errs *e, const char *mod, enum log_level level)
 {
 	char buf[1024];
 
 	for (size_t i = 0; i < e->n; i++) {
 		perr_format(&e->v[i], buf, sizeof(buf));
-		log_err(mod, "%s", buf);
+		log_msg(level, mod, "%s", buf);
 	}
 	if (e->dropped)
-		log_err(mod, "%zu more errors not shown", e->dropped);
+		log_msg(level, mod, "%zu more not shown", e->dropped);
+}
+
+void perr_log(const struct parse_errs *e, const char *mod)
+{
+	perr_log_level(e, mod, LOG_ERR);
 }
 
 void perr_clear(struct parse_errs *e)

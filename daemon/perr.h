@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "log.h"
+
 /** One error. line and col are 1-based; 0 when unknown (e.g. the file cannot be opened). */
 struct parse_err {
 	char *file;    /**< owned copy of the file name as given */
@@ -32,6 +34,8 @@ void perr_add(struct parse_errs *e, const char *file, int line, int col, const c
 void perr_format(const struct parse_err *pe, char *buf, size_t len);
 /** Log every error at error level under the tag mod, plus a count of dropped ones. */
 void perr_log(const struct parse_errs *e, const char *mod);
+/** The same at another level (warnings: invalid entries of a list that is used). */
+void perr_log_level(const struct parse_errs *e, const char *mod, enum log_level level);
 /** Free all stored errors; the list may be reused. */
 void perr_clear(struct parse_errs *e);
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blocklist.h"
+#include "policy/policy.h"
 #include "dnsmsg.h"
 #include "worker.h"
 

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
-#include "blocklist.h"
+#include "policy/policy.h"
 #include "blocklog.h"
 #include "config.h"
 #include "dnsmsg.h"

@@ -2,89 +2,26 @@
 /*
  * fuzz_blocklist: every blocklist format sinkholed reads.
  *
- * Input: [ctl][file]. ctl bits 0-1 pick the format: 0 and 1 YAML (policy_load_string),
- * 2 plain text named x.txt, 3 plain text named x.list (policy_load: text lists are only read
- * from files, chosen by name, so the file is rewritten in a private directory under /dev/shm
- * for each input). ctl bits 2-7 scale min_confidence (0..100).
+ * Input: [ctl][file]. ctl bits 0-2 pick the format (enum list_format; values past the last
+ * format mean auto, which sniffs the content), bits 3-7 scale min_confidence (0..100).
  *
- * A failed load must report errors (each formats); a successful one must have consistent
- * stats. Then every word of the input that is a valid domain name is looked up, with a
+ * A failed (rejected) load must report errors; a successful one must have consistent stats,
+ * and its invalid entries are warnings with a position. Then every word of the input that is a valid domain name is looked up, with a
  * subdomain and at a time after every expiry, checking the matching rules of DESIGN.md
  * section 4 (an allowed name's subdomains are allowed; a listed name's subdomains are never
  * passed; rule_off is a label boundary), and the block-log line of each match is formatted
  * with the entry's metadata (strings straight from the file).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <limits.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include "blocklist.h"
-#include "config.h"
+#include "formats/format.h"
 #include "fuzz_common.h"
+#include "policy/policy.h"
+#include "util/name.h"
 
 #define NOW 1780272000 /* 2026-06-01T00:00:00Z: the seeds' dates straddle it */
 #define MAX_WORDS 48
-
-static char tmpdir[PATH_MAX];
-static char txt_path[PATH_MAX + 8], list_path[PATH_MAX + 8];
-
-static void cleanup(void)
-{
-	if (!tmpdir[0])
-		return;
-	unlink(txt_path);
-	unlink(list_path);
-	rmdir(tmpdir);
-}
-
-static void setup(void)
-{
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/sinkholed-fuzz-XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		abort();
-	}
-	snprintf(txt_path, sizeof(txt_path), "%s/x.txt", tmpdir);
-	snprintf(list_path, sizeof(list_path), "%s/x.list", tmpdir);
-	atexit(cleanup);
-}
-
-static void write_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	FUZZ_ASSERT(fd >= 0);
-	while (size) {
-		ssize_t w = write(fd, data, size);
-
-		FUZZ_ASSERT(w > 0);
-		data += w;
-		size -= (size_t)w;
-	}
-	close(fd);
-}
-
-static struct policy *load_text(const char *path, const uint8_t *data, size_t size, int min_conf,
-				struct parse_errs *errs)
-{
-	struct config cfg;
-	char *paths[1] = {(char *)path};
-	char *names[1] = {(char *)(path + strlen(tmpdir) + 1)};
-
-	write_file(path, data, size);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.path = (char *)"fuzz.yaml";
-	cfg.blocklists = paths;
-	cfg.blocklist_names = names;
-	cfg.n_blocklists = 1;
-	cfg.sinkhole.min_confidence = min_conf;
-	return policy_load(&cfg, NOW, errs);
-}
 
 static bool is_boundary(const uint8_t *name, size_t len, int off)
 {
@@ -142,7 +79,8 @@ static void lookup_word(const struct policy *p, const char *word)
 {
 	static const int64_t times[] = {NOW, INT64_MAX - 1};
 	uint8_t name[255], child[255];
-	int n = blocklist_name_to_wire(word, name, NULL);
+	const char *why;
+	int n = name_to_wire(word, strlen(word), name, &why);
 	size_t cl;
 
 	if (n <= 0)
@@ -209,7 +147,7 @@ static void lookup_words(const struct policy *p, const uint8_t *data, size_t siz
 static void check_stats(const struct policy *p)
 {
 	const struct policy_stats *st = policy_stats(p);
-	const struct blocklist_file_stats *fs;
+	const struct list_stats *fs;
 
 	FUZZ_ASSERT(st->n_files == 1 && st->files);
 	fs = &st->files[0];
@@ -225,23 +163,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct parse_errs errs = {0};
+	struct parse_errs errs = {0}, warns = {0};
 	struct policy *p;
 	int fmt, min_conf;
 
 	if (size < 1)
 		return 0;
-	if (!tmpdir[0])
-		setup();
-	fmt = data[0] & 3;
-	min_conf = (data[0] >> 2) * 100 / 63;
+	fmt = data[0] & 7;
+	if (fmt >= FORMAT_COUNT)
+		fmt = FORMAT_AUTO;
+	min_conf = (data[0] >> 3) * 100 / 31;
 	data++;
 	size--;
 
-	if (fmt < 2)
-		p = policy_load_string((const char *)data, size, "fuzz.yaml", min_conf, NOW, &errs);
-	else
-		p = load_text(fmt == 2 ? txt_path : list_path, data, size, min_conf, &errs);
+	p = policy_load_text(fmt, (const char *)data, size, "fuzz.list", min_conf, NOW, &errs,
+			     &warns);
+	for (size_t i = 0; i < warns.n; i++)
+		FUZZ_ASSERT(warns.v[i].file && warns.v[i].line > 0 && warns.v[i].col > 0);
+	perr_clear(&warns);
 
 	if (p) {
 		FUZZ_ASSERT(errs.n == 0 && errs.dropped == 0);

@@ -11,8 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blocklist.h"
 #include "config.h"
+#include "policy/policy.h"
+#include "util/name.h"
 
 #define T_2026_05_26 1779753600LL
 #define T_2026_05_27 1779840000LL
@@ -20,6 +21,11 @@
 #define T_2027_01_01 1798761600LL
 #define T_2025_01_01 1735689600LL
 #define NOW T_2026_05_27 /* "now" of most tests */
+
+static int n2w(const char *text, uint8_t w[255], const char **why)
+{
+	return name_to_wire(text, strlen(text), w, why);
+}
 
 static struct policy *load(const char *yaml, int min_conf, int64_t now, struct parse_errs *errs)
 {
@@ -53,7 +59,7 @@ static enum verdict look(const struct policy *p, const char *name, int64_t now,
 {
 	uint8_t w[255];
 	const char *why = NULL;
-	int n = blocklist_name_to_wire(name, w, &why);
+	int n = n2w(name, w, &why);
 
 	assert_true(n > 0);
 	policy_lookup(p, w, (size_t)n, now, m);
@@ -480,49 +486,49 @@ static void test_name_to_wire(void **state)
 	char buf[300];
 
 	(void)state;
-	assert_int_equal(blocklist_name_to_wire("WWW.Evil.com.", w, &why), 14);
+	assert_int_equal(n2w("WWW.Evil.com.", w, &why), 14);
 	assert_memory_equal(w, "\3www\4evil\3com\0", 14);
-	assert_int_equal(blocklist_name_to_wire("a\\.b.c", w, &why), 7);
+	assert_int_equal(n2w("a\\.b.c", w, &why), 7);
 	assert_memory_equal(w, "\3a.b\1c\0", 7);
-	assert_int_equal(blocklist_name_to_wire("\\065\\066.c", w, &why), 6);
+	assert_int_equal(n2w("\\065\\066.c", w, &why), 6);
 	assert_memory_equal(w, "\2ab\1c\0", 6);
-	assert_int_equal(blocklist_name_to_wire(".", w, &why), -EINVAL);
-	assert_int_equal(blocklist_name_to_wire("", w, &why), -EINVAL);
-	assert_int_equal(blocklist_name_to_wire("a\\25", w, &why), -EINVAL);
-	assert_int_equal(blocklist_name_to_wire("a\\256", w, &why), -EINVAL);
-	assert_int_equal(blocklist_name_to_wire("a\\", w, &why), -EINVAL);
-	assert_int_equal(blocklist_name_to_wire("a.*", w, &why), -EINVAL);
+	assert_int_equal(n2w(".", w, &why), -EINVAL);
+	assert_int_equal(n2w("", w, &why), -EINVAL);
+	assert_int_equal(n2w("a\\25", w, &why), -EINVAL);
+	assert_int_equal(n2w("a\\256", w, &why), -EINVAL);
+	assert_int_equal(n2w("a\\", w, &why), -EINVAL);
+	assert_int_equal(n2w("a.*", w, &why), -EINVAL);
 	assert_non_null(strstr(why, "wildcards"));
 	/* "*" inside a label is just a character */
-	assert_int_equal(blocklist_name_to_wire("a*.b", w, &why), 6);
+	assert_int_equal(n2w("a*.b", w, &why), 6);
 	/* exactly 255 bytes: 3 * 64 + 62 + 1 */
 	memset(buf, 'a', sizeof(buf));
 	buf[63] = buf[127] = buf[191] = '.';
 	buf[191 + 62] = 0;
-	assert_int_equal(blocklist_name_to_wire(buf, w, &why), 255);
+	assert_int_equal(n2w(buf, w, &why), 255);
 	buf[191 + 62] = 'a';
 	buf[191 + 63] = 0;
-	assert_int_equal(blocklist_name_to_wire(buf, w, &why), -EINVAL);
+	assert_int_equal(n2w(buf, w, &why), -EINVAL);
 	assert_non_null(strstr(why, "255"));
 	/* labels of 63 bytes, not 64 */
 	memset(buf, 'A', sizeof(buf));
 	strcpy(buf + 63, ".x");
-	assert_int_equal(blocklist_name_to_wire(buf, w, &why), 1 + 63 + 2 + 1);
+	assert_int_equal(n2w(buf, w, &why), 1 + 63 + 2 + 1);
 	assert_int_equal(w[0], 63);
 	assert_int_equal(w[1], 'a'); /* lowercased */
 	memset(buf, 'a', sizeof(buf));
 	strcpy(buf + 64, ".x");
-	assert_int_equal(blocklist_name_to_wire(buf, w, &why), -EINVAL);
+	assert_int_equal(n2w(buf, w, &why), -EINVAL);
 	assert_non_null(strstr(why, "63"));
 	/* a '*' followed by more of its label; a bad byte after a run of plain ones */
-	assert_int_equal(blocklist_name_to_wire("*a.b", w, &why), 6);
+	assert_int_equal(n2w("*a.b", w, &why), 6);
 	assert_memory_equal(w, "\2*a\1b\0", 6);
-	assert_int_equal(blocklist_name_to_wire("*.b", w, &why), -EINVAL);
-	assert_int_equal(blocklist_name_to_wire("evil com", w, &why), -EINVAL);
+	assert_int_equal(n2w("*.b", w, &why), -EINVAL);
+	assert_int_equal(n2w("evil com", w, &why), -EINVAL);
 	assert_non_null(strstr(why, "whitespace"));
-	assert_int_equal(blocklist_name_to_wire("ev\xc3\xa9il.com", w, &why), -EINVAL);
+	assert_int_equal(n2w("ev\xc3\xa9il.com", w, &why), -EINVAL);
 	assert_non_null(strstr(why, "non-ASCII"));
-	assert_int_equal(blocklist_name_to_wire("Mixed-Case_1.Example~x", w, &why), 24);
+	assert_int_equal(n2w("Mixed-Case_1.Example~x", w, &why), 24);
 	assert_memory_equal(w, "\014mixed-case_1\011example~x\0", 24);
 }
 
@@ -600,7 +606,7 @@ static void test_text_format(void **state)
 	char *paths[3] = {path, path2, yaml_path};
 	char *names[3] = {"feed.txt", "bad.list", "more.yaml"};
 	struct config cfg;
-	struct parse_errs errs = {0};
+	struct parse_errs errs = {0}, warns = {0};
 	struct policy *p;
 	struct policy_match m;
 	const struct policy_stats *st;
@@ -612,7 +618,7 @@ static void test_text_format(void **state)
 	cfg.blocklists = paths;
 	cfg.blocklist_names = names;
 	cfg.n_blocklists = 1;
-	p = policy_load(&cfg, NOW, &errs);
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	assert_non_null(p);
 	assert_int_equal(errs.n, 0);
 	assert_int_equal(look(p, "a.evil.com", NOW, &m), VERDICT_BLOCK);
@@ -635,7 +641,7 @@ static void test_text_format(void **state)
 	/* two files: a duplicate in the later one wins and is counted there */
 	cfg.n_blocklists = 3;
 	strcpy(path2, write_temp(".list", "ok.example\n"));
-	p = policy_load(&cfg, NOW, &errs);
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	assert_non_null(p);
 	assert_int_equal(look(p, "evil.com", NOW, &m), VERDICT_BLOCK);
 	assert_string_equal(m.meta->malware, "Y");
@@ -650,23 +656,27 @@ static void test_text_format(void **state)
 	policy_free(p);
 	unlink(path2);
 
-	/* errors carry FILE:LINE:COLUMN */
+	/* invalid lines carry FILE:LINE:COLUMN; 2 of 3 invalid reject the list */
 	strcpy(path2, write_temp(".list", "ok.example\n  bad..name\na.example b.example\n"));
-	p = policy_load(&cfg, NOW, &errs);
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	assert_null(p);
-	assert_int_equal(errs.n, 2);
+	assert_int_equal(warns.n, 2);
+	assert_string_equal(warns.v[0].file, path2);
+	assert_int_equal(warns.v[0].line, 2);
+	assert_int_equal(warns.v[0].col, 3);
+	assert_non_null(strstr(warns.v[0].msg, "empty label"));
+	assert_int_equal(warns.v[1].line, 3);
+	assert_int_equal(warns.v[1].col, 1);
+	assert_non_null(strstr(warns.v[1].msg, "one domain per line"));
+	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.v[0].file, path2);
-	assert_int_equal(errs.v[0].line, 2);
-	assert_int_equal(errs.v[0].col, 3);
-	assert_non_null(strstr(errs.v[0].msg, "empty label"));
-	assert_int_equal(errs.v[1].line, 3);
-	assert_int_equal(errs.v[1].col, 10);
-	assert_non_null(strstr(errs.v[1].msg, "one domain per line"));
+	assert_non_null(strstr(errs.v[0].msg, "2 of 3 entries invalid"));
 	perr_clear(&errs);
+	perr_clear(&warns);
 
 	/* a missing file */
 	unlink(path2);
-	p = policy_load(&cfg, NOW, &errs);
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	assert_null(p);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 0);
@@ -682,7 +692,7 @@ static void test_shipped_conf(void **state)
 	char *paths[1] = {path};
 	char *names[1] = {"blocklist.yaml"};
 	struct config cfg;
-	struct parse_errs errs = {0};
+	struct parse_errs errs = {0}, warns = {0};
 	struct policy *p;
 	struct policy_match m;
 
@@ -694,7 +704,7 @@ static void test_shipped_conf(void **state)
 	cfg.blocklists = paths;
 	cfg.blocklist_names = names;
 	cfg.n_blocklists = 1;
-	p = policy_load(&cfg, NOW, &errs);
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	if (!p) {
 		char buf[512];
 

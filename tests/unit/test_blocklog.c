@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blocklist.h"
+#include "policy/policy.h"
 #include "blocklog.h"
 
 /* A wire name literal: its terminating NUL is the root label. */
@@ -345,7 +345,7 @@ static void test_format_worst_case(void **state)
 	(void)state;
 	memset(big, 0x01, sizeof(big) - 1);
 	meta = (struct ioc_meta){big, big, big, big, big, big, 100, INT64_MIN + 1, INT64_MAX - 1,
-				 IOC_BLOCK};
+				 IOC_BLOCK, MATCH_SUBTREE};
 	example_rec(&rec);
 	rec.meta = &meta;
 	rec.src_family = AF_INET6;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domainset.h"
+#include "policy/domainset.h"
 
 /* Presentation (lowercase, no escapes) to wire; returns the length. */
 static size_t wire(const char *text, uint8_t out[256])

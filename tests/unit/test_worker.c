@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blocklist.h"
+#include "policy/policy.h"
 #include "blocklog.h"
 #include "cache.h"
 #include "config.h"

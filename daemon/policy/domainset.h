@@ -57,6 +57,13 @@ bool domainset_get(const struct domainset *ds, const uint8_t *name, size_t len, 
 int domainset_match(const struct domainset *ds, const uint8_t *name, size_t len, size_t start,
 		    uint32_t *value);
 
+/**
+ * Iterate over the stored names in insertion order: start with *pos = 0; each call sets
+ * *name, *len and *value of the next name and returns true, or returns false at the end.
+ */
+bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **name, size_t *len,
+		    uint32_t *value);
+
 /** Number of names stored. */
 size_t domainset_count(const struct domainset *ds);
 /** Bytes allocated (table + arena), for --check and the memory figures. */

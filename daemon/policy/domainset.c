@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-#include "domainset.h"
+#include "policy/domainset.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "util/hash.h"
 
 /*
  * Layout. Every name lives in one arena as a record:
@@ -93,18 +95,6 @@ static void *big_realloc(void *p, size_t old, size_t n)
 	return q;
 }
 
-static const uint64_t K0 = 0xa0761d6478bd642fULL;
-static const uint64_t K1 = 0xe7037ed1a0b428dbULL;
-static const uint64_t K2 = 0x8ebc6af09c88c6e3ULL;
-
-/* 64x64 -> 128 multiply folded to 64 bits (the wyhash "mum"). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	__uint128_t r = (__uint128_t)a * b;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
 static inline uint64_t load64(const uint8_t *p)
 {
 	uint64_t v;
@@ -128,11 +118,11 @@ static inline uint64_t mix_label(uint64_t h, const uint8_t *p)
 	unsigned n = p[0];
 	const uint8_t *s = p + 1;
 
-	h = mum(h ^ K0, (uint64_t)n ^ K1);
+	h = hash_mum(h ^ HASH_K0, (uint64_t)n ^ HASH_K1);
 	for (; n >= 8; n -= 8, s += 8)
-		h = mum(load64(s) ^ K1, h ^ K2);
+		h = hash_mum(load64(s) ^ HASH_K1, h ^ HASH_K2);
 	if (n)
-		h = mum(load_tail(s, n) ^ K2, h ^ K0);
+		h = hash_mum(load_tail(s, n) ^ HASH_K2, h ^ HASH_K0);
 	return h;
 }
 
@@ -224,7 +214,7 @@ struct domainset *domainset_new(uint64_t seed)
 	ds->mask = MIN_SLOTS - 1;
 	ds->grow_at = MIN_SLOTS * 7 / 10;
 	ds->seed = seed;
-	ds->root = mum(seed ^ K2, K1 ^ 0x5ca1ab1eULL);
+	ds->root = hash_mum(seed ^ HASH_K2, HASH_K1 ^ 0x5ca1ab1eULL);
 	return ds;
 fail:
 	free(ds);
@@ -418,4 +408,19 @@ size_t domainset_count(const struct domainset *ds)
 size_t domainset_memory(const struct domainset *ds)
 {
 	return sizeof(*ds) + ((size_t)ds->mask + 1) * sizeof(struct slot) + ds->cap;
+}
+
+bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **name, size_t *len,
+		    uint32_t *value)
+{
+	const uint8_t *rec;
+
+	if (*pos >= ds->used)
+		return false;
+	rec = ds->arena + *pos;
+	*value = rec_value(rec);
+	*len = rec[4];
+	*name = rec + REC_HDR;
+	*pos += REC_HDR + rec[4];
+	return true;
 }

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+#include "formats/format.h"
+
+#include <string.h>
+
+#include "util.h"
+
+struct format_desc {
+	const char *name;
+	void (*parse)(struct list_builder *lb, const char *text, size_t len);
+};
+
+static const struct format_desc formats[FORMAT_COUNT] = {
+    [FORMAT_AUTO] = {"auto", NULL},
+    [FORMAT_YAML] = {"yaml", format_yaml_parse},
+    [FORMAT_DOMAINS] = {"domains", format_domains_parse},
+    [FORMAT_HOSTS] = {"hosts", format_hosts_parse},
+};
+
+const char *format_name(enum list_format f)
+{
+	return (unsigned)f < FORMAT_COUNT ? formats[f].name : "?";
+}
+
+int format_by_name(const char *s)
+{
+	for (int f = 0; f < FORMAT_COUNT; f++)
+		if (strcmp(s, formats[f].name) == 0)
+			return f;
+	return -1;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+enum list_format format_from_path(const char *path)
+{
+	if (ends_with(path, ".txt") || ends_with(path, ".list"))
+		return FORMAT_DOMAINS;
+	if (ends_with(path, ".hosts"))
+		return FORMAT_HOSTS;
+	return FORMAT_YAML;
+}
+
+/* The first line that is not blank or a comment, as [*s, *e). */
+static bool first_line(const char *text, size_t len, const char **s, const char **e)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q = p, *qe = eol ? eol : end;
+
+		p = eol ? eol + 1 : end;
+		while (q < qe && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q == qe || *q == '#')
+			continue;
+		*s = q;
+		*e = qe;
+		return true;
+	}
+	return false;
+}
+
+enum list_format format_sniff(const char *text, size_t len)
+{
+	const char *s, *e;
+
+	if (!first_line(text, len, &s, &e))
+		return FORMAT_DOMAINS;
+	if ((e - s >= 6 && memcmp(s, "allow:", 6) == 0) ||
+	    (e - s >= 6 && memcmp(s, "block:", 6) == 0) || (e - s >= 3 && memcmp(s, "---", 3) == 0))
+		return FORMAT_YAML;
+	for (const char *q = s; q < e; q++)
+		if (*q == ' ' || *q == '\t')
+			return FORMAT_HOSTS;
+	return FORMAT_DOMAINS;
+}
+
+void format_parse(enum list_format f, struct list_builder *lb, const char *text, size_t len)
+{
+	if (f == FORMAT_AUTO)
+		f = format_sniff(text, len);
+	REQUIRE((unsigned)f < FORMAT_COUNT && formats[f].parse);
+	formats[f].parse(lb, text, len);
+}

@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: MIT */
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "formats/format.h"
+#include "policy/builder.h"
+#include "policy/domainset.h"
+#include "policy/strtab.h"
+#include "util.h"
+#include "util/hash.h"
+#include "util/name.h"
+#include "util/readfile.h"
+
+/*
+ * A policy is built one list at a time. A list's format parser hands every entry to the
+ * list_builder, which resolves its fields (entry over group over the list's defaults), drops
+ * it if already expired, and stages it: its wire name in an arena and its metadata index.
+ * When the list ends and is accepted, the staged entries go into the policy's sets in bulk
+ * (room reserved up front, table slots prefetched a few names ahead, so the cache misses of a
+ * million random slots overlap). A rejected list stages the entries it had in the previous
+ * snapshot instead (keep-last-good), so one broken feed never lowers protection.
+ *
+ * Metadata is hash-consed: every distinct combination of fields is one meta_rec, and every
+ * string is interned, so a list of a million bare names costs one ioc_meta. The value stored
+ * in the block domainset is the meta index; in the allow domainset it is the list index and
+ * the match kind.
+ */
+
+/* A list whose invalid share exceeds 1 / REJECT_SHARE is rejected whole. */
+#define REJECT_SHARE 10
+/* Invalid entries of one list reported one by one; the rest are counted. */
+#define WARN_MAX 10
+/* An allow entry's value: its list's index, then its match kind in these low bits. */
+#define ALLOW_MATCH_BITS 2u
+
+const struct entry_fields entry_fields_none = ENTRY_FIELDS_NONE;
+
+/* One distinct metadata combination; m comes first so lookups hand out &rec->m. */
+struct meta_rec {
+	struct ioc_meta m;
+	uint32_t file_idx; /* the list whose entry set it (stats attribution) */
+	int raw_action;	   /* as written (NO_ACTION, IOC_BLOCK, IOC_LOG), kept for merges */
+};
+
+struct policy {
+	atomic_uint refs;
+	struct domainset *block, *allow;
+	struct meta_rec *metas;
+	size_t n_metas, cap_metas;
+	struct strtab strs;
+	struct policy_stats stats;
+	int min_confidence;
+};
+
+/* A staged entry: its name in list_builder.names, and its meta (or, pending, 0 / 1 + efs). */
+struct item {
+	uint32_t off;
+	uint32_t val;
+};
+
+struct list_builder {
+	struct policy *p;
+	struct parse_errs *errs, *warns;
+	int64_t now;
+	bool oom;
+
+	uint32_t *mtab; /* meta hash-cons: 1 + meta index, 0 = empty */
+	size_t mtab_mask;
+
+	/* The list being loaded. */
+	const char *path; /* named in errors */
+	uint32_t file_idx;
+	const char *file; /* interned, for ioc_meta.file */
+	bool error;	  /* a structural error: the list is rejected */
+	struct entry_fields defaults;
+	int64_t expires_after; /* seconds; 0 = none */
+	size_t entries;	       /* entries given, valid ones (for the invalid share) */
+	size_t invalid;
+	uint32_t bare_meta; /* meta of a bare name outside groups, UINT32_MAX = not known yet */
+	bool in_group;
+
+	/* Staged entries of the list. */
+	uint8_t *names;
+	size_t names_used, names_cap;
+	struct item *items;
+	size_t n_items, cap_items, n_resolved;
+	struct entry_fields *efs;
+	size_t n_efs, cap_efs;
+	uint8_t *allows; /* records: match, then the wire name */
+	size_t allows_used, allows_cap;
+};
+
+/* ---- metadata --------------------------------------------------------------------------- */
+
+static uint64_t meta_hash(const struct meta_rec *r)
+{
+	const struct ioc_meta *m = &r->m;
+	uintptr_t v[12] = {
+	    (uintptr_t)m->malware,
+	    (uintptr_t)m->threat_type,
+	    (uintptr_t)m->source,
+	    (uintptr_t)m->id,
+	    (uintptr_t)m->reference,
+	    (uintptr_t)m->file,
+	    (uintptr_t)(uint32_t)m->confidence,
+	    (uintptr_t)m->first_seen,
+	    (uintptr_t)m->expires,
+	    (uintptr_t)m->action,
+	    (uintptr_t)m->match,
+	    (uintptr_t)(((uint64_t)r->file_idx << 8) | (uint8_t)r->raw_action),
+	};
+
+	return hash_bytes(v, sizeof(v));
+}
+
+static bool meta_equal(const struct meta_rec *a, const struct meta_rec *b)
+{
+	return a->m.malware == b->m.malware && a->m.threat_type == b->m.threat_type &&
+	       a->m.source == b->m.source && a->m.id == b->m.id &&
+	       a->m.reference == b->m.reference && a->m.file == b->m.file &&
+	       a->m.confidence == b->m.confidence && a->m.first_seen == b->m.first_seen &&
+	       a->m.expires == b->m.expires && a->m.action == b->m.action &&
+	       a->m.match == b->m.match && a->file_idx == b->file_idx &&
+	       a->raw_action == b->raw_action;
+}
+
+static struct entry_fields fields_of(const struct meta_rec *r)
+{
+	struct entry_fields f = {
+	    .malware = r->m.malware,
+	    .threat_type = r->m.threat_type,
+	    .source = r->m.source,
+	    .id = r->m.id,
+	    .reference = r->m.reference,
+	    .confidence = r->m.confidence,
+	    .action = r->raw_action,
+	    .match = (int)r->m.match,
+	    .first_seen = r->m.first_seen,
+	    .expires = r->m.expires,
+	};
+
+	return f;
+}
+
+struct entry_fields entry_fields_overlay(const struct entry_fields *base,
+					 const struct entry_fields *top)
+{
+	struct entry_fields f = *base;
+
+	if (top->malware)
+		f.malware = top->malware;
+	if (top->threat_type)
+		f.threat_type = top->threat_type;
+	if (top->source)
+		f.source = top->source;
+	if (top->id)
+		f.id = top->id;
+	if (top->reference)
+		f.reference = top->reference;
+	if (top->confidence != NO_CONF)
+		f.confidence = top->confidence;
+	if (top->action != NO_ACTION)
+		f.action = top->action;
+	if (top->match != NO_MATCH)
+		f.match = top->match;
+	if (top->first_seen != INT64_MIN)
+		f.first_seen = top->first_seen;
+	if (top->expires != INT64_MAX)
+		f.expires = top->expires;
+	return f;
+}
+
+/* The index of the meta_rec for f in the current list; UINT32_MAX on ENOMEM. */
+static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *f)
+{
+	struct policy *p = lb->p;
+	struct meta_rec r = {
+	    .m =
+		{
+		    .malware = f->malware,
+		    .threat_type = f->threat_type,
+		    .source = f->source,
+		    .id = f->id,
+		    .reference = f->reference,
+		    .file = lb->file,
+		    .confidence = f->confidence,
+		    .first_seen = f->first_seen,
+		    .expires = f->expires,
+		    .match = f->match == NO_MATCH ? MATCH_SUBTREE : (enum match_kind)f->match,
+		},
+	    .file_idx = lb->file_idx,
+	    .raw_action = f->action,
+	};
+	size_t i;
+
+	r.m.action = (f->action == IOC_LOG ||
+		      (f->confidence != NO_CONF && f->confidence < p->min_confidence))
+			 ? IOC_LOG
+			 : IOC_BLOCK;
+	if (p->n_metas + 1 > (lb->mtab_mask + 1) / 2) {
+		size_t ncap = lb->mtab ? (lb->mtab_mask + 1) * 2 : 64;
+		uint32_t *nt = calloc(ncap, sizeof(*nt));
+
+		if (!nt)
+			goto oom;
+		for (size_t j = 0; j < p->n_metas; j++) {
+			for (i = meta_hash(&p->metas[j]) & (ncap - 1); nt[i];
+			     i = (i + 1) & (ncap - 1))
+				;
+			nt[i] = (uint32_t)j + 1;
+		}
+		free(lb->mtab);
+		lb->mtab = nt;
+		lb->mtab_mask = ncap - 1;
+	}
+	for (i = meta_hash(&r) & lb->mtab_mask; lb->mtab[i]; i = (i + 1) & lb->mtab_mask) {
+		if (meta_equal(&p->metas[lb->mtab[i] - 1], &r))
+			return lb->mtab[i] - 1;
+	}
+	if (p->n_metas >= UINT32_MAX - 1 ||
+	    !grow_array((void **)&p->metas, &p->cap_metas, p->n_metas + 1, sizeof(*p->metas)))
+		goto oom;
+	p->metas[p->n_metas] = r;
+	lb->mtab[i] = (uint32_t)p->n_metas + 1;
+	return (uint32_t)p->n_metas++;
+oom:
+	lb_oom(lb);
+	return UINT32_MAX;
+}
+
+/* ---- the builder's interface to formats ------------------------------------------------ */
+
+const char *lb_path(const struct list_builder *lb)
+{
+	return lb->path;
+}
+
+int64_t lb_now(const struct list_builder *lb)
+{
+	return lb->now;
+}
+
+bool lb_failed(const struct list_builder *lb)
+{
+	return lb->oom || lb->error;
+}
+
+void lb_oom(struct list_builder *lb)
+{
+	if (!lb->oom)
+		perr_add(lb->errs, lb->path, 0, 0, "out of memory");
+	lb->oom = true;
+}
+
+const char *lb_intern(struct list_builder *lb, const char *s, size_t n)
+{
+	const char *v = strtab_intern(&lb->p->strs, s, n);
+
+	if (!v)
+		lb_oom(lb);
+	return v;
+}
+
+static struct list_stats *cur_stats(struct list_builder *lb)
+{
+	return &lb->p->stats.files[lb->file_idx];
+}
+
+void lb_error(struct list_builder *lb, int line, int col, const char *fmt, ...)
+{
+	char msg[sizeof(((struct parse_err *)0)->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	perr_add(lb->errs, lb->path, line, col, "%s", msg);
+	lb->error = true;
+}
+
+void lb_invalid(struct list_builder *lb, int line, int col, const char *fmt, ...)
+{
+	char msg[sizeof(((struct parse_err *)0)->msg)];
+	va_list ap;
+
+	if (lb->invalid++ >= WARN_MAX || !lb->warns)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	perr_add(lb->warns, lb->path, line, col, "%s", msg);
+}
+
+void lb_skip(struct list_builder *lb, const char *reason)
+{
+	struct list_stats *st = cur_stats(lb);
+	size_t i;
+
+	st->skipped++;
+	for (i = 0; i < LIST_SKIP_REASONS - 1; i++) {
+		if (!st->skip[i].reason)
+			st->skip[i].reason = reason;
+		if (st->skip[i].reason == reason || strcmp(st->skip[i].reason, reason) == 0)
+			break;
+	}
+	if (i == LIST_SKIP_REASONS - 1 && !st->skip[i].reason)
+		st->skip[i].reason = reason;
+	st->skip[i].n++;
+}
+
+const char *lb_shown(const char *s, size_t n, char buf[80])
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < 72; i++)
+		buf[k++] = (s[i] < ' ' || s[i] == 0x7f) ? '?' : s[i];
+	if (k < n)
+		memcpy(buf + k, "...", 4);
+	else
+		buf[k] = 0;
+	return buf;
+}
+
+int lb_feed_name(struct list_builder *lb, const char *s, size_t n, int line, int col,
+		 uint8_t out[255])
+{
+	char tmp[NAME_TEXT_MAX], buf[80];
+	const char *why, *t;
+	size_t tn = n;
+	int len;
+
+	t = name_defang(s, &tn, tmp);
+	len = name_to_wire(t, tn, out, &why);
+	if (len < 0) {
+		lb_invalid(lb, line, col, "invalid domain \"%s\": %s", lb_shown(s, n, buf), why);
+		return -1;
+	}
+	return len;
+}
+
+/* Length of a canonical wire name, root label included. */
+static size_t wire_len(const uint8_t *name)
+{
+	size_t i = 0;
+
+	while (name[i])
+		i += (size_t)name[i] + 1;
+	return i + 1;
+}
+
+static bool stage_name(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t val)
+{
+	if (lb->names_used + len > UINT32_MAX ||
+	    !grow_array((void **)&lb->names, &lb->names_cap, lb->names_used + len, 1) ||
+	    !grow_array((void **)&lb->items, &lb->cap_items, lb->n_items + 1, sizeof(*lb->items))) {
+		lb_oom(lb);
+		return false;
+	}
+	lb->items[lb->n_items].off = (uint32_t)lb->names_used;
+	lb->items[lb->n_items].val = val;
+	lb->n_items++;
+	memcpy(lb->names + lb->names_used, name, len);
+	lb->names_used += len;
+	return true;
+}
+
+/* Resolve the pending entries with the group fields g: final fields, expiry, meta index. */
+static void resolve(struct list_builder *lb, const struct entry_fields *g)
+{
+	struct entry_fields base = entry_fields_overlay(&lb->defaults, g);
+	uint32_t *gmeta = g == &entry_fields_none ? &lb->bare_meta : &(uint32_t){UINT32_MAX};
+	size_t w = lb->n_resolved;
+
+	if (base.expires == INT64_MAX && lb->expires_after)
+		base.expires =
+		    (base.first_seen != INT64_MIN ? base.first_seen : lb->now) + lb->expires_after;
+	for (size_t k = lb->n_resolved; k < lb->n_items && !lb->oom; k++) {
+		struct item it = lb->items[k];
+		uint32_t midx;
+
+		if (it.val) {
+			struct entry_fields f = entry_fields_overlay(&base, &lb->efs[it.val - 1]);
+
+			if (f.expires == INT64_MAX && lb->expires_after)
+				f.expires = (f.first_seen != INT64_MIN ? f.first_seen : lb->now) +
+					    lb->expires_after;
+			if (f.expires <= lb->now) {
+				cur_stats(lb)->expired++;
+				continue;
+			}
+			midx = meta_intern(lb, &f);
+		} else {
+			if (base.expires <= lb->now) {
+				cur_stats(lb)->expired++;
+				continue;
+			}
+			if (*gmeta == UINT32_MAX)
+				*gmeta = meta_intern(lb, &base);
+			midx = *gmeta;
+		}
+		if (midx == UINT32_MAX)
+			return;
+		lb->items[w].off = it.off;
+		lb->items[w].val = midx;
+		w++;
+	}
+	lb->n_items = lb->n_resolved = w;
+	lb->n_efs = 0;
+}
+
+void lb_block(struct list_builder *lb, const uint8_t *name, size_t len,
+	      const struct entry_fields *own)
+{
+	uint32_t val = 0;
+
+	if (lb_failed(lb))
+		return;
+	lb->entries++;
+	if (own) {
+		if (!grow_array((void **)&lb->efs, &lb->cap_efs, lb->n_efs + 1, sizeof(*lb->efs))) {
+			lb_oom(lb);
+			return;
+		}
+		lb->efs[lb->n_efs++] = *own;
+		val = (uint32_t)lb->n_efs;
+	}
+	if (stage_name(lb, name, len, val) && !lb->in_group)
+		resolve(lb, &entry_fields_none);
+}
+
+void lb_allow(struct list_builder *lb, const uint8_t *name, size_t len, int match)
+{
+	if (lb_failed(lb))
+		return;
+	lb->entries++;
+	if (!grow_array((void **)&lb->allows, &lb->allows_cap, lb->allows_used + 1 + len, 1)) {
+		lb_oom(lb);
+		return;
+	}
+	lb->allows[lb->allows_used] = (uint8_t)(match == NO_MATCH ? MATCH_SUBTREE : match);
+	memcpy(lb->allows + lb->allows_used + 1, name, len);
+	lb->allows_used += 1 + len;
+}
+
+void lb_group_begin(struct list_builder *lb)
+{
+	lb->in_group = true;
+}
+
+void lb_group_end(struct list_builder *lb, const struct entry_fields *group)
+{
+	lb->in_group = false;
+	if (!lb_failed(lb))
+		resolve(lb, group);
+}
+
+void lb_group_abort(struct list_builder *lb)
+{
+	lb->in_group = false;
+	lb->n_items = lb->n_resolved;
+	lb->n_efs = 0;
+}
+
+/* ---- committing a list ------------------------------------------------------------------ */
+
+static void count_in(struct list_builder *lb, uint32_t midx, int sign)
+{
+	const struct meta_rec *r = &lb->p->metas[midx];
+	struct list_stats *fs = &lb->p->stats.files[r->file_idx];
+
+	fs->block += (size_t)sign;
+	if (r->m.action == IOC_LOG)
+		fs->log += (size_t)sign;
+}
+
+/*
+ * Add a block entry with meta midx. A name listed again merges: the later entry's present
+ * fields win over the earlier ones, and the names matched are the union of both.
+ */
+static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t midx)
+{
+	struct entry_fields merged, f;
+	uint32_t old;
+	int rc = domainset_put(lb->p->block, name, len, midx, &old);
+
+	if (rc < 0) {
+		lb_oom(lb);
+		return;
+	}
+	if (rc == 0) {
+		count_in(lb, midx, 1);
+		return;
+	}
+	cur_stats(lb)->duplicates++;
+	if (old == midx)
+		return;
+	merged = fields_of(&lb->p->metas[old]);
+	f = fields_of(&lb->p->metas[midx]);
+	merged = entry_fields_overlay(&merged, &f);
+	if (lb->p->metas[old].m.match != lb->p->metas[midx].m.match)
+		merged.match = MATCH_SUBTREE;
+	midx = meta_intern(lb, &merged);
+	if (midx == UINT32_MAX)
+		return;
+	if (domainset_put(lb->p->block, name, len, midx, NULL) < 0) {
+		lb_oom(lb);
+		return;
+	}
+	count_in(lb, old, -1);
+	count_in(lb, midx, 1);
+}
+
+static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, unsigned match)
+{
+	uint32_t v = (lb->file_idx << ALLOW_MATCH_BITS) | match, old;
+	int rc = domainset_put(lb->p->allow, name, len, v, &old);
+
+	if (rc < 0) {
+		lb_oom(lb);
+	} else if (rc == 1) {
+		cur_stats(lb)->duplicates++;
+		if ((old & 3u) != match &&
+		    domainset_put(lb->p->allow, name, len,
+				  (lb->file_idx << ALLOW_MATCH_BITS) | MATCH_SUBTREE, NULL) < 0)
+			lb_oom(lb);
+	} else {
+		cur_stats(lb)->allow++;
+	}
+}
+
+/* Move the staged entries into the policy's sets and empty the stage. */
+static void commit(struct list_builder *lb)
+{
+	enum { AHEAD = 8 };
+	size_t i;
+
+	if (lb->n_items && domainset_reserve(lb->p->block, lb->n_items, lb->names_used) < 0)
+		lb_oom(lb);
+	for (i = 0; i < lb->n_items && !lb->oom; i++) {
+		const uint8_t *name = lb->names + lb->items[i].off;
+
+		if (i + AHEAD < lb->n_items) {
+			const uint8_t *ahead = lb->names + lb->items[i + AHEAD].off;
+
+			domainset_prefetch(lb->p->block, ahead, wire_len(ahead));
+		}
+		add_block(lb, name, wire_len(name), lb->items[i].val);
+	}
+	for (i = 0; i < lb->allows_used && !lb->oom;) {
+		const uint8_t *name = lb->allows + i + 1;
+		size_t len = wire_len(name);
+
+		add_allow(lb, name, len, lb->allows[i]);
+		i += 1 + len;
+	}
+	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
+}
+
+/* Stage the entries list name had in prev (keep-last-good). */
+static void stage_previous(struct list_builder *lb, const struct policy *prev, const char *name)
+{
+	const uint8_t *wire;
+	size_t pos = 0, len;
+	uint32_t v;
+
+	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
+	while (domainset_next(prev->block, &pos, &wire, &len, &v) && !lb->oom) {
+		const struct meta_rec *r = &prev->metas[v];
+		struct entry_fields f;
+		uint32_t midx;
+
+		if (strcmp(r->m.file, name) != 0 || r->m.expires <= lb->now)
+			continue;
+		f = fields_of(r);
+		f.malware = f.malware ? lb_intern(lb, f.malware, strlen(f.malware)) : NULL;
+		f.threat_type =
+		    f.threat_type ? lb_intern(lb, f.threat_type, strlen(f.threat_type)) : NULL;
+		f.source = f.source ? lb_intern(lb, f.source, strlen(f.source)) : NULL;
+		f.id = f.id ? lb_intern(lb, f.id, strlen(f.id)) : NULL;
+		f.reference = f.reference ? lb_intern(lb, f.reference, strlen(f.reference)) : NULL;
+		midx = meta_intern(lb, &f);
+		if (midx == UINT32_MAX || !stage_name(lb, wire, len, midx))
+			return;
+		lb->n_resolved = lb->n_items;
+	}
+	pos = 0;
+	while (domainset_next(prev->allow, &pos, &wire, &len, &v) && !lb->oom) {
+		uint32_t idx = v >> ALLOW_MATCH_BITS;
+
+		if (idx < prev->stats.n_files && strcmp(prev->stats.files[idx].file, name) == 0)
+			lb_allow(lb, wire, len, (int)(v & 3u));
+	}
+}
+
+/* Entries list name has in p (0 when it has no list of that name). */
+static size_t list_entries(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->stats.n_files; i++)
+		if (p->stats.files[i].file && strcmp(p->stats.files[i].file, name) == 0)
+			return p->stats.files[i].block + p->stats.files[i].allow;
+	return 0;
+}
+
+static void start_list(struct list_builder *lb, uint32_t idx, const char *path, const char *name,
+		       enum list_format format)
+{
+	lb->path = path;
+	lb->file_idx = idx;
+	lb->error = false;
+	lb->defaults = entry_fields_none;
+	lb->expires_after = 0;
+	lb->entries = lb->invalid = 0;
+	lb->bare_meta = UINT32_MAX;
+	lb->in_group = false;
+	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
+	lb->file = lb_intern(lb, name, strlen(name));
+	lb->p->stats.files[idx].file = lb->file;
+	lb->p->stats.files[idx].format = format_name(format);
+}
+
+/*
+ * Decide the list just parsed: commit it, or reject it and keep what prev had of it. Returns
+ * false when a rejected list has no good version to fall back on (prev NULL).
+ */
+static bool finish_list(struct list_builder *lb, const struct policy *prev, bool readable)
+{
+	struct list_stats *st = cur_stats(lb);
+	size_t had = list_entries(prev, lb->file);
+
+	if (lb->oom)
+		return false;
+	if (readable && !lb->error && lb->invalid * REJECT_SHARE > lb->entries + lb->invalid)
+		lb_error(lb, 0, 0,
+			 "%zu of %zu entries invalid (more than 1 in %d): the list is rejected",
+			 lb->invalid, lb->entries + lb->invalid, REJECT_SHARE);
+	else if (readable && !lb->error && lb->entries == 0 && had > 0)
+		lb_error(lb, 0, 0, "no entries, where the version in use has %zu: rejected", had);
+	st->invalid = lb->invalid;
+	if (!lb->error && readable) {
+		commit(lb);
+		return !lb->oom;
+	}
+	st->rejected = true;
+	if (!prev)
+		return false;
+	/* Keep-last-good: the counts describe what is in use, the entries of prev. */
+	st->expired = st->duplicates = 0;
+	stage_previous(lb, prev, lb->file);
+	commit(lb);
+	st->kept = true;
+	return !lb->oom;
+}
+
+/* ---- loading ---------------------------------------------------------------------------- */
+
+static struct policy *policy_new(size_t n_files, int min_confidence)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	p->min_confidence = min_confidence;
+	p->block = domainset_new(hash_seed());
+	p->allow = domainset_new(hash_seed());
+	p->stats.files = calloc(n_files ? n_files : 1, sizeof(*p->stats.files));
+	p->stats.n_files = n_files;
+	if (!p->block || !p->allow || !p->stats.files) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void builder_deinit(struct list_builder *lb)
+{
+	free(lb->mtab);
+	free(lb->names);
+	free(lb->items);
+	free(lb->efs);
+	free(lb->allows);
+}
+
+static struct policy *finish(struct list_builder *lb, bool ok)
+{
+	struct policy *p = lb->p;
+	struct policy_stats *st = &p->stats;
+
+	builder_deinit(lb);
+	if (!ok || lb->oom) {
+		policy_free(p);
+		return NULL;
+	}
+	st->block = domainset_count(p->block);
+	st->allow = domainset_count(p->allow);
+	st->memory = sizeof(*p) + domainset_memory(p->block) + domainset_memory(p->allow) +
+		     p->cap_metas * sizeof(*p->metas) + strtab_memory(&p->strs) +
+		     st->n_files * sizeof(*st->files);
+	return p;
+}
+
+struct policy *policy_load(const struct config *cfg, const struct policy *prev, int64_t now,
+			   struct parse_errs *errs, struct parse_errs *warns)
+{
+	struct list_builder lb = {.errs = errs, .warns = warns, .now = now};
+	bool ok = true;
+
+	lb.p = policy_new(cfg->n_blocklists, cfg->sinkhole.min_confidence);
+	if (!lb.p) {
+		perr_add(errs, cfg->path ? cfg->path : "blocklist", 0, 0, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_blocklists && !lb.oom; i++) {
+		const char *path = cfg->blocklists[i];
+		const char *name = cfg->blocklist_names ? cfg->blocklist_names[i] : path;
+		enum list_format format = format_from_path(path);
+		char *text = NULL;
+		size_t len = 0;
+		bool mapped = false;
+		int rc = readfile(path, &text, &len, &mapped);
+
+		start_list(&lb, (uint32_t)i, path, name, format);
+		if (rc < 0) {
+			perr_add(errs, path, 0, 0, "cannot read blocklist: %s", strerror(-rc));
+		} else {
+			format_parse(format, &lb, text, len);
+			readfile_release(text, len, mapped);
+		}
+		if (!finish_list(&lb, prev, rc == 0))
+			ok = false;
+	}
+	return finish(&lb, ok);
+}
+
+struct policy *policy_load_text(int format, const char *text, size_t len, const char *file,
+				int min_confidence, int64_t now, struct parse_errs *errs,
+				struct parse_errs *warns)
+{
+	struct list_builder lb = {.errs = errs, .warns = warns, .now = now};
+
+	lb.p = policy_new(1, min_confidence);
+	if (!lb.p) {
+		perr_add(errs, file, 0, 0, "out of memory");
+		return NULL;
+	}
+	start_list(&lb, 0, file, file, (enum list_format)format);
+	format_parse((enum list_format)format, &lb, text, len);
+	return finish(&lb, finish_list(&lb, NULL, true));
+}
+
+struct policy *policy_load_string(const char *text, size_t len, const char *file,
+				  int min_confidence, int64_t now, struct parse_errs *errs)
+{
+	return policy_load_text(FORMAT_YAML, text, len, file, min_confidence, now, errs, NULL);
+}
+
+/* ---- snapshot --------------------------------------------------------------------------- */
+
+void policy_acquire(struct policy *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+
+bool policy_release(struct policy *p)
+{
+	return atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	domainset_free(p->block);
+	domainset_free(p->allow);
+	free(p->metas);
+	strtab_free(&p->strs);
+	free(p->stats.files);
+	free(p);
+}
+
+const struct policy_stats *policy_stats(const struct policy *p)
+{
+	return &p->stats;
+}
+
+/* Does a listed name of match kind k, found at offset off of the query name, apply? */
+static inline bool applies(unsigned k, int off)
+{
+	return k == MATCH_SUBTREE || (k == MATCH_EXACT) == (off == 0);
+}
+
+void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int64_t now,
+		   struct policy_match *m)
+{
+	size_t start = 0;
+	uint32_t v;
+	int off;
+
+	m->verdict = VERDICT_PASS;
+	m->meta = NULL;
+	m->rule_off = -1;
+	if (domainset_count(p->allow)) {
+		while ((off = domainset_match(p->allow, name, len, start, &v)) >= 0) {
+			if (applies(v & 3u, off)) {
+				m->verdict = VERDICT_ALLOW;
+				m->rule_off = off;
+				return;
+			}
+			start = (size_t)off + name[off] + 1;
+		}
+		start = 0;
+	}
+	while ((off = domainset_match(p->block, name, len, start, &v)) >= 0) {
+		const struct ioc_meta *meta = &p->metas[v].m;
+
+		if (now < meta->expires && applies(meta->match, off)) {
+			m->verdict = meta->action == IOC_LOG ? VERDICT_LOG : VERDICT_BLOCK;
+			m->meta = meta;
+			m->rule_off = off;
+			return;
+		}
+		/* Expired, or not for this name: a shorter listed suffix may still apply. */
+		start = (size_t)off + name[off] + 1;
+	}
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * The policy: every blocklist of the config, whatever its format (daemon/formats/), loaded
+ * into one immutable, refcounted snapshot: a domainset of blocked names, one of allowed
+ * names, and the IOC metadata that the block log reports. Workers look names up in the
+ * current snapshot without locks. How formats feed it: policy/builder.h.
+ */
+#ifndef SINKHOLED_POLICY_POLICY_H
+#define SINKHOLED_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perr.h"
+
+struct config;
+
+enum ioc_action { IOC_BLOCK = 0, IOC_LOG = 1 };
+
+/** Which names a listed name matches. */
+enum match_kind {
+	MATCH_SUBTREE = 0, /**< the name and every subdomain (the default) */
+	MATCH_EXACT = 1,   /**< the name only (`match: exact`, an RPZ trigger without "*.") */
+	MATCH_BELOW = 2,   /**< its subdomains only (an RPZ "*.name" trigger) */
+};
+
+/**
+ * What the block log reports about a matched entry. Entries with identical metadata share
+ * one ioc_meta (a group of a million bare names costs one). Strings are NULL when absent.
+ * Owned by the policy; valid while a reference to it is held.
+ */
+struct ioc_meta {
+	const char *malware;	 /**< ThreatName */
+	const char *threat_type; /**< ThreatCategory */
+	const char *source;	 /**< ListSource */
+	const char *id;		 /**< feed's IOC id */
+	const char *reference;	 /**< URL */
+	const char *file;	 /**< ListFile: the blocklist path as written in the config */
+	int confidence;		 /**< 0-100, -1 when absent */
+	int64_t first_seen;	 /**< Unix seconds UTC, INT64_MIN when absent */
+	int64_t expires;	 /**< Unix seconds UTC after which inactive, INT64_MAX when never */
+	enum ioc_action action;	 /**< effective: IOC_LOG if `action: log` or below min_confidence */
+	enum match_kind match;
+};
+
+#define LIST_SKIP_REASONS 6
+
+/** Counts per list, for --check, the health line and the reload message. */
+struct list_stats {
+	const char *file;   /**< as written in the config */
+	const char *format; /**< the format it was read as */
+	size_t block;	    /**< active block/log entries added from this list */
+	size_t log;	    /**< of which action log (explicit or below min_confidence) */
+	size_t allow;	    /**< allow entries */
+	size_t expired;	    /**< skipped: already expired at load time */
+	size_t duplicates;  /**< names listed more than once (merged, later fields win) */
+	size_t invalid;	    /**< invalid lines or entries (the first ones reported as warnings) */
+	size_t skipped;	    /**< lines skipped on purpose, in all */
+	struct {
+		const char *reason; /**< static string; NULL = unused slot */
+		size_t n;
+	} skip[LIST_SKIP_REASONS]; /**< skipped by reason; the last slot also takes the rest */
+	bool rejected;		   /**< this version was rejected (errors say why) */
+	bool kept;		   /**< rejected, and the previous snapshot's entries were kept */
+};
+
+struct policy_stats {
+	size_t n_files;
+	struct list_stats *files;      /**< n_files entries, owned by the policy */
+	size_t block, allow;		    /**< distinct names in each set */
+	size_t memory;			    /**< bytes held by the sets and metadata */
+};
+
+struct policy;
+
+/**
+ * Load every blocklist of cfg (cfg->blocklists, with cfg->sinkhole.min_confidence) into a new
+ * snapshot with one reference. now (Unix seconds) decides which entries are already expired.
+ *
+ * Each list stands alone: a list that cannot be read or is rejected (a structural error, or
+ * more than 10% invalid entries) adds its errors (FILE:LINE:COLUMN) to errs and contributes
+ * the entries it had in prev, the snapshot in use (NULL at startup), while every other list
+ * loads its new version. Invalid entries of a list that is used go to warns (may be NULL).
+ * Returns NULL only when the snapshot cannot be built: out of memory, or at startup (prev
+ * NULL) a list with no good version.
+ */
+struct policy *policy_load(const struct config *cfg, const struct policy *prev, int64_t now,
+			   struct parse_errs *errs, struct parse_errs *warns);
+/**
+ * One list in memory in the given format (enum list_format of formats/format.h), for tests
+ * and fuzzing: file names it in errors and in ioc_meta.file. NULL when the list is rejected.
+ */
+struct policy *policy_load_text(int format, const char *text, size_t len, const char *file,
+				int min_confidence, int64_t now, struct parse_errs *errs,
+				struct parse_errs *warns);
+/** policy_load_text() of a YAML list. */
+struct policy *policy_load_string(const char *text, size_t len, const char *file,
+				  int min_confidence, int64_t now, struct parse_errs *errs);
+
+/** Take a reference (atomic). */
+void policy_acquire(struct policy *p);
+/**
+ * Drop a reference (atomic). Returns true when it was the last one: the caller must then
+ * arrange policy_free() (off the event loops: freeing a large set takes time).
+ */
+bool policy_release(struct policy *p);
+/** Free a snapshot nobody references. NULL-safe. */
+void policy_free(struct policy *p);
+
+const struct policy_stats *policy_stats(const struct policy *p);
+
+enum verdict {
+	VERDICT_PASS = 0,  /**< not listed: forward */
+	VERDICT_ALLOW = 1, /**< on the allow list (wins over block): forward, not logged */
+	VERDICT_BLOCK = 2, /**< sinkhole and log */
+	VERDICT_LOG = 3,   /**< forward, log with DvcAction Allowed */
+};
+
+struct policy_match {
+	enum verdict verdict;
+	const struct ioc_meta *meta; /**< for BLOCK and LOG, else NULL */
+	int rule_off;		     /**< offset in name of the listed domain (RuleName), or -1 */
+};
+
+/**
+ * Decide a query name (canonical wire form, as produced by dnsmsg_parse_query). An allow
+ * match on the name or any parent wins; otherwise the longest listed suffix that is active at
+ * now (Unix seconds) decides. Allocation-free and lock-free.
+ */
+void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int64_t now,
+		   struct policy_match *m);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * Hashing helpers shared by the tables of the daemon: the wyhash "mum" mixer, a byte-string
+ * hash for tables whose keys the daemon chooses (interned strings, metadata), and a random
+ * seed for every table whose keys a client or a feed chooses.
+ */
+#ifndef SINKHOLED_UTIL_HASH_H
+#define SINKHOLED_UTIL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define HASH_K0 0xa0761d6478bd642fULL
+#define HASH_K1 0xe7037ed1a0b428dbULL
+#define HASH_K2 0x8ebc6af09c88c6e3ULL
+
+/** 64x64 -> 128 multiply folded to 64 bits (the wyhash "mum"). */
+static inline uint64_t hash_mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/** Hash of data[0..n) with the fixed key. Not for keys an attacker chooses. */
+static inline uint64_t hash_bytes(const void *data, size_t n)
+{
+	const uint8_t *s = data;
+	uint64_t h = hash_mum(n ^ HASH_K0, HASH_K1);
+
+	for (; n >= 8; n -= 8, s += 8) {
+		uint64_t v;
+
+		memcpy(&v, s, 8);
+		h = hash_mum(v ^ HASH_K1, h ^ HASH_K0);
+	}
+	if (n) {
+		uint64_t v = 0;
+
+		memcpy(&v, s, n);
+		h = hash_mum(v ^ HASH_K0, h ^ HASH_K1);
+	}
+	return h;
+}
+
+/** A random 64-bit seed from the kernel (getrandom), falling back to the clock. */
+uint64_t hash_seed(void);
+
+#endif
