@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_blocklist: every blocklist format sinkholed reads.
+ * fuzz_list_<format>: one list format sinkholed reads (FUZZ_FORMAT, set by the build), from
+ * memory through the policy builder.
  *
- * Input: [ctl][file]. ctl bits 0-2 pick the format (enum list_format; values past the last
- * format mean auto, which sniffs the content), bits 3-7 scale min_confidence (0..100).
+ * Input: [ctl][file]. ctl bits 3-7 scale min_confidence (0..100).
  *
  * A failed (rejected) load must report errors; a successful one must have consistent stats,
  * and its invalid entries are warnings with a position. Then every word of the input that is a valid domain name is looked up, with a
@@ -169,9 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	fmt = data[0] & 7;
-	if (fmt >= FORMAT_COUNT)
-		fmt = FORMAT_AUTO;
+	fmt = format_by_name(FUZZ_FORMAT);
+	FUZZ_ASSERT(fmt >= 0);
 	min_conf = (data[0] >> 3) * 100 / 31;
 	data++;
 	size--;

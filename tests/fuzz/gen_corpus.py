@@ -298,11 +298,12 @@ def config_seeds():
               if "\xff" not in v else v.encode("latin-1"))
 
 
-# ---- fuzz_blocklist ---------------------------------------------------------------------------
+# ---- fuzz_list_<format> -------------------------------------------------------------------------
 
 def bl(fmt, min_conf_step, text):
-    """ctl byte: format in bits 0-1 (0 YAML, 2 .txt, 3 .list), min_confidence step in 2-7."""
-    return bytes([(min_conf_step << 2) | fmt]) + (text.encode() if isinstance(text, str)
+    """ctl byte: min_confidence in bits 3-7 (step 0..63 halved); the format is the target's
+    own (fmt is kept in the seed's file name only)."""
+    return bytes([(min_conf_step >> 1) << 3]) + (text.encode() if isinstance(text, str)
                                                    else text)
 
 
@@ -421,14 +422,14 @@ block:
 def blocklist_seeds():
     with open(os.path.join(TOP, "conf", "blocklist.yaml"), "rb") as fh:
         shipped = fh.read()
-    write("fuzz_blocklist", "conf-blocklist.yaml", bl(0, 0, shipped))
-    write("fuzz_blocklist", "conf-blocklist-min75.yaml", bl(0, 48, shipped))
+    write("fuzz_list", "conf-blocklist.yaml", bl(0, 0, shipped))
+    write("fuzz_list", "conf-blocklist-min75.yaml", bl(0, 48, shipped))
     uncommented = b"\n".join(l.replace(b"# ", b"", 1) if l.startswith(b"  # -") or
                              l.startswith(b"  #  ") else l for l in shipped.split(b"\n"))
-    write("fuzz_blocklist", "conf-blocklist-uncommented.yaml", bl(0, 0, uncommented))
+    write("fuzz_list", "conf-blocklist-uncommented.yaml", bl(0, 0, uncommented))
     for k, (fmt, step, text) in BLOCKLISTS.items():
         ext = ".txt" if fmt == 2 else ".list" if fmt == 3 else ".yaml"
-        write("fuzz_blocklist", k + ext, bl(fmt, step, text))
+        write("fuzz_list", k + ext, bl(fmt, step, text))
 
 
 # ---- dictionaries -----------------------------------------------------------------------------
@@ -471,7 +472,7 @@ def dicts():
           "]", "~", "&a ", "*a", "---"]
     for fname, words, what in (("config.dict", cfg, "config keys and values (fuzz_config)"),
                                ("blocklist.dict", bl,
-                                "blocklist keys and values (fuzz_blocklist)")):
+                                "blocklist keys and values (fuzz_list_<format>)")):
         with open(os.path.join(d, fname), "w") as f:
             f.write("# %s\n" % what)
             for w in words:

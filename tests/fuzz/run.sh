@@ -6,6 +6,7 @@
 #
 # Environment: FUZZ_TARGETS="fuzz_query fuzz_reply ..." to run only some; FUZZ_JOBS=2 to run
 # two targets at once (default 1); FUZZ_BUILD=dir (default build-fuzz in the repo root).
+# The list targets (fuzz_list_<format>, one per list format) run a third of the time each.
 # Each target runs on a copy of its seed corpus under $FUZZ_BUILD/fuzz-work/<target>/ (new
 # inputs land there, never in tests/fuzz/corpus/); crash, leak, timeout and OOM inputs are
 # written to $FUZZ_BUILD/fuzz-work/<target>/artifacts/. Prints per target: executions,
@@ -21,7 +22,7 @@ case "$secs" in
 esac
 build=${FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-1}
-targets=${FUZZ_TARGETS:-fuzz_query fuzz_reply fuzz_config fuzz_blocklist}
+targets=${FUZZ_TARGETS:-}
 
 # --- toolchain: clang with the compiler-rt libraries (libFuzzer, ASan, UBSan) ----------------
 sh tests/deps.sh fuzz
@@ -30,6 +31,12 @@ sh tests/deps.sh fuzz
 CC=clang cmake -S . -B "$build" -DSINKHOLED_FUZZ=ON -DSINKHOLED_TESTS=OFF \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" --target fuzz
+if [ -z "$targets" ]; then
+	targets="fuzz_query fuzz_reply fuzz_config"
+	for f in "$build"/tests/fuzz/fuzz_list_*; do
+		targets="$targets ${f##*/}"
+	done
+fi
 
 # --- run ----------------------------------------------------------------------------------------
 work="$top/$build/fuzz-work"
@@ -44,14 +51,25 @@ run_target() {
 	fuzz_query) dict=dns.dict; max_len=2048 ;;
 	fuzz_reply) dict=dns.dict; max_len=16384 ;;
 	fuzz_config) dict=config.dict; max_len=8192 ;;
-	fuzz_blocklist) dict=blocklist.dict; max_len=16384 ;;
+	fuzz_list_*) dict=blocklist.dict; max_len=16384 ;;
 	*) echo "fuzz: unknown target $t" >&2; return 2 ;;
 	esac
+	t_secs=$secs
 	rm -rf "$d/artifacts"
 	mkdir -p "$d/corpus" "$d/artifacts"
-	cp "$top/tests/fuzz/corpus/$t/"* "$d/corpus/"
+	case $t in
+	fuzz_list_*)
+		# Every list target starts from the shared list seeds and its format's own.
+		t_secs=$(((secs + 2) / 3))
+		cp "$top/tests/fuzz/corpus/fuzz_list/"* "$d/corpus/"
+		if [ -d "$top/tests/fuzz/corpus/$t" ]; then
+			cp "$top/tests/fuzz/corpus/$t/"* "$d/corpus/"
+		fi
+		;;
+	*) cp "$top/tests/fuzz/corpus/$t/"* "$d/corpus/" ;;
+	esac
 	rc=0
-	"$top/$build/tests/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+	"$top/$build/tests/fuzz/$t" -max_total_time="$t_secs" -rss_limit_mb=2048 -timeout=10 \
 		-max_len=$max_len -dict="$top/tests/fuzz/dict/$dict" -print_final_stats=1 \
 		-artifact_prefix="$d/artifacts/" "$d/corpus" >"$d/log" 2>&1 || rc=$?
 	echo "$rc" >"$d/rc"
@@ -63,7 +81,7 @@ while [ $# -gt 0 ]; do
 	pids=""
 	i=0
 	while [ $# -gt 0 ] && [ "$i" -lt "$jobs" ]; do
-		echo "fuzz: $1 for ${secs}s" >&2
+		echo "fuzz: $1" >&2
 		run_target "$1" &
 		pids="$pids $!"
 		i=$((i + 1))
@@ -76,7 +94,7 @@ done
 
 # --- report -------------------------------------------------------------------------------------
 fail=0
-printf '%-16s %12s %8s %8s %8s  %s\n' target executions cov ft corpus findings
+printf '%-28s %12s %8s %8s %8s  %s\n' target executions cov ft corpus findings
 for t in $targets; do
 	d="$work/$t"
 	rc=$(cat "$d/rc" 2>/dev/null || echo 1)
@@ -92,7 +110,7 @@ for t in $targets; do
 		fail=1
 		status="$findings (exit $rc): see $d/log and $d/artifacts/"
 	fi
-	printf '%-16s %12s %8s %8s %8s  %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" \
+	printf '%-28s %12s %8s %8s %8s  %s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" \
 		"${corp:-?}" "$status"
 done
 if [ "$fail" -ne 0 ]; then
