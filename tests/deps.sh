@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian 12 packages sinkholed needs: `deps.sh build` for building and running,
 # `deps.sh fuzz` for the libFuzzer targets, `deps.sh test` for building and running every
-# test (fuzzing included). Installs only what is missing.
+# test (fuzzing included). Installs only what is missing, with no recommended packages, so the
+# lists name everything a minimal Debian (debootstrap --variant=minbase) lacks: libc6-dev, for
+# one, which gcc only recommends.
 set -eu
 
-build_pkgs="cmake make gcc pkg-config libuv1-dev libldns-dev libyaml-dev ca-certificates"
+build_pkgs="cmake make gcc libc6-dev pkg-config libuv1-dev libldns-dev libyaml-dev ca-certificates"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate iproute2 dnsperf valgrind strace"
 
