@@ -12,8 +12,9 @@ sh tests/deps.sh test
 # A short fuzzing run of every parser (two targets at a time); findings fail the run.
 FUZZ_JOBS=2 sh tests/fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
+# SINKHOLED_TESTS=ON: a missing test tool fails the configure instead of leaving tests out.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSINKHOLED_SANITIZE=ON -DSINKHOLED_WERROR=ON \
-	>/dev/null
+	-DSINKHOLED_TESTS=ON >/dev/null
 cmake --build build-asan -j "$(nproc)"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -25,4 +26,4 @@ SINKHOLED_BIN="$top/build-asan/sinkholed" RELIABILITY_WORKDIR="$top/build-reliab
 VALGRIND_WORKDIR="$top/build-valgrind" bash tests/reliability/valgrind.sh
 
 # Unit and integration tests (ASan+UBSan).
-ctest --test-dir build-asan --output-on-failure -j 2 "$@"
+ctest --test-dir build-asan --output-on-failure --no-tests=error -j 2 "$@"
