@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The test command: install what is missing, fuzz each parser for a minute, build everything
 # with ASan+UBSan and warnings as errors, inject faults under load, run the integration suite
-# under valgrind, and run every unit and integration test.
+# under valgrind, run every unit and integration test, and check the instruction budgets.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -27,3 +27,10 @@ VALGRIND_WORKDIR="$top/build-valgrind" bash tests/reliability/valgrind.sh
 
 # Unit and integration tests (ASan+UBSan).
 ctest --test-dir build-asan --output-on-failure --no-tests=error -j 2 "$@"
+
+# Instruction budgets of the query path: callgrind counts in an optimised build without
+# sanitizers (tests/budget/budgets.txt).
+cmake -S . -B build-budget -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINKHOLED_WERROR=ON \
+	-DSINKHOLED_TESTS=ON >/dev/null
+cmake --build build-budget -j "$(nproc)" --target budget
+ctest --test-dir build-budget -L budget --output-on-failure --no-tests=error
