@@ -15,7 +15,10 @@
 
 #include "acl.h"
 #include "addr.h"
+#include "formats/format.h"
+#include "policy/policy.h"
 #include "util.h"
+#include "util/civil.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
 /* A config file is a few hundred bytes; anything this large is a mistake (wrong -c). */
@@ -47,6 +50,7 @@ struct ctx {
 	bool failed; /* an error was added by this load */
 	bool oom;
 	bool have_upstreams, have_blocklists;
+	struct list_conf *list; /* the blocklists: entry being read */
 	const yaml_node_t *cache_min_ttl; /* the cache.min_ttl value, checked against max_ttl */
 };
 
@@ -281,8 +285,8 @@ static size_t edit_distance(const char *a, const char *b)
 static void walk_mapping(struct ctx *c, const char *section, yaml_node_t *map,
 			 const struct key_def *keys, size_t n_keys)
 {
-	const yaml_node_t *seen[16] = {0};
-	char full[64], d[80], valid[200];
+	const yaml_node_t *seen[32] = {0};
+	char full[64], d[80], valid[320];
 	size_t o = 0;
 
 	REQUIRE(n_keys <= ARRAY_SIZE(seen));
@@ -427,58 +431,6 @@ UINT_KEY(key_upstream_timeout, upstream_timeout_ms, 10, 60000)
 
 UINT_KEY(key_workers, workers, 0, 256)
 
-static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
-{
-	struct config *cfg = c->cfg;
-	yaml_node_item_t *items;
-	size_t count;
-
-	c->have_blocklists = true;
-	items = get_list(c, key, n, false, "[blocklist.yaml]", &count);
-	if (!items)
-		return;
-	cfg->blocklists = calloc(count, sizeof(char *));
-	cfg->blocklist_names = calloc(count, sizeof(char *));
-	if (!cfg->blocklists || !cfg->blocklist_names) {
-		oom(c);
-		return;
-	}
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *item = node(c, items[i]);
-		const char *s = get_string(c, key, item, "a file name");
-		char *path, *name;
-		char d[80];
-		bool dup = false;
-
-		if (!s)
-			continue;
-		if (!*s) {
-			error_at(c, item, "%s: expected a file name, got %s", key,
-				 describe(item, d, sizeof(d)));
-			continue;
-		}
-		path = resolve_path(c, s);
-		if (!path)
-			return;
-		for (size_t j = 0; j < cfg->n_blocklists; j++)
-			dup = dup || strcmp(cfg->blocklists[j], path) == 0;
-		if (dup) {
-			error_at(c, item, "%s: %s is listed twice", key,
-				 describe(item, d, sizeof(d)));
-			free(path);
-			continue;
-		}
-		name = strdup(s);
-		if (!name) {
-			free(path);
-			oom(c);
-			return;
-		}
-		cfg->blocklists[cfg->n_blocklists] = path;
-		cfg->blocklist_names[cfg->n_blocklists++] = name;
-	}
-}
-
 /* One of names[0..n): its index in *out, or an error listing them all. */
 static bool get_choice(struct ctx *c, const char *key, yaml_node_t *node,
 		       const char *const *names, size_t n, unsigned *out)
@@ -499,6 +451,464 @@ static bool get_choice(struct ctx *c, const char *key, yaml_node_t *node,
 					 names[i]);
 	error_at(c, node, "%s: expected one of %s, got %s", key, list, describe(node, d, sizeof(d)));
 	return false;
+}
+
+/* ---- blocklists: ---------------------------------------------------------------------- */
+
+#define LIST_MAX_SIZE_DEFAULT (256ull << 20)
+#define LIST_REFRESH_DEFAULT 3600u
+
+static char *dup_string(struct ctx *c, const char *s)
+{
+	char *v = strdup(s);
+
+	if (!v)
+		oom(c);
+	return v;
+}
+
+/* Replace *field with a copy of the scalar n (a non-empty string), reporting what is wrong. */
+static void set_string(struct ctx *c, const char *key, yaml_node_t *n, const char *what,
+		       char **field)
+{
+	const char *s = get_string(c, key, n, what);
+	char d[80];
+
+	if (!s)
+		return;
+	if (!*s) {
+		error_at(c, n, "%s: expected %s, got %s", key, what, describe(n, d, sizeof(d)));
+		return;
+	}
+	free(*field);
+	*field = dup_string(c, s);
+}
+
+/* A duration: an integer of seconds with an optional suffix s, m, h or d; 1s..365d. */
+static bool get_duration(struct ctx *c, const char *key, yaml_node_t *n, unsigned *out)
+{
+	char d[80];
+	const char *s;
+	size_t len, i;
+	uint64_t v = 0, unit = 1;
+
+	if (n->type != YAML_SCALAR_NODE)
+		goto bad;
+	s = (const char *)n->data.scalar.value;
+	len = n->data.scalar.length;
+	if (len > 0 && strchr("smhd", s[len - 1])) {
+		unit = s[len - 1] == 's' ? 1 : s[len - 1] == 'm' ? 60 : s[len - 1] == 'h' ? 3600 : 86400;
+		len--;
+	}
+	if (len == 0 || len > 7)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	v *= unit;
+	if (v < 1 || v > 365ull * 86400)
+		goto bad;
+	*out = (unsigned)v;
+	return true;
+bad:
+	error_at(c, n, "%s: expected a duration like 30s, 15m, 1h or 1d (1s..365d), got %s", key,
+		 describe(n, d, sizeof(d)));
+	return false;
+}
+
+static void key_def_malware(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_string(c, key, n, "a malware family name", &c->list->defaults.malware);
+}
+
+static void key_def_threat_type(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_string(c, key, n, "a threat type like botnet_cc", &c->list->defaults.threat_type);
+}
+
+static void key_def_source(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_string(c, key, n, "a source name like ThreatFox", &c->list->defaults.source);
+}
+
+static void key_def_reference(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_string(c, key, n, "a URL", &c->list->defaults.reference);
+}
+
+static void key_def_confidence(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 100, &v))
+		c->list->defaults.confidence = (int)v;
+}
+
+static void key_def_action(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	static const char *const actions[] = {[IOC_BLOCK] = "block", [IOC_LOG] = "log"};
+	unsigned v;
+
+	if (get_choice(c, key, n, actions, ARRAY_SIZE(actions), &v))
+		c->list->defaults.action = (int)v;
+}
+
+static void key_def_expires(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "a date YYYY-MM-DD or an RFC 3339 time");
+	char d[80];
+
+	if (s && !civil_parse_time(s, strlen(s), true, &c->list->defaults.expires))
+		error_at(c, n, "%s: expected a date YYYY-MM-DD or an RFC 3339 time, got %s", key,
+			 describe(n, d, sizeof(d)));
+}
+
+static void key_def_expires_after(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 1, 36500, &v))
+		c->list->defaults.expires_after_days = (unsigned)v;
+}
+
+static const struct key_def list_default_keys[] = {
+	{"malware", key_def_malware},
+	{"threat_type", key_def_threat_type},
+	{"source", key_def_source},
+	{"confidence", key_def_confidence},
+	{"action", key_def_action},
+	{"expires", key_def_expires},
+	{"expires_after_days", key_def_expires_after},
+	{"reference", key_def_reference},
+};
+
+/* A list name: it names the feed's file, so letters, digits, '.', '_' and '-' only. */
+static bool good_list_name(const char *s)
+{
+	if (!*s || *s == '.' || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static void key_list_name(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "a list name");
+	char d[80];
+
+	if (!s)
+		return;
+	if (!good_list_name(s)) {
+		error_at(c, n,
+			 "%s: expected a name of letters, digits, '.', '_' and '-' (at most 64, "
+			 "not starting with '.'), got %s",
+			 key, describe(n, d, sizeof(d)));
+		return;
+	}
+	free(c->list->name);
+	c->list->name = dup_string(c, s);
+}
+
+static void key_list_path(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "a file name");
+	char d[80];
+
+	if (!s)
+		return;
+	if (!*s) {
+		error_at(c, n, "%s: expected a file name, got %s", key, describe(n, d, sizeof(d)));
+		return;
+	}
+	free(c->list->path);
+	c->list->path = resolve_path(c, s);
+	if (!c->list->path) {
+		oom(c);
+		return;
+	}
+	if (!c->list->name)
+		c->list->name = dup_string(c, s);
+}
+
+static void key_list_url(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "an http:// or https:// URL");
+	char d[80];
+
+	if (!s)
+		return;
+	if ((strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) ||
+	    strpbrk(s, " \t\r\n")) {
+		error_at(c, n, "%s: expected an http:// or https:// URL, got %s", key,
+			 describe(n, d, sizeof(d)));
+		return;
+	}
+	free(c->list->url);
+	c->list->url = dup_string(c, s);
+}
+
+static void key_list_format(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *names[FORMAT_COUNT];
+	unsigned v;
+
+	for (int f = 0; f < FORMAT_COUNT; f++)
+		names[f] = format_name((enum list_format)f);
+	if (get_choice(c, key, n, names, FORMAT_COUNT, &v))
+		c->list->format = (int)v;
+}
+
+static void key_list_match(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	static const char *const kinds[] = {[MATCH_SUBTREE] = "subtree", [MATCH_EXACT] = "exact"};
+	unsigned v;
+
+	if (get_choice(c, key, n, kinds, ARRAY_SIZE(kinds), &v))
+		c->list->match = (int)v;
+}
+
+static void key_list_defaults(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, list_default_keys, ARRAY_SIZE(list_default_keys));
+}
+
+static void key_list_refresh(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_duration(c, key, n, &c->list->refresh_s);
+}
+
+static void key_list_headers(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	struct list_conf *l = c->list;
+	char d[80];
+	size_t count;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		error_at(c, n, "%s: expected a mapping like {Auth-Key: \"...\"}, got %s", key,
+			 describe(n, d, sizeof(d)));
+		return;
+	}
+	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	l->headers = calloc(count ? count : 1, sizeof(char *));
+	if (!l->headers) {
+		oom(c);
+		return;
+	}
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *name = get_string(c, key, k, "a header name");
+		const char *val = get_string(c, key, v, "a header value");
+		char *h;
+
+		if (!name || !val)
+			continue;
+		if (!*name || strpbrk(name, " \t\r\n:()<>@,;\\\"/[]?={}")) {
+			error_at(c, k, "%s: expected a header name like Auth-Key, got %s", key,
+				 describe(k, d, sizeof(d)));
+			continue;
+		}
+		if (strpbrk(val, "\r\n")) {
+			error_at(c, v, "%s: a header value cannot contain a line break", key);
+			continue;
+		}
+		if (asprintf(&h, "%s: %s", name, val) < 0) {
+			oom(c);
+			return;
+		}
+		l->headers[l->n_headers++] = h;
+	}
+}
+
+static void key_list_max_size(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_size(c, key, n, 1024, 16ull << 30, "1K..16G", &c->list->max_size);
+}
+
+static void key_list_required(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->list->required);
+}
+
+static void key_list_ca_file(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_string(c, key, n, "a file name", &c->list->ca_file);
+	if (c->list->ca_file && c->list->ca_file[0] != '/') {
+		char *abs = resolve_path(c, c->list->ca_file);
+
+		free(c->list->ca_file);
+		c->list->ca_file = abs;
+		if (!abs)
+			oom(c);
+	}
+}
+
+static const struct key_def list_keys[] = {
+	{"name", key_list_name},	 {"path", key_list_path},
+	{"url", key_list_url},		 {"format", key_list_format},
+	{"match", key_list_match},	 {"defaults", key_list_defaults},
+	{"refresh", key_list_refresh},	 {"headers", key_list_headers},
+	{"max_size", key_list_max_size}, {"required", key_list_required},
+	{"ca_file", key_list_ca_file},
+};
+
+static void list_init(struct list_conf *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->format = FORMAT_AUTO;
+	l->match = MATCH_SUBTREE;
+	l->defaults.confidence = -1;
+	l->defaults.action = -1;
+	l->defaults.expires = INT64_MAX;
+	l->refresh_s = LIST_REFRESH_DEFAULT;
+	l->max_size = LIST_MAX_SIZE_DEFAULT;
+}
+
+static void list_deinit(struct list_conf *l)
+{
+	free(l->name);
+	free(l->path);
+	free(l->url);
+	free(l->defaults.malware);
+	free(l->defaults.threat_type);
+	free(l->defaults.source);
+	free(l->defaults.reference);
+	for (size_t i = 0; i < l->n_headers; i++)
+		free(l->headers[i]);
+	free(l->headers);
+	free(l->ca_file);
+}
+
+static bool has_key(struct ctx *c, const yaml_node_t *map, const char *name)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const yaml_node_t *k = node(c, p->key);
+
+		if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* One item of blocklists: a path, or a mapping with path: or url:. False when invalid. */
+static bool parse_list(struct ctx *c, const char *key, yaml_node_t *item, struct list_conf *l)
+{
+	char d[80];
+
+	list_init(l);
+	c->list = l;
+	if (item->type == YAML_SCALAR_NODE) {
+		key_list_path(c, key, item);
+		c->list = NULL;
+		l->format = (int)format_from_path(l->path ? l->path : "");
+		l->required = true;
+		return l->path && l->name;
+	}
+	if (item->type != YAML_MAPPING_NODE) {
+		c->list = NULL;
+		error_at(c, item, "%s: expected a file name or a mapping with path: or url:, got %s",
+			 key, describe(item, d, sizeof(d)));
+		return false;
+	}
+	walk_mapping(c, key, item, list_keys, ARRAY_SIZE(list_keys));
+	c->list = NULL;
+	if (!has_key(c, item, "path") == !has_key(c, item, "url")) {
+		error_at(c, item, "%s: a list has either path: (a local file) or url: (a feed)", key);
+		return false;
+	}
+	if (has_key(c, item, "url") && !has_key(c, item, "name")) {
+		error_at(c, item, "%s: a feed needs name: (it names its copy in state_dir)", key);
+		return false;
+	}
+	if (!has_key(c, item, "format") && l->path)
+		l->format = (int)format_from_path(l->path);
+	if (!has_key(c, item, "required"))
+		l->required = l->path != NULL;
+	return (l->path || l->url) && l->name;
+}
+
+static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	struct config *cfg = c->cfg;
+	yaml_node_item_t *items;
+	size_t count;
+
+	c->have_blocklists = true;
+	items = get_list(c, key, n, false, "[blocklist.yaml]", &count);
+	if (!items)
+		return;
+	cfg->lists = calloc(count, sizeof(*cfg->lists));
+	if (!cfg->lists) {
+		oom(c);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = node(c, items[i]);
+		struct list_conf *l = &cfg->lists[cfg->n_lists];
+		char d[80];
+		bool dup = false;
+
+		if (!parse_list(c, key, item, l)) {
+			list_deinit(l);
+			continue;
+		}
+		for (size_t j = 0; j < cfg->n_lists; j++)
+			dup = dup || strcmp(cfg->lists[j].name, l->name) == 0 ||
+			      (l->path && cfg->lists[j].path &&
+			       strcmp(cfg->lists[j].path, l->path) == 0);
+		if (dup) {
+			if (item->type == YAML_SCALAR_NODE)
+				error_at(c, item, "%s: %s is listed twice", key,
+					 describe(item, d, sizeof(d)));
+			else
+				error_at(c, item, "%s: \"%s\" is listed twice", key, l->name);
+			list_deinit(l);
+			continue;
+		}
+		cfg->n_lists++;
+	}
+}
+
+static void key_state_dir(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	char *dir = NULL;
+
+	set_string(c, key, n, "a directory", &dir);
+	if (!dir)
+		return;
+	free(c->cfg->state_dir);
+	c->cfg->state_dir = resolve_path(c, dir);
+	free(dir);
+	if (!c->cfg->state_dir)
+		oom(c);
+}
+
+static void key_watch(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->watch);
+}
+
+/* Feeds are read from state_dir/feeds/<name>, known once the whole file is read. */
+static void set_feed_paths(struct ctx *c)
+{
+	struct config *cfg = c->cfg;
+
+	for (size_t i = 0; i < cfg->n_lists; i++) {
+		struct list_conf *l = &cfg->lists[i];
+
+		if (!l->url || !cfg->state_dir)
+			continue;
+		if (asprintf(&l->path, "%s/feeds/%s", cfg->state_dir, l->name) < 0) {
+			l->path = NULL;
+			oom(c);
+			return;
+		}
+	}
 }
 
 static void key_mode(struct ctx *c, const char *key, yaml_node_t *n)
@@ -777,6 +1187,8 @@ static const struct key_def top_keys[] = {
 	{"upstream_timeout_ms", key_upstream_timeout},
 	{"workers", key_workers},
 	{"blocklists", key_blocklists},
+	{"state_dir", key_state_dir},
+	{"watch", key_watch},
 	{"sinkhole", key_sinkhole},
 	{"access", key_access},
 	{"cache", key_cache},
@@ -833,6 +1245,8 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->cache.max_ttl = 86400;
 	cfg->cache.negative_ttl_max = 3600;
 	cfg->blocklog_path = strdup("/var/log/sinkholed/blocked.jsonl");
+	cfg->state_dir = strdup("/var/lib/sinkholed");
+	cfg->watch = true;
 	cfg->log_level = LOG_INFO;
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_read_timeout_ms = 5000;
@@ -847,8 +1261,8 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->acl = calloc(1, sizeof(*cfg->acl) +
 				     ARRAY_SIZE(default_allow) * sizeof(cfg->acl->v[0]));
 	cfg->dvc = calloc(1, DVC_MAX + 1);
-	if (!cfg->path || !cfg->dir || !cfg->blocklog_path || !cfg->listen || !cfg->acl ||
-	    !cfg->dvc)
+	if (!cfg->path || !cfg->dir || !cfg->blocklog_path || !cfg->state_dir || !cfg->listen ||
+	    !cfg->acl || !cfg->dvc)
 		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(default_listen); i++)
 		REQUIRE(addr_parse(default_listen[i], 53, &cfg->listen[i], &why) == 0);
@@ -865,15 +1279,20 @@ static int default_blocklists(struct ctx *c)
 {
 	struct config *cfg = c->cfg;
 
-	cfg->blocklists = calloc(1, sizeof(char *));
-	cfg->blocklist_names = calloc(1, sizeof(char *));
-	if (!cfg->blocklists || !cfg->blocklist_names)
+	struct list_conf *l;
+
+	cfg->lists = calloc(1, sizeof(*cfg->lists));
+	if (!cfg->lists)
 		return -ENOMEM;
-	cfg->blocklists[0] = resolve_path(c, "blocklist.yaml");
-	cfg->blocklist_names[0] = strdup("blocklist.yaml");
-	if (!cfg->blocklists[0] || !cfg->blocklist_names[0])
+	l = &cfg->lists[0];
+	list_init(l);
+	l->format = FORMAT_YAML;
+	l->required = true;
+	l->path = resolve_path(c, "blocklist.yaml");
+	l->name = strdup("blocklist.yaml");
+	cfg->n_lists = 1;
+	if (!l->path || !l->name)
 		return -ENOMEM;
-	cfg->n_blocklists = 1;
 	return 0;
 }
 
@@ -1041,6 +1460,7 @@ static void parse_document(struct ctx *c, yaml_parser_t *parser, const char *tex
 		check_upstream_loops(c, root);
 	if (!c->have_blocklists && default_blocklists(c) < 0)
 		oom(c);
+	set_feed_paths(c);
 out:
 	c->doc = NULL;
 	yaml_document_delete(&doc);
@@ -1194,12 +1614,10 @@ void config_free(struct config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_blocklists; i++) {
-		free(cfg->blocklists[i]);
-		free(cfg->blocklist_names[i]);
-	}
-	free(cfg->blocklists);
-	free(cfg->blocklist_names);
+	for (size_t i = 0; i < cfg->n_lists; i++)
+		list_deinit(&cfg->lists[i]);
+	free(cfg->lists);
+	free(cfg->state_dir);
 	free(cfg->listen);
 	free(cfg->upstreams);
 	free(cfg->acl);

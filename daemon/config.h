@@ -28,6 +28,31 @@ struct sinkhole_conf {
 	int min_confidence;	 /**< 0-100; entries below only log, default 0 */
 };
 
+/** A list's `defaults:`: entry fields for entries that lack them (NULL / -1 when unset). */
+struct list_defaults {
+	char *malware, *threat_type, *source, *reference;
+	int confidence;		    /**< 0-100, -1 unset */
+	int action;		    /**< enum ioc_action, -1 unset */
+	int64_t expires;	    /**< Unix seconds (after a date's day), INT64_MAX unset */
+	unsigned expires_after_days; /**< 0 = unset: expiry counted from first_seen, else load */
+};
+
+/** One entry of `blocklists:`: a local file, or a feed fetched from url into state_dir. */
+struct list_conf {
+	char *name;  /**< `name:`, else the path as written; unique; ListFile in the block log */
+	char *path;  /**< the file read: resolved path, or state_dir/feeds/<name> for a feed */
+	char *url;   /**< a feed's http(s) URL, NULL for a local file */
+	int format;  /**< enum list_format (formats/format.h); FORMAT_AUTO sniffs the content */
+	int match;   /**< enum match_kind for names without their own: subtree (default) or exact */
+	struct list_defaults defaults;
+	unsigned refresh_s; /**< feeds: fetch every this many seconds; default 3600 */
+	char **headers;	    /**< feeds: extra request headers, "Name: value" */
+	size_t n_headers;
+	uint64_t max_size; /**< feeds: larger bodies are refused; default 256 MiB */
+	char *ca_file;	   /**< feeds: CA bundle instead of the system's, or NULL */
+	bool required;	   /**< no good version at startup is an error; default: local files */
+};
+
 struct config {
 	char *path; /**< the config file as given */
 	char *dir;  /**< its directory: relative paths are resolved against it */
@@ -39,9 +64,10 @@ struct config {
 	unsigned upstream_timeout_ms; /**< per attempt, default 1500, 10..60000 */
 	unsigned workers;	      /**< 0 = one per CPU (resolved by main), max 256 */
 
-	char **blocklists; /**< paths resolved against dir; default {"blocklist.yaml"} */
-	char **blocklist_names; /**< the paths as written in the config (for ListFile) */
-	size_t n_blocklists;
+	struct list_conf *lists; /**< `blocklists:`; default one local file blocklist.yaml */
+	size_t n_lists;
+	char *state_dir; /**< fetched feeds live in state_dir/feeds/; default /var/lib/sinkholed */
+	bool watch;	 /**< reload when a local list or the config changes; default true */
 
 	struct sinkhole_conf sinkhole;
 	struct acl *acl; /**< access.allow; default loopback + private ranges */

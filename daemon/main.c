@@ -540,17 +540,22 @@ int main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A list that is not required (a feed) may fail without stopping the daemon: its errors
+	 * are logged and it starts without it. --check accepts nothing that fails.
+	 */
 	st = state_load(srv.config_path, NULL, &errs, &warns);
 	perr_log_level(&warns, "config", LOG_WARN);
+	perr_log(&errs, "config");
 	perr_clear(&warns);
-	if (!st || errs.n + errs.dropped) {
-		perr_log(&errs, "config");
+	if (!st || (check && errs.n + errs.dropped)) {
 		fprintf(stderr, "sinkholed: %s is not valid\n", srv.config_path);
 		perr_clear(&errs);
 		if (st)
 			state_free(st);
 		return EXIT_INVALID;
 	}
+	perr_clear(&errs);
 	if (check) {
 		printf("%s: OK\n", srv.config_path);
 		print_stats(&srv, policy_stats(st->policy));

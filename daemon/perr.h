@@ -15,7 +15,7 @@
 struct parse_err {
 	char *file;    /**< owned copy of the file name as given */
 	int line, col; /**< position of the offending YAML node */
-	char msg[240]; /**< what is wrong, without position */
+	char msg[320]; /**< what is wrong, without position */
 };
 
 /** A caller-owned list; zero-initialise, then perr_clear() to free. */

@@ -70,8 +70,10 @@ void lb_oom(struct list_builder *lb);
 
 /**
  * A name of a feed, s[0..n) at line:col, into canonical wire form in out, after undoing the
- * usual defanging (evil[.]com, evil(.)com, hxxp://evil.com/path). Returns its length, or -1
- * when it is still invalid (then counted and reported with lb_invalid).
+ * usual defanging (evil[.]com, evil(.)com, hxxp://evil.com/path). A feed's names are host
+ * names: letters, digits, '-', '_' and dots only (so an HTML error page is not a list of
+ * names). Returns its length, or -1 when it is invalid (then counted and reported with
+ * lb_invalid).
  */
 int lb_feed_name(struct list_builder *lb, const char *s, size_t n, int line, int col,
 		 uint8_t out[255]);

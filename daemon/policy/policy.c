@@ -81,6 +81,7 @@ struct list_builder {
 	bool error;	  /* a structural error: the list is rejected */
 	struct entry_fields defaults;
 	int64_t expires_after; /* seconds; 0 = none */
+	bool required;	       /* without a good version the snapshot cannot be built */
 	size_t entries;	       /* entries given, valid ones (for the invalid share) */
 	size_t invalid;
 	uint32_t bare_meta; /* meta of a bare name outside groups, UINT32_MAX = not known yet */
@@ -328,6 +329,21 @@ const char *lb_shown(const char *s, size_t n, char buf[80])
 	return buf;
 }
 
+/* The bytes of a feed's host names: letters, digits, '-', '_' and '.'. */
+static const bool hostname_char[256] = {
+	['-'] = 1, ['.'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
 int lb_feed_name(struct list_builder *lb, const char *s, size_t n, int line, int col,
 		 uint8_t out[255])
 {
@@ -337,7 +353,11 @@ int lb_feed_name(struct list_builder *lb, const char *s, size_t n, int line, int
 	int len;
 
 	t = name_defang(s, &tn, tmp);
-	len = name_to_wire(t, tn, out, &why);
+	len = -1;
+	why = "not a host name (letters, digits, '-', '_' and dots)";
+	for (size_t i = 0; i < tn && hostname_char[(uint8_t)t[i]]; i++)
+		if (i + 1 == tn)
+			len = name_to_wire(t, tn, out, &why);
 	if (len < 0) {
 		lb_invalid(lb, line, col, "invalid domain \"%s\": %s", lb_shown(s, n, buf), why);
 		return -1;
@@ -371,16 +391,22 @@ static bool stage_name(struct list_builder *lb, const uint8_t *name, size_t len,
 	return true;
 }
 
+/* An entry without expires: under expires_after_days, from its first_seen, else from now. */
+static void apply_expires_after(const struct list_builder *lb, struct entry_fields *f)
+{
+	if (f->expires == INT64_MAX && lb->expires_after)
+		f->expires = (f->first_seen != INT64_MIN ? f->first_seen : lb->now) +
+			     lb->expires_after;
+}
+
 /* Resolve the pending entries with the group fields g: final fields, expiry, meta index. */
 static void resolve(struct list_builder *lb, const struct entry_fields *g)
 {
-	struct entry_fields base = entry_fields_overlay(&lb->defaults, g);
+	struct entry_fields base = entry_fields_overlay(&lb->defaults, g), bare = base;
 	uint32_t *gmeta = g == &entry_fields_none ? &lb->bare_meta : &(uint32_t){UINT32_MAX};
 	size_t w = lb->n_resolved;
 
-	if (base.expires == INT64_MAX && lb->expires_after)
-		base.expires =
-		    (base.first_seen != INT64_MIN ? base.first_seen : lb->now) + lb->expires_after;
+	apply_expires_after(lb, &bare);
 	for (size_t k = lb->n_resolved; k < lb->n_items && !lb->oom; k++) {
 		struct item it = lb->items[k];
 		uint32_t midx;
@@ -388,21 +414,19 @@ static void resolve(struct list_builder *lb, const struct entry_fields *g)
 		if (it.val) {
 			struct entry_fields f = entry_fields_overlay(&base, &lb->efs[it.val - 1]);
 
-			if (f.expires == INT64_MAX && lb->expires_after)
-				f.expires = (f.first_seen != INT64_MIN ? f.first_seen : lb->now) +
-					    lb->expires_after;
+			apply_expires_after(lb, &f);
 			if (f.expires <= lb->now) {
 				cur_stats(lb)->expired++;
 				continue;
 			}
 			midx = meta_intern(lb, &f);
 		} else {
-			if (base.expires <= lb->now) {
+			if (bare.expires <= lb->now) {
 				cur_stats(lb)->expired++;
 				continue;
 			}
 			if (*gmeta == UINT32_MAX)
-				*gmeta = meta_intern(lb, &base);
+				*gmeta = meta_intern(lb, &bare);
 			midx = *gmeta;
 		}
 		if (midx == UINT32_MAX)
@@ -616,6 +640,7 @@ static void start_list(struct list_builder *lb, uint32_t idx, const char *path, 
 	lb->error = false;
 	lb->defaults = entry_fields_none;
 	lb->expires_after = 0;
+	lb->required = true;
 	lb->entries = lb->invalid = 0;
 	lb->bare_meta = UINT32_MAX;
 	lb->in_group = false;
@@ -625,9 +650,28 @@ static void start_list(struct list_builder *lb, uint32_t idx, const char *path, 
 	lb->p->stats.files[idx].format = format_name(format);
 }
 
+/* A list's config: its defaults (strings interned into the policy) and match kind. */
+static void set_list_conf(struct list_builder *lb, const struct list_conf *lc)
+{
+	const struct list_defaults *d = &lc->defaults;
+	struct entry_fields *f = &lb->defaults;
+
+	f->malware = d->malware ? lb_intern(lb, d->malware, strlen(d->malware)) : NULL;
+	f->threat_type = d->threat_type ? lb_intern(lb, d->threat_type, strlen(d->threat_type))
+					: NULL;
+	f->source = d->source ? lb_intern(lb, d->source, strlen(d->source)) : NULL;
+	f->reference = d->reference ? lb_intern(lb, d->reference, strlen(d->reference)) : NULL;
+	f->confidence = d->confidence >= 0 ? d->confidence : NO_CONF;
+	f->action = d->action >= 0 ? d->action : NO_ACTION;
+	f->expires = d->expires;
+	f->match = lc->match == MATCH_SUBTREE ? NO_MATCH : lc->match;
+	lb->expires_after = (int64_t)d->expires_after_days * 86400;
+	lb->required = lc->required;
+}
+
 /*
  * Decide the list just parsed: commit it, or reject it and keep what prev had of it. Returns
- * false when a rejected list has no good version to fall back on (prev NULL).
+ * false when a required list has no good version to fall back on (prev NULL).
  */
 static bool finish_list(struct list_builder *lb, const struct policy *prev, bool readable)
 {
@@ -649,7 +693,7 @@ static bool finish_list(struct list_builder *lb, const struct policy *prev, bool
 	}
 	st->rejected = true;
 	if (!prev)
-		return false;
+		return !lb->required;
 	/* Keep-last-good: the counts describe what is in use, the entries of prev. */
 	st->expired = st->duplicates = 0;
 	stage_previous(lb, prev, lb->file);
@@ -712,23 +756,29 @@ struct policy *policy_load(const struct config *cfg, const struct policy *prev, 
 	struct list_builder lb = {.errs = errs, .warns = warns, .now = now};
 	bool ok = true;
 
-	lb.p = policy_new(cfg->n_blocklists, cfg->sinkhole.min_confidence);
+	lb.p = policy_new(cfg->n_lists, cfg->sinkhole.min_confidence);
 	if (!lb.p) {
 		perr_add(errs, cfg->path ? cfg->path : "blocklist", 0, 0, "out of memory");
 		return NULL;
 	}
-	for (size_t i = 0; i < cfg->n_blocklists && !lb.oom; i++) {
-		const char *path = cfg->blocklists[i];
-		const char *name = cfg->blocklist_names ? cfg->blocklist_names[i] : path;
-		enum list_format format = format_from_path(path);
+	for (size_t i = 0; i < cfg->n_lists && !lb.oom; i++) {
+		const struct list_conf *lc = &cfg->lists[i];
+		enum list_format format = (enum list_format)lc->format;
 		char *text = NULL;
 		size_t len = 0;
 		bool mapped = false;
-		int rc = readfile(path, &text, &len, &mapped);
+		int rc = readfile(lc->path, &text, &len, &mapped);
 
-		start_list(&lb, (uint32_t)i, path, name, format);
-		if (rc < 0) {
-			perr_add(errs, path, 0, 0, "cannot read blocklist: %s", strerror(-rc));
+		if (rc == 0 && format == FORMAT_AUTO)
+			format = format_sniff(text, len);
+		start_list(&lb, (uint32_t)i, lc->path, lc->name, format);
+		set_list_conf(&lb, lc);
+		if (rc == -ENOENT && lc->url) {
+			/* A feed not fetched yet: nothing to report but that. */
+			perr_add(warns ? warns : errs, lc->path, 0, 0,
+				 "feed %s has no copy yet (fetched from %s)", lc->name, lc->url);
+		} else if (rc < 0) {
+			perr_add(errs, lc->path, 0, 0, "cannot read blocklist: %s", strerror(-rc));
 		} else {
 			format_parse(format, &lb, text, len);
 			readfile_release(text, len, mapped);

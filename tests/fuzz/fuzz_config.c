@@ -14,6 +14,7 @@
 
 #include "acl.h"
 #include "config.h"
+#include "formats/format.h"
 #include "fuzz_common.h"
 
 /* A path under a directory that does not exist: nothing is read but /etc/resolv.conf. */
@@ -36,13 +37,19 @@ static void check_config(const struct config *cfg)
 			    cfg->upstreams[i].ss_family == AF_INET6);
 	FUZZ_ASSERT(cfg->upstream_timeout_ms >= 10 && cfg->upstream_timeout_ms <= 60000);
 	FUZZ_ASSERT(cfg->workers <= 256);
-	FUZZ_ASSERT(cfg->n_blocklists >= 1 && cfg->blocklists && cfg->blocklist_names);
-	for (size_t i = 0; i < cfg->n_blocklists; i++) {
-		FUZZ_ASSERT(cfg->blocklists[i] && cfg->blocklist_names[i]);
-		FUZZ_ASSERT(cfg->blocklists[i][0] == '/'); /* resolved against dir */
-		FUZZ_ASSERT(cfg->blocklist_names[i][0]);
-		for (size_t j = 0; j < i; j++)
-			FUZZ_ASSERT(strcmp(cfg->blocklists[i], cfg->blocklists[j]) != 0);
+	FUZZ_ASSERT(cfg->n_lists >= 1 && cfg->lists && cfg->state_dir);
+	for (size_t i = 0; i < cfg->n_lists; i++) {
+		const struct list_conf *l = &cfg->lists[i];
+
+		FUZZ_ASSERT(l->path && l->name && l->name[0]);
+		FUZZ_ASSERT(l->path[0] == '/'); /* resolved against dir, or in state_dir */
+		FUZZ_ASSERT(!l->url || strncmp(l->url, "http", 4) == 0);
+		FUZZ_ASSERT(l->format >= 0 && l->format < FORMAT_COUNT);
+		FUZZ_ASSERT(l->refresh_s >= 1 && l->max_size >= 1024);
+		for (size_t j = 0; j < i; j++) {
+			FUZZ_ASSERT(strcmp(l->path, cfg->lists[j].path) != 0);
+			FUZZ_ASSERT(strcmp(l->name, cfg->lists[j].name) != 0);
+		}
 	}
 	FUZZ_ASSERT(cfg->sinkhole.mode <= SINKHOLE_REFUSED);
 	FUZZ_ASSERT(cfg->sinkhole.ttl <= 604800);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "formats/format.h"
 #include "policy/policy.h"
 #include "util/name.h"
 
@@ -21,6 +22,16 @@
 #define T_2027_01_01 1798761600LL
 #define T_2025_01_01 1735689600LL
 #define NOW T_2026_05_27 /* "now" of most tests */
+
+/* The defaults config.c gives a list entry, over what the test set. */
+static void init_list(struct list_conf *l)
+{
+	l->match = MATCH_SUBTREE;
+	l->defaults.confidence = -1;
+	l->defaults.action = -1;
+	l->defaults.expires = INT64_MAX;
+	l->required = true;
+}
 
 static int n2w(const char *text, uint8_t w[255], const char **why)
 {
@@ -603,8 +614,11 @@ static void test_text_format(void **state)
 			  "0.0.0.0 m1.example m2.example\n"
 			  "evil.com\n";
 	char path[64], path2[64], yaml_path[64];
-	char *paths[3] = {path, path2, yaml_path};
-	char *names[3] = {"feed.txt", "bad.list", "more.yaml"};
+	struct list_conf lists[3] = {
+		{.name = "feed.txt", .path = path, .format = FORMAT_DOMAINS, .required = true},
+		{.name = "bad.list", .path = path2, .format = FORMAT_DOMAINS, .required = true},
+		{.name = "more.yaml", .path = yaml_path, .format = FORMAT_YAML, .required = true},
+	};
 	struct config cfg;
 	struct parse_errs errs = {0}, warns = {0};
 	struct policy *p;
@@ -615,9 +629,10 @@ static void test_text_format(void **state)
 	strcpy(path, write_temp(".txt", txt));
 	strcpy(yaml_path, write_temp(".yaml", "block:\n  - { domain: evil.com, malware: Y }\n"));
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.blocklists = paths;
-	cfg.blocklist_names = names;
-	cfg.n_blocklists = 1;
+	for (size_t i = 0; i < 3; i++)
+		init_list(&lists[i]);
+	cfg.lists = lists;
+	cfg.n_lists = 1;
 	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	assert_non_null(p);
 	assert_int_equal(errs.n, 0);
@@ -639,7 +654,7 @@ static void test_text_format(void **state)
 	policy_free(p);
 
 	/* two files: a duplicate in the later one wins and is counted there */
-	cfg.n_blocklists = 3;
+	cfg.n_lists = 3;
 	strcpy(path2, write_temp(".list", "ok.example\n"));
 	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	assert_non_null(p);
@@ -685,12 +700,172 @@ static void test_text_format(void **state)
 	unlink(yaml_path);
 }
 
+/* Rewrite the file at path (made by write_temp) with text. */
+static void rewrite(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	fclose(f);
+}
+
+/* Every list stands alone: keep-last-good, the 10% rule, required lists. */
+static void test_list_fallback(void **state)
+{
+	char feed[64], local[64];
+	struct list_conf lists[2] = {
+		{.name = "feed", .path = feed, .format = FORMAT_DOMAINS, .url = "https://x/"},
+		{.name = "local.yaml", .path = local, .format = FORMAT_YAML},
+	};
+	struct config cfg = {.lists = lists, .n_lists = 2};
+	struct parse_errs errs = {0}, warns = {0};
+	struct policy *p1, *p2, *p3;
+	struct policy_match m;
+	char big[4096];
+	size_t o = 0;
+
+	(void)state;
+	init_list(&lists[0]);
+	init_list(&lists[1]);
+	lists[0].required = false;
+	/* 20 names and one bad line: under 10%, used, with a warning at its position */
+	for (int i = 0; i < 20; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "n%d.example\n", i);
+	snprintf(big + o, sizeof(big) - o, "  bad..example\n");
+	strcpy(feed, write_temp(".txt", big));
+	strcpy(local, write_temp(".yaml", "block: [local.example]\n"));
+	p1 = policy_load(&cfg, NULL, NOW, &errs, &warns);
+	assert_non_null(p1);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warns.n, 1);
+	assert_int_equal(warns.v[0].line, 21);
+	assert_int_equal(warns.v[0].col, 3);
+	assert_int_equal(policy_stats(p1)->files[0].invalid, 1);
+	assert_int_equal(policy_stats(p1)->files[0].block, 20);
+	assert_string_equal(policy_stats(p1)->files[0].format, "domains");
+	assert_int_equal(look(p1, "n7.example", NOW, &m), VERDICT_BLOCK);
+	perr_clear(&warns);
+
+	/* The feed turns to garbage and the local list changes: the feed keeps its entries. */
+	rewrite(feed, "<html>\n<body>error</body>\n</html>\n");
+	rewrite(local, "block: [local2.example]\n");
+	p2 = policy_load(&cfg, p1, NOW, &errs, &warns);
+	assert_non_null(p2);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].msg, "3 of 3 entries invalid"));
+	perr_clear(&errs);
+	perr_clear(&warns);
+	assert_true(policy_stats(p2)->files[0].rejected);
+	assert_true(policy_stats(p2)->files[0].kept);
+	assert_int_equal(policy_stats(p2)->files[0].block, 20);
+	assert_int_equal(look(p2, "n7.example", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->file, "feed");
+	assert_int_equal(look(p2, "local2.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p2, "local.example", NOW, &m), VERDICT_PASS);
+
+	/* An empty new version where the one in use has entries is rejected too. */
+	rewrite(feed, "# nothing today\n");
+	p3 = policy_load(&cfg, p2, NOW, &errs, &warns);
+	assert_non_null(p3);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].msg, "no entries, where the version in use has 20"));
+	perr_clear(&errs);
+	assert_int_equal(look(p3, "n19.example", NOW, &m), VERDICT_BLOCK);
+	policy_free(p3);
+
+	/* A broken local list keeps its entries on reload... */
+	rewrite(local, "block: [bad..name]\n");
+	p3 = policy_load(&cfg, p2, NOW, &errs, &warns);
+	assert_non_null(p3);
+	assert_int_equal(errs.n, 2); /* the empty feed again, and the local list */
+	assert_string_equal(errs.v[1].file, local);
+	assert_int_equal(errs.v[1].line, 1);
+	perr_clear(&errs);
+	assert_int_equal(look(p3, "local2.example", NOW, &m), VERDICT_BLOCK);
+	policy_free(p3);
+	/* ...but at startup it is required: no policy. A missing feed copy is only a warning. */
+	unlink(feed);
+	p3 = policy_load(&cfg, NULL, NOW, &errs, &warns);
+	assert_null(p3);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(warns.n, 1);
+	assert_non_null(strstr(warns.v[0].msg, "feed feed has no copy yet"));
+	perr_clear(&errs);
+	perr_clear(&warns);
+	rewrite(local, "block: [local3.example]\n");
+	p3 = policy_load(&cfg, NULL, NOW, &errs, &warns);
+	assert_non_null(p3);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(look(p3, "local3.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look(p3, "n7.example", NOW, &m), VERDICT_PASS);
+	perr_clear(&warns);
+	policy_free(p3);
+	policy_free(p2);
+	policy_free(p1);
+	unlink(local);
+}
+
+/* A list's defaults and match kind; defanged names in a feed. */
+static void test_list_defaults(void **state)
+{
+	char path[64];
+	struct list_conf list = {.name = "ads", .path = path, .format = FORMAT_HOSTS};
+	struct config cfg = {.lists = &list, .n_lists = 1};
+	struct parse_errs errs = {0}, warns = {0};
+	struct policy *p;
+	struct policy_match m;
+
+	(void)state;
+	init_list(&list);
+	list.defaults.threat_type = "ads";
+	list.defaults.source = "EasyList";
+	list.defaults.action = IOC_LOG;
+	list.defaults.expires_after_days = 90;
+	list.match = MATCH_EXACT;
+	strcpy(path, write_temp(".hosts", "0.0.0.0 ads.example evil[.]example\n"
+					   "0.0.0.0 hxxps://tracker(.)example:8443/x?y\n"
+					   "127.0.0.1 localhost\n"
+					   "0.0.0.0 a1.example a2.example a3.example a4.example\n"
+					   "0.0.0.0 a5.example a6.example a7.example a8.example\n"
+					   "only.example\n"));
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
+	assert_non_null(p);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(warns.n, 1); /* a hosts list wants an address first */
+	assert_int_equal(warns.v[0].line, 6);
+	assert_int_equal(look(p, "ads.example", NOW, &m), VERDICT_LOG);
+	assert_string_equal(m.meta->threat_type, "ads");
+	assert_string_equal(m.meta->source, "EasyList");
+	assert_int_equal(m.meta->expires, NOW + 90 * 86400);
+	assert_int_equal(m.meta->match, MATCH_EXACT);
+	assert_int_equal(look(p, "sub.ads.example", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "evil.example", NOW, &m), VERDICT_LOG);
+	assert_int_equal(look(p, "tracker.example", NOW, &m), VERDICT_LOG);
+	assert_int_equal(look(p, "ads.example", NOW + 90 * 86400, &m), VERDICT_PASS);
+	perr_clear(&warns);
+	policy_free(p);
+
+	/* expires_after_days counts from first_seen when the entry has one */
+	list.format = FORMAT_YAML;
+	list.match = MATCH_SUBTREE;
+	rewrite(path, "block:\n  - {domain: a.example, first_seen: 2026-05-26}\n"
+		      "  - {domain: b.example, expires: 2027-01-01, action: block}\n");
+	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
+	assert_non_null(p);
+	assert_int_equal(look(p, "x.a.example", NOW, &m), VERDICT_LOG);
+	assert_int_equal(m.meta->expires, T_2026_05_26 + 90 * 86400);
+	assert_int_equal(look(p, "b.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.meta->expires, T_2027_01_01 + 86400);
+	policy_free(p);
+	unlink(path);
+}
+
 static void test_shipped_conf(void **state)
 {
 	const char *dir = getenv("SINKHOLED_TEST_DATA");
 	char path[4096];
-	char *paths[1] = {path};
-	char *names[1] = {"blocklist.yaml"};
+	struct list_conf list = {.name = "blocklist.yaml", .path = path, .format = FORMAT_YAML};
 	struct config cfg;
 	struct parse_errs errs = {0}, warns = {0};
 	struct policy *p;
@@ -701,9 +876,9 @@ static void test_shipped_conf(void **state)
 		dir = "tests";
 	snprintf(path, sizeof(path), "%s/../conf/blocklist.yaml", dir);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.blocklists = paths;
-	cfg.blocklist_names = names;
-	cfg.n_blocklists = 1;
+	init_list(&list);
+	cfg.lists = &list;
+	cfg.n_lists = 1;
 	p = policy_load(&cfg, NULL, NOW, &errs, &warns);
 	if (!p) {
 		char buf[512];
@@ -750,6 +925,8 @@ int main(void)
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_yaml_syntax_and_top),
 		cmocka_unit_test(test_name_to_wire),
+		cmocka_unit_test(test_list_fallback),
+		cmocka_unit_test(test_list_defaults),
 		cmocka_unit_test(test_null_values),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_text_format),

@@ -19,12 +19,15 @@
 #include "acl.h"
 #include "addr.h"
 #include "config.h"
+#include "formats/format.h"
+#include "policy/policy.h"
 
 #define FILE_NAME "/etc/sinkholed/sinkholed.yaml"
 #define UP "upstreams: [\"192.0.2.1\"]\n"
 #define TOP_KEYS                                                                                   \
-	"listen, upstreams, upstream_timeout_ms, workers, blocklists, sinkhole, access, cache, "   \
-	"rate_limit, tcp, upstream_max_pending, block_log, log_level, user, allow_root"
+	"listen, upstreams, upstream_timeout_ms, workers, blocklists, state_dir, watch, "          \
+	"sinkhole, access, cache, rate_limit, tcp, upstream_max_pending, block_log, log_level, "   \
+	"user, allow_root"
 
 struct want_err {
 	int line, col;
@@ -70,6 +73,9 @@ static void expect_errs(const char *yaml, const struct want_err *want, size_t n)
 	assert_null(cfg);
 	assert_int_equal(e.n, n);
 	for (size_t i = 0; i < n; i++) {
+		if (strcmp(e.v[i].msg, want[i].msg) != 0 || e.v[i].line != want[i].line ||
+		    e.v[i].col != want[i].col)
+			print_errs(&e);
 		assert_string_equal(e.v[i].file, FILE_NAME);
 		assert_string_equal(e.v[i].msg, want[i].msg);
 		assert_int_equal(e.v[i].line, want[i].line);
@@ -134,9 +140,9 @@ static void test_defaults(void **state)
 	expect_addr(&cfg->upstreams[0], "192.0.2.1:53");
 	assert_int_equal(cfg->upstream_timeout_ms, 1500);
 	assert_int_equal(cfg->workers, 0);
-	assert_int_equal(cfg->n_blocklists, 1);
-	assert_string_equal(cfg->blocklists[0], "/etc/sinkholed/blocklist.yaml");
-	assert_string_equal(cfg->blocklist_names[0], "blocklist.yaml");
+	assert_int_equal(cfg->n_lists, 1);
+	assert_string_equal(cfg->lists[0].path, "/etc/sinkholed/blocklist.yaml");
+	assert_string_equal(cfg->lists[0].name, "blocklist.yaml");
 	assert_int_equal(cfg->sinkhole.mode, SINKHOLE_ADDRESS);
 	assert_memory_equal(cfg->sinkhole.ipv4, zero, 4);
 	assert_memory_equal(cfg->sinkhole.ipv6, zero, 16);
@@ -202,7 +208,7 @@ static void test_empty_mapping(void **state)
 			assert_true(addr_equal((struct sockaddr *)&cfg->upstreams[i],
 					       (struct sockaddr *)&ns[i]));
 		assert_int_equal(cfg->n_listen, 2);
-		assert_int_equal(cfg->n_blocklists, 1);
+		assert_int_equal(cfg->n_lists, 1);
 		assert_int_equal(cfg->upstream_timeout_ms, 1500);
 	} else {
 		/* No usable nameserver on this host: the error tells how to fix it. */
@@ -279,13 +285,13 @@ static void test_every_key(void **state)
 	expect_addr(&cfg->upstreams[3], "[2001:db8::2]:53");
 	assert_int_equal(cfg->upstream_timeout_ms, 250);
 	assert_int_equal(cfg->workers, 4);
-	assert_int_equal(cfg->n_blocklists, 3);
-	assert_string_equal(cfg->blocklists[0], "/etc/sinkholed/lists/a.yaml");
-	assert_string_equal(cfg->blocklists[1], "/var/lib/sinkholed/feed.yaml");
-	assert_string_equal(cfg->blocklists[2], "/etc/sinkholed/../b.yaml");
-	assert_string_equal(cfg->blocklist_names[0], "lists/a.yaml");
-	assert_string_equal(cfg->blocklist_names[1], "/var/lib/sinkholed/feed.yaml");
-	assert_string_equal(cfg->blocklist_names[2], "../b.yaml");
+	assert_int_equal(cfg->n_lists, 3);
+	assert_string_equal(cfg->lists[0].path, "/etc/sinkholed/lists/a.yaml");
+	assert_string_equal(cfg->lists[1].path, "/var/lib/sinkholed/feed.yaml");
+	assert_string_equal(cfg->lists[2].path, "/etc/sinkholed/../b.yaml");
+	assert_string_equal(cfg->lists[0].name, "lists/a.yaml");
+	assert_string_equal(cfg->lists[1].name, "/var/lib/sinkholed/feed.yaml");
+	assert_string_equal(cfg->lists[2].name, "../b.yaml");
 	assert_int_equal(cfg->sinkhole.mode, SINKHOLE_NXDOMAIN);
 	assert_memory_equal(cfg->sinkhole.ipv4, v4, 4);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::99", v6), 1);
@@ -446,7 +452,7 @@ static void test_err_wrong_type(void **state)
 	expect_err(UP "block_log:\n  path: {a: b}\n", 3, 9,
 		   "block_log.path: expected a file name or \"-\" for stdout, got a mapping");
 	expect_err(UP "blocklists: [[a.yaml]]\n", 2, 14,
-		   "blocklists: expected a file name, got a list");
+		   "blocklists: expected a file name or a mapping with path: or url:, got a list");
 	expect_err(UP "log_level: [info]\n", 2, 12,
 		   "log_level: expected one of error, warn, info, debug, got a list");
 	expect_err(UP "[a]: 1\n", 2, 1, "keys must be plain strings, got a list");
@@ -662,6 +668,128 @@ static void test_err_yaml_syntax(void **state)
 	expect_err(UP "dvc: \"\xff\"\n", 2, 7, "YAML error: invalid leading UTF-8 octet");
 }
 
+static void test_lists(void **state)
+{
+	struct config *cfg;
+	const struct list_conf *l;
+
+	(void)state;
+	cfg = load_ok(UP "state_dir: /srv/sinkholed\n"
+			 "watch: false\n"
+			 "blocklists:\n"
+			 "  - blocklist.yaml\n"
+			 "  - big.hosts\n"
+			 "  - path: lists/ads.txt\n"
+			 "    format: hosts\n"
+			 "    match: exact\n"
+			 "    defaults: {threat_type: ads, action: log, confidence: 40,\n"
+			 "               expires: 2026-12-31, expires_after_days: 90,\n"
+			 "               malware: M, source: S, reference: \"https://r\"}\n"
+			 "  - name: threatfox-recent\n"
+			 "    url: https://threatfox.abuse.ch/export/json/recent/\n"
+			 "    format: auto\n"
+			 "    refresh: 15m\n"
+			 "    headers: {Auth-Key: \"k 1\", X-Other: v}\n"
+			 "    max_size: 1M\n"
+			 "    ca_file: ca.pem\n"
+			 "  - {name: plain-feed, url: \"http://127.0.0.1:8080/l.txt\", required: true}\n");
+	assert_string_equal(cfg->state_dir, "/srv/sinkholed");
+	assert_false(cfg->watch);
+	assert_int_equal(cfg->n_lists, 5);
+	l = &cfg->lists[0];
+	assert_string_equal(l->name, "blocklist.yaml");
+	assert_int_equal(l->format, FORMAT_YAML);
+	assert_true(l->required);
+	assert_null(l->url);
+	assert_int_equal(cfg->lists[1].format, FORMAT_HOSTS);
+	l = &cfg->lists[2];
+	assert_string_equal(l->name, "lists/ads.txt");
+	assert_string_equal(l->path, "/etc/sinkholed/lists/ads.txt");
+	assert_int_equal(l->format, FORMAT_HOSTS);
+	assert_int_equal(l->match, MATCH_EXACT);
+	assert_string_equal(l->defaults.threat_type, "ads");
+	assert_string_equal(l->defaults.malware, "M");
+	assert_string_equal(l->defaults.source, "S");
+	assert_string_equal(l->defaults.reference, "https://r");
+	assert_int_equal(l->defaults.action, IOC_LOG);
+	assert_int_equal(l->defaults.confidence, 40);
+	assert_int_equal(l->defaults.expires, 1798761600LL); /* after 2026-12-31 */
+	assert_int_equal(l->defaults.expires_after_days, 90);
+	assert_true(l->required);
+	l = &cfg->lists[3];
+	assert_string_equal(l->name, "threatfox-recent");
+	assert_string_equal(l->url, "https://threatfox.abuse.ch/export/json/recent/");
+	assert_string_equal(l->path, "/srv/sinkholed/feeds/threatfox-recent");
+	assert_int_equal(l->format, FORMAT_AUTO);
+	assert_int_equal(l->refresh_s, 900);
+	assert_int_equal(l->n_headers, 2);
+	assert_string_equal(l->headers[0], "Auth-Key: k 1");
+	assert_string_equal(l->headers[1], "X-Other: v");
+	assert_int_equal(l->max_size, 1u << 20);
+	assert_string_equal(l->ca_file, "/etc/sinkholed/ca.pem");
+	assert_false(l->required);
+	l = &cfg->lists[4];
+	assert_int_equal(l->refresh_s, 3600);
+	assert_int_equal(l->max_size, 256u << 20);
+	assert_true(l->required);
+	assert_int_equal(l->defaults.confidence, -1);
+	assert_int_equal(l->defaults.expires, INT64_MAX);
+	config_free(cfg);
+
+	cfg = load_ok(UP "blocklists: [{name: f, url: \"https://x.example/f\"}]\n");
+	assert_string_equal(cfg->lists[0].path, "/var/lib/sinkholed/feeds/f");
+	config_free(cfg);
+}
+
+static void test_err_lists(void **state)
+{
+	char msg[320] = "blocklists.format: expected one of ";
+	size_t o = strlen(msg);
+
+	(void)state;
+	expect_err(UP "blocklists: [{path: a.txt, url: \"https://x/\"}]\n", 2, 14,
+		   "blocklists: a list has either path: (a local file) or url: (a feed)");
+	expect_err(UP "blocklists: [{format: yaml}]\n", 2, 14,
+		   "blocklists: a list has either path: (a local file) or url: (a feed)");
+	expect_err(UP "blocklists: [{url: \"https://x/\"}]\n", 2, 14,
+		   "blocklists: a feed needs name: (it names its copy in state_dir)");
+	expect_err(UP "blocklists: [{name: a/b, url: \"https://x/\"}]\n", 2, 21,
+		   "blocklists.name: expected a name of letters, digits, '.', '_' and '-' (at most "
+		   "64, not starting with '.'), got \"a/b\"");
+	expect_err(UP "blocklists: [{name: f, url: \"ftp://x/\"}]\n", 2, 29,
+		   "blocklists.url: expected an http:// or https:// URL, got \"ftp://x/\"");
+	/* Every format is named. */
+	for (int f = 0; f < FORMAT_COUNT; f++)
+		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s", f ? ", " : "",
+				      format_name((enum list_format)f));
+	snprintf(msg + o, sizeof(msg) - o, ", got \"csv\"");
+	expect_err(UP "blocklists: [{path: a, format: csv}]\n", 2, 32, msg);
+	expect_err(UP "blocklists: [{path: a, match: below}]\n", 2, 31,
+		   "blocklists.match: expected one of subtree, exact, got \"below\"");
+	expect_err(UP "blocklists: [{name: f, url: \"https://x/\", refresh: 0s}]\n", 2, 52,
+		   "blocklists.refresh: expected a duration like 30s, 15m, 1h or 1d (1s..365d), "
+		   "got \"0s\"");
+	expect_err(UP "blocklists: [{name: f, url: \"https://x/\", refresh: 1w}]\n", 2, 52,
+		   "blocklists.refresh: expected a duration like 30s, 15m, 1h or 1d (1s..365d), "
+		   "got \"1w\"");
+	expect_err(UP "blocklists: [{name: f, url: \"https://x/\", headers: {\"a b\": c}}]\n", 2,
+		   53, "blocklists.headers: expected a header name like Auth-Key, got \"a b\"");
+	expect_err(UP "blocklists: [{path: a, defaults: {confidence: 101}}]\n", 2, 47,
+		   "blocklists.defaults.confidence: expected an integer 0..100, got \"101\"");
+	expect_err(UP "blocklists: [{path: a, defaults: {expires: soon}}]\n", 2, 44,
+		   "blocklists.defaults.expires: expected a date YYYY-MM-DD or an RFC 3339 time, "
+		   "got \"soon\"");
+	expect_err(UP "blocklists: [{path: a, defaults: {colour: red}}]\n", 2, 35,
+		   "blocklists.defaults: unknown key \"colour\"; valid keys: malware, threat_type, "
+		   "source, confidence, action, expires, expires_after_days, reference");
+	expect_err(UP "blocklists: [a.txt, {name: a.txt, url: \"https://x/\"}]\n", 2, 21,
+		   "blocklists: \"a.txt\" is listed twice");
+	expect_err(UP "blocklists: [{path: a, tpyo: 1}]\n", 2, 24,
+		   "blocklists: unknown key \"tpyo\"; valid keys: name, "
+		   "path, url, format, match, defaults, refresh, headers, max_size, required, "
+		   "ca_file");
+}
+
 static void test_err_duplicate_key(void **state)
 {
 	(void)state;
@@ -748,15 +876,15 @@ static void test_file_and_relative_paths(void **state)
 	assert_int_equal(e.n, 0);
 	assert_string_equal(cfg->path, path);
 	assert_string_equal(cfg->dir, sub);
-	assert_int_equal(cfg->n_blocklists, 3);
+	assert_int_equal(cfg->n_lists, 3);
 	snprintf(want, sizeof(want), "%s/blocklist.yaml", sub);
-	assert_string_equal(cfg->blocklists[0], want);
+	assert_string_equal(cfg->lists[0].path, want);
 	snprintf(want, sizeof(want), "%s/lists/b.yaml", sub);
-	assert_string_equal(cfg->blocklists[1], want);
-	assert_string_equal(cfg->blocklists[2], "/abs/c.yaml");
-	assert_string_equal(cfg->blocklist_names[0], "blocklist.yaml");
-	assert_string_equal(cfg->blocklist_names[1], "lists/b.yaml");
-	assert_string_equal(cfg->blocklist_names[2], "/abs/c.yaml");
+	assert_string_equal(cfg->lists[1].path, want);
+	assert_string_equal(cfg->lists[2].path, "/abs/c.yaml");
+	assert_string_equal(cfg->lists[0].name, "blocklist.yaml");
+	assert_string_equal(cfg->lists[1].name, "lists/b.yaml");
+	assert_string_equal(cfg->lists[2].name, "/abs/c.yaml");
 	snprintf(want, sizeof(want), "%s/blocked.jsonl", sub);
 	assert_string_equal(cfg->blocklog_path, want);
 	config_free(cfg);
@@ -809,7 +937,7 @@ static void test_relative_config_path(void **state)
 	snprintf(want, sizeof(want), "%s/conf", strcmp(cwd, "/") ? cwd : "");
 	assert_string_equal(cfg->dir, want);
 	snprintf(want, sizeof(want), "%s/conf/blocklist.yaml", strcmp(cwd, "/") ? cwd : "");
-	assert_string_equal(cfg->blocklists[0], want);
+	assert_string_equal(cfg->lists[0].path, want);
 	config_free(cfg);
 
 	assert_int_equal(config_load_string(yaml, strlen(yaml), "./x.yaml", &cfg, &e), 0);
@@ -878,6 +1006,8 @@ int main(void)
 		cmocka_unit_test(test_err_bad_listen),
 		cmocka_unit_test(test_err_forwarding_loop),
 		cmocka_unit_test(test_err_yaml_syntax),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_err_lists),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_multiple),
 		cmocka_unit_test(test_err_not_a_mapping),
