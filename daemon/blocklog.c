@@ -435,7 +435,8 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	const ldns_rr_descriptor *desc = ldns_rr_descript(rec->qtype);
 	int64_t secs = rec->time_ms / 1000, ms = rec->time_ms % 1000;
 	const char *rname = rcode_name(rec->rcode);
-	bool blocked = rec->action == BLOCKLOG_BLOCKED;
+	bool blocked = rec->action != BLOCKLOG_ALLOWED;
+	bool answered = rec->action != BLOCKLOG_DROPPED; /* else no response fields */
 	static const char hex[] = "0123456789ABCDEF";
 	char txid[4];
 
@@ -445,15 +446,20 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	}
 	put_str(&o, "{\"TimeGenerated\":");
 	put_time(&o, secs, (int)ms);
-	put_str(&o, ",\"EventCount\":1,\"EventType\":\"Query\",\"EventSubType\":\"response\","
-		    "\"EventResult\":");
-	put_str(&o, rec->rcode == DNS_NOERROR ? "\"Success\"" : "\"Failure\"");
-	put_str(&o, ",\"EventResultDetails\":\"");
-	if (rname)
-		put_str(&o, rname);
-	else
-		put_uint(&o, rec->rcode);
-	put_str(&o, "\",\"EventSeverity\":");
+	put_str(&o, ",\"EventCount\":1,\"EventType\":\"Query\",\"EventSubType\":");
+	if (answered) {
+		put_str(&o, "\"response\",\"EventResult\":");
+		put_str(&o, rec->rcode == DNS_NOERROR ? "\"Success\"" : "\"Failure\"");
+		put_str(&o, ",\"EventResultDetails\":\"");
+		if (rname)
+			put_str(&o, rname);
+		else
+			put_uint(&o, rec->rcode);
+		put_char(&o, '"');
+	} else {
+		put_str(&o, "\"request\",\"EventResult\":\"NA\"");
+	}
+	put_str(&o, ",\"EventSeverity\":");
 	put_str(&o, blocked ? "\"Medium\"" : "\"Low\"");
 	put_str(&o, ",\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\","
 		    "\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":");
@@ -480,9 +486,12 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		put_str(&o, "TYPE");
 		put_uint(&o, rec->qtype);
 	}
-	put_str(&o, "\",\"DnsResponseCode\":");
-	put_uint(&o, rec->rcode);
-	if (rec->resp_family != 0) {
+	put_char(&o, '"');
+	if (answered) {
+		put_str(&o, ",\"DnsResponseCode\":");
+		put_uint(&o, rec->rcode);
+	}
+	if (answered && rec->resp_family != 0) {
 		struct out save = o;
 
 		put_str(&o, ",\"DnsResponseName\":");

@@ -18,7 +18,8 @@
 
 struct ioc_meta;
 
-enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1 };
+/** DvcAction; DROPPED is a block answered with nothing at all (an RPZ rpz-drop. entry). */
+enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1, BLOCKLOG_DROPPED = 2 };
 enum blocklog_proto { BLOCKLOG_UDP = 0, BLOCKLOG_TCP = 1 };
 
 /** One lookup, copied into the queue. No pointers but meta. */

@@ -184,6 +184,40 @@ static void sinkhole_result(const struct sinkhole_conf *sc, uint16_t qtype,
 	}
 }
 
+/*
+ * The sinkhole answer of entry m: the config's, or the entry's own (an RPZ action) in *out.
+ * Returns false when the entry says to drop the query (no answer at all).
+ */
+static bool entry_sinkhole(const struct sinkhole_conf *conf, const struct ioc_meta *m,
+			   uint16_t qtype, struct sinkhole_conf *out)
+{
+	*out = *conf;
+	switch (m->answer) {
+	case ANSWER_DEFAULT:
+		break;
+	case ANSWER_NXDOMAIN:
+		out->mode = SINKHOLE_NXDOMAIN;
+		break;
+	case ANSWER_NODATA:
+		out->mode = SINKHOLE_NODATA;
+		break;
+	case ANSWER_DROP:
+		return false;
+	case ANSWER_LOCAL:
+		/* Address mode answers A with ipv4 and AAAA with ipv6: set only the one asked. */
+		out->mode = SINKHOLE_NODATA;
+		if (qtype == DNS_T_A && (m->local & LOCAL_IPV4)) {
+			out->mode = SINKHOLE_ADDRESS;
+			memcpy(out->ipv4, m->ipv4, sizeof(out->ipv4));
+		} else if (qtype == DNS_T_AAAA && (m->local & LOCAL_IPV6)) {
+			out->mode = SINKHOLE_ADDRESS;
+			memcpy(out->ipv6, m->ipv6, sizeof(out->ipv6));
+		}
+		break;
+	}
+	return true;
+}
+
 /* What the block log says an upstream (or cached) answer was. */
 static void reply_result(const uint8_t *reply, size_t len, struct blocklog_rec *r)
 {
@@ -243,6 +277,7 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 	const struct state *st = w->cur->st;
 	const struct config *cfg = st->cfg;
 	struct dns_query *q = &ctx->q;
+	struct sinkhole_conf sc;
 	int rcode, ede = DNS_EDE_NONE;
 
 	ctx->log = false;
@@ -281,12 +316,18 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 	switch (ctx->m.verdict) {
 	case VERDICT_BLOCK:
 		STAT_INC(w, blocked);
-		ctx->out_len = dnsmsg_answer_sinkhole(q, &cfg->sinkhole, ctx->m.rule_off, w->abuf,
-						      sizeof(w->abuf), answer_limit(q, cl));
 		fill_log_record(&ctx->rec, q, cl, &ctx->m, ctx->t_ms);
-		ctx->rec.action = BLOCKLOG_BLOCKED;
-		sinkhole_result(&cfg->sinkhole, q->qtype, &ctx->rec);
 		ctx->log = true;
+		if (!entry_sinkhole(&cfg->sinkhole, ctx->m.meta, q->qtype, &sc)) {
+			ctx->rec.action = BLOCKLOG_DROPPED;
+			ctx->rec.rcode = DNS_NOERROR;
+			ctx->rec.resp_family = 0;
+			return QA_DROP;
+		}
+		ctx->out_len = dnsmsg_answer_sinkhole(q, &sc, ctx->m.rule_off, w->abuf,
+						      sizeof(w->abuf), answer_limit(q, cl));
+		ctx->rec.action = BLOCKLOG_BLOCKED;
+		sinkhole_result(&sc, q->qtype, &ctx->rec);
 		return QA_ANSWER;
 	case VERDICT_ALLOW:
 		STAT_INC(w, allowed);

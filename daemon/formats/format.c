@@ -15,6 +15,8 @@ static const struct format_desc formats[FORMAT_COUNT] = {
     [FORMAT_YAML] = {"yaml", format_yaml_parse},
     [FORMAT_DOMAINS] = {"domains", format_domains_parse},
     [FORMAT_HOSTS] = {"hosts", format_hosts_parse},
+    [FORMAT_ADBLOCK] = {"adblock", format_adblock_parse},
+    [FORMAT_RPZ] = {"rpz", format_rpz_parse},
 };
 
 const char *format_name(enum list_format f)
@@ -43,6 +45,10 @@ enum list_format format_from_path(const char *path)
 		return FORMAT_DOMAINS;
 	if (ends_with(path, ".hosts"))
 		return FORMAT_HOSTS;
+	if (ends_with(path, ".rpz"))
+		return FORMAT_RPZ;
+	if (ends_with(path, ".adblock"))
+		return FORMAT_ADBLOCK;
 	return FORMAT_YAML;
 }
 
@@ -67,10 +73,49 @@ static bool first_line(const char *text, size_t len, const char **s, const char 
 	return false;
 }
 
+static bool starts(const char *s, const char *e, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return (size_t)(e - s) >= n && memcmp(s, prefix, n) == 0;
+}
+
+/*
+ * An AdBlock list opens with its "[Adblock Plus 2.0]" header, "!" comments or rules; a zone
+ * file with $ORIGIN, $TTL or its SOA record (after ';' comments).
+ */
+static int sniff_adblock_rpz(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *s = p, *e = eol ? eol : end;
+
+		p = eol ? eol + 1 : end;
+		while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
+			s++;
+		if (s == e || *s == ';')
+			continue;
+		if (starts(s, e, "[Adblock") || starts(s, e, "!") || starts(s, e, "||") ||
+		    starts(s, e, "@@||"))
+			return FORMAT_ADBLOCK;
+		if (starts(s, e, "$ORIGIN") || starts(s, e, "$TTL") ||
+		    memmem(s, (size_t)(e - s), " SOA ", 5) ||
+		    memmem(s, (size_t)(e - s), "\tSOA\t", 5))
+			return FORMAT_RPZ;
+		return -1;
+	}
+	return -1;
+}
+
 enum list_format format_sniff(const char *text, size_t len)
 {
 	const char *s, *e;
+	int ar = sniff_adblock_rpz(text, len);
 
+	if (ar >= 0)
+		return (enum list_format)ar;
 	if (!first_line(text, len, &s, &e))
 		return FORMAT_DOMAINS;
 	if ((e - s >= 6 && memcmp(s, "allow:", 6) == 0) ||

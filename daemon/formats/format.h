@@ -15,6 +15,8 @@ enum list_format {
 	FORMAT_YAML,	 /**< sinkholed's own: allow:, block: with IOC metadata */
 	FORMAT_DOMAINS,	 /**< one name per line, # comments (hosts lines accepted) */
 	FORMAT_HOSTS,	 /**< hosts(5) lines, several names per line */
+	FORMAT_ADBLOCK,	 /**< AdBlock-style "||name^" rules (the DNS-relevant ones) */
+	FORMAT_RPZ,	 /**< a Response Policy Zone file (QNAME triggers) */
 	FORMAT_COUNT,
 };
 
@@ -22,7 +24,10 @@ enum list_format {
 const char *format_name(enum list_format f);
 /** The format named s, or -1. */
 int format_by_name(const char *s);
-/** The format of a list given as a bare path: .txt and .list are domains, the rest YAML. */
+/**
+ * The format of a list given as a bare path: .txt and .list are domains, .hosts hosts, .rpz
+ * rpz, .adblock adblock, the rest YAML.
+ */
 enum list_format format_from_path(const char *path);
 /** A guess from the first lines of text (for format: auto). */
 enum list_format format_sniff(const char *text, size_t len);
@@ -34,5 +39,7 @@ void format_parse(enum list_format f, struct list_builder *lb, const char *text,
 void format_yaml_parse(struct list_builder *lb, const char *text, size_t len);
 void format_domains_parse(struct list_builder *lb, const char *text, size_t len);
 void format_hosts_parse(struct list_builder *lb, const char *text, size_t len);
+void format_adblock_parse(struct list_builder *lb, const char *text, size_t len);
+void format_rpz_parse(struct list_builder *lb, const char *text, size_t len);
 
 #endif

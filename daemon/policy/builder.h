@@ -31,6 +31,10 @@ struct entry_fields {
 	int match;	    /**< enum match_kind, NO_MATCH when absent */
 	int64_t first_seen; /**< Unix seconds, INT64_MIN when absent */
 	int64_t expires;    /**< Unix seconds, INT64_MAX when absent */
+	int answer;	    /**< enum ioc_answer; ANSWER_DEFAULT (0) when absent */
+	unsigned local;	    /**< ANSWER_LOCAL: LOCAL_IPV4 | LOCAL_IPV6, the addresses given */
+	uint8_t ipv4[4];    /**< with LOCAL_IPV4 */
+	uint8_t ipv6[16];   /**< with LOCAL_IPV6 */
 };
 
 #define ENTRY_FIELDS_NONE                                                                          \
@@ -41,7 +45,10 @@ struct entry_fields {
 
 extern const struct entry_fields entry_fields_none;
 
-/** top's present fields over base's. */
+/**
+ * top's present fields over base's. A local-data answer over another one adds its addresses
+ * (an RPZ name with A and AAAA records); any other answer replaces base's.
+ */
 struct entry_fields entry_fields_overlay(const struct entry_fields *base,
 					 const struct entry_fields *top);
 

@@ -103,7 +103,8 @@ struct list_builder {
 static uint64_t meta_hash(const struct meta_rec *r)
 {
 	const struct ioc_meta *m = &r->m;
-	uintptr_t v[12] = {
+	uint32_t v6[4];
+	uintptr_t v[18] = {
 	    (uintptr_t)m->malware,
 	    (uintptr_t)m->threat_type,
 	    (uintptr_t)m->source,
@@ -116,8 +117,13 @@ static uint64_t meta_hash(const struct meta_rec *r)
 	    (uintptr_t)m->action,
 	    (uintptr_t)m->match,
 	    (uintptr_t)(((uint64_t)r->file_idx << 8) | (uint8_t)r->raw_action),
+	    (uintptr_t)((unsigned)m->answer << 8 | m->local),
 	};
 
+	memcpy(&v[13], m->ipv4, sizeof(m->ipv4)); /* into a zero word: the rest stays zero */
+	memcpy(v6, m->ipv6, sizeof(v6));
+	for (size_t i = 0; i < 4; i++)
+		v[14 + i] = v6[i];
 	return hash_bytes(v, sizeof(v));
 }
 
@@ -129,7 +135,9 @@ static bool meta_equal(const struct meta_rec *a, const struct meta_rec *b)
 	       a->m.confidence == b->m.confidence && a->m.first_seen == b->m.first_seen &&
 	       a->m.expires == b->m.expires && a->m.action == b->m.action &&
 	       a->m.match == b->m.match && a->file_idx == b->file_idx &&
-	       a->raw_action == b->raw_action;
+	       a->raw_action == b->raw_action && a->m.answer == b->m.answer &&
+	       a->m.local == b->m.local && memcmp(a->m.ipv4, b->m.ipv4, sizeof(a->m.ipv4)) == 0 &&
+	       memcmp(a->m.ipv6, b->m.ipv6, sizeof(a->m.ipv6)) == 0;
 }
 
 static struct entry_fields fields_of(const struct meta_rec *r)
@@ -145,8 +153,12 @@ static struct entry_fields fields_of(const struct meta_rec *r)
 	    .match = (int)r->m.match,
 	    .first_seen = r->m.first_seen,
 	    .expires = r->m.expires,
+	    .answer = (int)r->m.answer,
+	    .local = r->m.local,
 	};
 
+	memcpy(f.ipv4, r->m.ipv4, sizeof(f.ipv4));
+	memcpy(f.ipv6, r->m.ipv6, sizeof(f.ipv6));
 	return f;
 }
 
@@ -175,6 +187,16 @@ struct entry_fields entry_fields_overlay(const struct entry_fields *base,
 		f.first_seen = top->first_seen;
 	if (top->expires != INT64_MAX)
 		f.expires = top->expires;
+	if (top->answer != ANSWER_DEFAULT) {
+		if (top->answer != ANSWER_LOCAL || f.answer != ANSWER_LOCAL)
+			f.local = 0;
+		f.answer = top->answer;
+		if (top->local & LOCAL_IPV4)
+			memcpy(f.ipv4, top->ipv4, sizeof(f.ipv4));
+		if (top->local & LOCAL_IPV6)
+			memcpy(f.ipv6, top->ipv6, sizeof(f.ipv6));
+		f.local |= top->local & (LOCAL_IPV4 | LOCAL_IPV6);
+	}
 	return f;
 }
 
@@ -195,12 +217,21 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 		    .first_seen = f->first_seen,
 		    .expires = f->expires,
 		    .match = f->match == NO_MATCH ? MATCH_SUBTREE : (enum match_kind)f->match,
+		    .answer = (enum ioc_answer)f->answer,
 		},
 	    .file_idx = lb->file_idx,
 	    .raw_action = f->action,
 	};
 	size_t i;
 
+	/* Addresses only with their bits: equal answers hash-cons to one meta. */
+	if (f->answer == ANSWER_LOCAL) {
+		r.m.local = (uint8_t)(f->local & (LOCAL_IPV4 | LOCAL_IPV6));
+		if (r.m.local & LOCAL_IPV4)
+			memcpy(r.m.ipv4, f->ipv4, sizeof(r.m.ipv4));
+		if (r.m.local & LOCAL_IPV6)
+			memcpy(r.m.ipv6, f->ipv6, sizeof(r.m.ipv6));
+	}
 	r.m.action = (f->action == IOC_LOG ||
 		      (f->confidence != NO_CONF && f->confidence < p->min_confidence))
 			 ? IOC_LOG

@@ -25,6 +25,19 @@ enum match_kind {
 	MATCH_BELOW = 2,   /**< its subdomains only (an RPZ "*.name" trigger) */
 };
 
+/** How a blocked entry is answered: the config's sinkhole.mode, or the entry's own (RPZ). */
+enum ioc_answer {
+	ANSWER_DEFAULT = 0,  /**< as sinkhole.mode says */
+	ANSWER_NXDOMAIN = 1, /**< NXDOMAIN (RPZ "CNAME .") */
+	ANSWER_NODATA = 2,   /**< NOERROR, no records (RPZ "CNAME *.") */
+	ANSWER_DROP = 3,     /**< no answer at all (RPZ "CNAME rpz-drop.") */
+	ANSWER_LOCAL = 4,    /**< the entry's addresses: A -> ipv4, AAAA -> ipv6, others NODATA */
+};
+
+/** ioc_meta.local / entry_fields.local: which local-data addresses are set. */
+#define LOCAL_IPV4 1u
+#define LOCAL_IPV6 2u
+
 /**
  * What the block log reports about a matched entry. Entries with identical metadata share
  * one ioc_meta (a group of a million bare names costs one). Strings are NULL when absent.
@@ -42,9 +55,13 @@ struct ioc_meta {
 	int64_t expires;	 /**< Unix seconds UTC after which inactive, INT64_MAX when never */
 	enum ioc_action action;	 /**< effective: IOC_LOG if `action: log` or below min_confidence */
 	enum match_kind match;
+	enum ioc_answer answer; /**< how a block is answered */
+	uint8_t local;		/**< ANSWER_LOCAL: LOCAL_IPV4 | LOCAL_IPV6, the addresses set */
+	uint8_t ipv4[4];	/**< local A data when LOCAL_IPV4, else zero */
+	uint8_t ipv6[16];	/**< local AAAA data when LOCAL_IPV6, else zero */
 };
 
-#define LIST_SKIP_REASONS 6
+#define LIST_SKIP_REASONS 12
 
 /** Counts per list, for --check, the health line and the reload message. */
 struct list_stats {

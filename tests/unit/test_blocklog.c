@@ -129,6 +129,25 @@ static void test_format_design_example(void **state)
 	assert_string_equal(buf, example_line);
 }
 
+/* A dropped query (RPZ rpz-drop.): a request with no response, so no response fields. */
+static void test_format_dropped(void **state)
+{
+	struct blocklog_rec rec;
+	char buf[8193];
+
+	(void)state;
+	example_rec(&rec);
+	rec.action = BLOCKLOG_DROPPED;
+	assert_true(fmt(&rec, "dns1", buf) > 0);
+	assert_non_null(strstr(buf, "\"EventSubType\":\"request\",\"EventResult\":\"NA\","
+				    "\"EventSeverity\":\"Medium\""));
+	assert_non_null(strstr(buf, "\"DvcAction\":\"Blocked\""));
+	assert_non_null(strstr(buf, "\"DnsQueryTypeName\":\"A\",\"TransactionIdHex\""));
+	assert_null(strstr(buf, "EventResultDetails"));
+	assert_null(strstr(buf, "DnsResponseCode"));
+	assert_null(strstr(buf, "DnsResponseName"));
+}
+
 static void test_format_allowed_tcp_ipv6(void **state)
 {
 	static const struct ioc_meta meta = {
@@ -344,8 +363,15 @@ static void test_format_worst_case(void **state)
 
 	(void)state;
 	memset(big, 0x01, sizeof(big) - 1);
-	meta = (struct ioc_meta){big, big, big, big, big, big, 100, INT64_MIN + 1, INT64_MAX - 1,
-				 IOC_BLOCK, MATCH_SUBTREE};
+	meta = (struct ioc_meta){.malware = big,
+				 .threat_type = big,
+				 .source = big,
+				 .id = big,
+				 .reference = big,
+				 .file = big,
+				 .confidence = 100,
+				 .first_seen = INT64_MIN + 1,
+				 .expires = INT64_MAX - 1};
 	example_rec(&rec);
 	rec.meta = &meta;
 	rec.src_family = AF_INET6;
@@ -1024,6 +1050,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_design_example),
+		cmocka_unit_test(test_format_dropped),
 		cmocka_unit_test(test_format_allowed_tcp_ipv6),
 		cmocka_unit_test(test_format_no_meta),
 		cmocka_unit_test(test_format_escaping),

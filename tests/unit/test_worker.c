@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/format.h"
 #include "policy/policy.h"
 #include "blocklog.h"
 #include "cache.h"
@@ -260,6 +261,83 @@ static void cache_hit_allocates_nothing(void **state)
 	assert_memory_equal(f->w->abuf + 12, pkt + 12, len - 12); /* the client's letter case */
 }
 
+/* An RPZ entry's own answer (local data, NXDOMAIN, drop), allocation-free, and its log line. */
+static void rpz_answers_allocate_nothing(void **state)
+{
+	static const char zone[] = "$ORIGIN rpz.example.\n"
+				   "@ SOA ns. h. 1 2 3 4 5\n"
+				   "local.test A 192.0.2.10\n"
+				   "           AAAA 2001:db8::10\n"
+				   "v4.test A 192.0.2.20\n"
+				   "nx.test CNAME .\n"
+				   "*.drop.test CNAME rpz-drop.\n";
+	static const uint8_t v4[4] = {192, 0, 2, 10}, v4b[4] = {192, 0, 2, 20};
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
+	struct fixture *f = *state;
+	struct parse_errs errs = {0};
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len;
+
+	if (policy_release(f->st.policy))
+		policy_free(f->st.policy);
+	f->st.policy = policy_load_text(FORMAT_RPZ, zone, strlen(zone), "zone.rpz", 0, 1700000000,
+					&errs, NULL);
+	assert_non_null(f->st.policy);
+
+	/* Local data: A and AAAA answered with the zone's addresses. */
+	len = make_query(pkt, "local.test", DNS_T_A, true);
+	allocs = 0;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(f->w->abuf[3] & 0x0f, DNS_NOERROR);
+	assert_int_equal(f->w->abuf[7], 1); /* ANCOUNT */
+	assert_memory_equal(f->w->abuf + len - 11 + 12, v4, 4); /* after the answer's fixed part */
+	assert_true(ctx.log);
+	assert_int_equal(ctx.rec.action, BLOCKLOG_BLOCKED);
+	assert_int_equal(ctx.rec.resp_family, AF_INET);
+	assert_memory_equal(ctx.rec.resp_addr, v4, 4);
+	len = make_query(pkt, "local.test", DNS_T_AAAA, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(f->w->abuf[7], 1);
+	assert_memory_equal(f->w->abuf + len + 12, v6, 16);
+	assert_int_equal(ctx.rec.resp_family, AF_INET6);
+	assert_memory_equal(ctx.rec.resp_addr, v6, 16);
+
+	/* A type without local data: NODATA (NOERROR, no answer, the SOA). */
+	len = make_query(pkt, "v4.test", DNS_T_AAAA, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(f->w->abuf[3] & 0x0f, DNS_NOERROR);
+	assert_int_equal(f->w->abuf[7], 0);
+	assert_int_equal(f->w->abuf[9], 1); /* NSCOUNT */
+	assert_int_equal(ctx.rec.resp_family, 0);
+	len = make_query(pkt, "v4.test", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_memory_equal(ctx.rec.resp_addr, v4b, 4);
+
+	/* CNAME .: NXDOMAIN, whatever sinkhole.mode says (address here). */
+	len = make_query(pkt, "nx.test", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(f->w->abuf[3] & 0x0f, DNS_NXDOMAIN);
+	assert_int_equal(ctx.rec.rcode, DNS_NXDOMAIN);
+	assert_int_equal(ctx.rec.resp_family, 0);
+
+	/* rpz-drop.: no answer at all, and still one log line. */
+	len = make_query(pkt, "a.drop.test", DNS_T_A, false);
+	allocs = 0;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_DROP);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(ctx.out_len, 0);
+	assert_true(ctx.log);
+	assert_int_equal(ctx.rec.action, BLOCKLOG_DROPPED);
+	assert_int_equal(ctx.rec.rule_off, 2);
+	/* The name itself is not a trigger ("*.drop.test" only): forwarded. */
+	len = make_query(pkt, "drop.test", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(blocklog_submit_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(forward_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_hit_allocates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(rpz_answers_allocate_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
