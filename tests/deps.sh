@@ -7,7 +7,7 @@
 # one, which gcc only recommends.
 set -eu
 
-build_pkgs="cmake make gcc libc6-dev pkg-config libuv1-dev libldns-dev libyaml-dev ca-certificates"
+build_pkgs="cmake make gcc libc6-dev pkg-config libuv1-dev libldns-dev libyaml-dev libyajl-dev ca-certificates"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 systemd logrotate iproute2 dnsperf valgrind strace"
 

@@ -17,6 +17,8 @@ static const struct format_desc formats[FORMAT_COUNT] = {
     [FORMAT_HOSTS] = {"hosts", format_hosts_parse},
     [FORMAT_ADBLOCK] = {"adblock", format_adblock_parse},
     [FORMAT_RPZ] = {"rpz", format_rpz_parse},
+    [FORMAT_THREATFOX_CSV] = {"threatfox-csv", format_threatfox_csv_parse},
+    [FORMAT_THREATFOX_JSON] = {"threatfox-json", format_threatfox_json_parse},
 };
 
 const char *format_name(enum list_format f)
@@ -73,6 +75,34 @@ static bool first_line(const char *text, size_t len, const char **s, const char 
 	return false;
 }
 
+/*
+ * ThreatFox's exports: the CSV one opens with '#' lines naming ThreatFox, or its header line
+ * (# "first_seen_utc","ioc_id","ioc_value",...); the JSON one is an object ({"1234": [...).
+ */
+static int sniff_threatfox(const char *text, size_t len)
+{
+	const char *p = text, *end = text + (len < 4096 ? len : 4096);
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	if (p < end && *p == '{') {
+		for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n');)
+			p++;
+		if (p == end || *p == '"' || *p == '}')
+			return FORMAT_THREATFOX_JSON;
+		return -1;
+	}
+	while (p < end && *p == '#') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol ? eol : end) - p);
+
+		if (memmem(p, n, "ThreatFox", 9) || memmem(p, n, "\"ioc_value\"", 11))
+			return FORMAT_THREATFOX_CSV;
+		p = eol ? eol + 1 : end;
+	}
+	return -1;
+}
+
 static bool starts(const char *s, const char *e, const char *prefix)
 {
 	size_t n = strlen(prefix);
@@ -113,7 +143,10 @@ enum list_format format_sniff(const char *text, size_t len)
 {
 	const char *s, *e;
 	int ar = sniff_adblock_rpz(text, len);
+	int tf = sniff_threatfox(text, len);
 
+	if (tf >= 0)
+		return (enum list_format)tf;
 	if (ar >= 0)
 		return (enum list_format)ar;
 	if (!first_line(text, len, &s, &e))

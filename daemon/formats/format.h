@@ -17,6 +17,8 @@ enum list_format {
 	FORMAT_HOSTS,	 /**< hosts(5) lines, several names per line */
 	FORMAT_ADBLOCK,	 /**< AdBlock-style "||name^" rules (the DNS-relevant ones) */
 	FORMAT_RPZ,	 /**< a Response Policy Zone file (QNAME triggers) */
+	FORMAT_THREATFOX_CSV,  /**< abuse.ch ThreatFox CSV export: its domain IOCs */
+	FORMAT_THREATFOX_JSON, /**< abuse.ch ThreatFox JSON export (keyed by IOC id) */
 	FORMAT_COUNT,
 };
 
@@ -41,5 +43,7 @@ void format_domains_parse(struct list_builder *lb, const char *text, size_t len)
 void format_hosts_parse(struct list_builder *lb, const char *text, size_t len);
 void format_adblock_parse(struct list_builder *lb, const char *text, size_t len);
 void format_rpz_parse(struct list_builder *lb, const char *text, size_t len);
+void format_threatfox_csv_parse(struct list_builder *lb, const char *text, size_t len);
+void format_threatfox_json_parse(struct list_builder *lb, const char *text, size_t len);
 
 #endif

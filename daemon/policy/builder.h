@@ -63,6 +63,12 @@ bool lb_failed(const struct list_builder *lb);
 
 /** The policy's one copy of s[0..n); NULL on ENOMEM (recorded: lb_failed() turns true). */
 const char *lb_intern(struct list_builder *lb, const char *s, size_t n);
+/**
+ * A copy of s[0..n) for the id of the next entry when ids are unique to an entry (a feed's IOC
+ * id): no lookup, and that entry's metadata is not shared (a million entries with ids of
+ * their own cost no hash-consing). NULL on ENOMEM (recorded).
+ */
+const char *lb_intern_unique(struct list_builder *lb, const char *s, size_t n);
 
 /** A structural error at line:col (1-based; 0 = unknown): the list is rejected. */
 void lb_error(struct list_builder *lb, int line, int col, const char *fmt, ...)

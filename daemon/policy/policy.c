@@ -71,8 +71,9 @@ struct list_builder {
 	int64_t now;
 	bool oom;
 
-	uint32_t *mtab; /* meta hash-cons: 1 + meta index, 0 = empty */
-	size_t mtab_mask;
+	uint64_t *mtab; /* meta hash-cons: hash << 32 | (1 + meta index), 0 = empty */
+	size_t mtab_mask, mtab_used;
+	const char *unique_id; /* the last lb_intern_unique() string */
 
 	/* The list being loaded. */
 	const char *path; /* named in errors */
@@ -222,6 +223,8 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 	    .file_idx = lb->file_idx,
 	    .raw_action = f->action,
 	};
+	uint64_t *slot;
+	uint32_t h;
 	size_t i;
 
 	/* Addresses only with their bits: equal answers hash-cons to one meta. */
@@ -236,31 +239,49 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 		      (f->confidence != NO_CONF && f->confidence < p->min_confidence))
 			 ? IOC_LOG
 			 : IOC_BLOCK;
-	if (p->n_metas + 1 > (lb->mtab_mask + 1) / 2) {
+	/*
+	 * A meta with an id of its own (lb_intern_unique) equals no other: it is not looked up.
+	 * Otherwise a slot keeps 32 bits of its meta's hash, so that probing and growing never
+	 * read the metas of other slots (a list that gives every entry an id has a million).
+	 */
+	if (f->id && f->id == lb->unique_id) {
+		slot = NULL;
+		goto add;
+	}
+	if (lb->mtab_used + 1 > (lb->mtab_mask + 1) / 2) {
 		size_t ncap = lb->mtab ? (lb->mtab_mask + 1) * 2 : 64;
-		uint32_t *nt = calloc(ncap, sizeof(*nt));
+		uint64_t *nt = calloc(ncap, sizeof(*nt));
 
 		if (!nt)
 			goto oom;
-		for (size_t j = 0; j < p->n_metas; j++) {
-			for (i = meta_hash(&p->metas[j]) & (ncap - 1); nt[i];
-			     i = (i + 1) & (ncap - 1))
+		for (size_t j = 0; lb->mtab && j <= lb->mtab_mask; j++) {
+			if (!lb->mtab[j])
+				continue;
+			for (i = (lb->mtab[j] >> 32) & (ncap - 1); nt[i]; i = (i + 1) & (ncap - 1))
 				;
-			nt[i] = (uint32_t)j + 1;
+			nt[i] = lb->mtab[j];
 		}
 		free(lb->mtab);
 		lb->mtab = nt;
 		lb->mtab_mask = ncap - 1;
 	}
-	for (i = meta_hash(&r) & lb->mtab_mask; lb->mtab[i]; i = (i + 1) & lb->mtab_mask) {
-		if (meta_equal(&p->metas[lb->mtab[i] - 1], &r))
-			return lb->mtab[i] - 1;
+	h = (uint32_t)meta_hash(&r);
+	for (i = h & lb->mtab_mask; lb->mtab[i]; i = (i + 1) & lb->mtab_mask) {
+		uint32_t idx = (uint32_t)lb->mtab[i] - 1;
+
+		if ((uint32_t)(lb->mtab[i] >> 32) == h && meta_equal(&p->metas[idx], &r))
+			return idx;
 	}
+	slot = &lb->mtab[i];
+add:
 	if (p->n_metas >= UINT32_MAX - 1 ||
 	    !grow_array((void **)&p->metas, &p->cap_metas, p->n_metas + 1, sizeof(*p->metas)))
 		goto oom;
 	p->metas[p->n_metas] = r;
-	lb->mtab[i] = (uint32_t)p->n_metas + 1;
+	if (slot) {
+		*slot = (uint64_t)h << 32 | ((uint32_t)p->n_metas + 1);
+		lb->mtab_used++;
+	}
 	return (uint32_t)p->n_metas++;
 oom:
 	lb_oom(lb);
@@ -297,6 +318,16 @@ const char *lb_intern(struct list_builder *lb, const char *s, size_t n)
 
 	if (!v)
 		lb_oom(lb);
+	return v;
+}
+
+const char *lb_intern_unique(struct list_builder *lb, const char *s, size_t n)
+{
+	const char *v = strtab_copy(&lb->p->strs, s, n);
+
+	if (!v)
+		lb_oom(lb);
+	lb->unique_id = v;
 	return v;
 }
 

@@ -90,6 +90,21 @@ const char *strtab_intern(struct strtab *t, const char *s, size_t n)
 	return copy;
 }
 
+const char *strtab_copy(struct strtab *t, const char *s, size_t n)
+{
+	const char *nul = memchr(s, 0, n);
+	char *copy;
+
+	if (nul)
+		n = (size_t)(nul - s);
+	copy = strtab_alloc(t, n + 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, s, n);
+	copy[n] = 0;
+	return copy;
+}
+
 /* ---- names ------------------------------------------------------------------------------ */
 
 size_t strtab_memory(const struct strtab *t)

@@ -24,6 +24,12 @@ struct strtab {
  * ENOMEM.
  */
 const char *strtab_intern(struct strtab *t, const char *s, size_t n);
+/**
+ * A copy of s[0..n) (cut at an embedded NUL), NUL-terminated and owned by t, but not indexed:
+ * for a string known to be unique (a feed's IOC id), where the index costs a cache miss or two
+ * for nothing. strtab_intern() never returns it. NULL on ENOMEM.
+ */
+const char *strtab_copy(struct strtab *t, const char *s, size_t n);
 /** Bytes held by t (storage and index). */
 size_t strtab_memory(const struct strtab *t);
 /** Free everything; t may be reused after zeroing. */

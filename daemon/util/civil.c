@@ -29,7 +29,8 @@ bool civil_digits(const char *s, int n, int *out)
 }
 
 /*
- * YYYY-MM-DD (midnight UTC) or RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)). For
+ * YYYY-MM-DD (midnight UTC), RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)), or
+ * "YYYY-MM-DD HH:MM:SS[.frac]" without a zone (UTC). For
  * expires, a date means "after this day": the first inactive second is the next midnight, and
  * a fractional time rounds up.
  */
@@ -54,14 +55,14 @@ bool civil_parse_time(const char *s, size_t n, bool is_expires, int64_t *out)
 		*out = is_expires ? t + 86400 : t;
 		return true;
 	}
-	if (n < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	if (n < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 	    !civil_digits(s + 11, 2, &hh) || s[13] != ':' || !civil_digits(s + 14, 2, &mm) ||
 	    s[16] != ':' || !civil_digits(s + 17, 2, &ss))
 		return false;
 	if (hh > 23 || mm > 59 || ss > 60)
 		return false;
 	i = 19;
-	if (s[i] == '.') {
+	if (i < n && s[i] == '.') {
 		size_t k = ++i;
 
 		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
@@ -70,7 +71,10 @@ bool civil_parse_time(const char *s, size_t n, bool is_expires, int64_t *out)
 		if (i == k)
 			return false;
 	}
-	if (i == n - 1 && (s[i] == 'Z' || s[i] == 'z')) {
+	if (i == n && s[10] == ' ') {
+		/* "YYYY-MM-DD HH:MM:SS" without a zone, as feeds such as ThreatFox write: UTC. */
+		sign = 0;
+	} else if (i == n - 1 && (s[i] == 'Z' || s[i] == 'z')) {
 		sign = 0;
 	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && civil_digits(s + i + 1, 2, &oh) &&
 		   s[i + 3] == ':' && civil_digits(s + i + 4, 2, &om)) {

@@ -14,7 +14,8 @@ int64_t civil_days(int64_t y, unsigned m, unsigned d);
 bool civil_digits(const char *s, int n, int *out);
 /**
  * s[0..n) as YYYY-MM-DD (midnight UTC) or RFC 3339 (YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm),
- * 'T' or a space between date and time) into Unix seconds. With is_expires, a date means
+ * 'T' or a space between date and time) into Unix seconds. With a space, the zone may be left
+ * out: "YYYY-MM-DD HH:MM:SS" (as ThreatFox writes it) is UTC. With is_expires, a date means
  * "after this day": the first inactive second is the next midnight, and a fraction rounds up.
  */
 bool civil_parse_time(const char *s, size_t n, bool is_expires, int64_t *out);
