@@ -6,11 +6,13 @@
  * Input: [ctl][file]. ctl bits 3-7 scale min_confidence (0..100).
  *
  * A failed (rejected) load must report errors; a successful one must have consistent stats,
- * and its invalid entries are warnings with a position. Then every word of the input that is a valid domain name is looked up, with a
- * subdomain and at a time after every expiry, checking the matching rules of DESIGN.md
- * section 4 (an allowed name's subdomains are allowed; a listed name's subdomains are never
- * passed; rule_off is a label boundary), and the block-log line of each match is formatted
- * with the entry's metadata (strings straight from the file).
+ * and its invalid entries are warnings with a position. Then every word of the input that is a
+ * valid domain name is looked up, with a subdomain and at a time after every expiry, checking
+ * the matching rules of DESIGN.md section 4 as the entry's match kind says (an entry matching
+ * subdomains never passes them: subtree and below; an exact one matches only its name; an
+ * allow entry found at a parent applies to the subdomain too; rule_off is a label boundary),
+ * that an entry's own answer is well-formed, and the block-log line of each match is
+ * formatted with the entry's metadata (strings straight from the file), answered or dropped.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -51,6 +53,18 @@ static void check_match(const uint8_t *name, size_t len, const struct policy_mat
 		FUZZ_ASSERT((m->verdict == VERDICT_LOG) == (m->meta->action == IOC_LOG));
 		FUZZ_ASSERT(m->meta->confidence >= -1 && m->meta->confidence <= 100);
 		FUZZ_ASSERT(m->meta->file != NULL);
+		/* An exact entry matches only its name, a "below" one only under it. */
+		FUZZ_ASSERT(m->meta->match <= MATCH_BELOW);
+		if (m->meta->match == MATCH_EXACT)
+			FUZZ_ASSERT(m->rule_off == 0);
+		if (m->meta->match == MATCH_BELOW)
+			FUZZ_ASSERT(m->rule_off > 0);
+		FUZZ_ASSERT(m->meta->answer <= ANSWER_LOCAL);
+		FUZZ_ASSERT((m->meta->local & ~(LOCAL_IPV4 | LOCAL_IPV6)) == 0);
+		if (m->meta->answer != ANSWER_LOCAL)
+			FUZZ_ASSERT(m->meta->local == 0);
+		if (!(m->meta->local & LOCAL_IPV4))
+			FUZZ_ASSERT(!memcmp(m->meta->ipv4, "\0\0\0\0", 4));
 		break;
 	default:
 		FUZZ_ASSERT(!"a known verdict");
@@ -64,7 +78,9 @@ static void log_line(const uint8_t *name, size_t len, const struct policy_match 
 	memset(&r, 0, sizeof(r));
 	r.time_ms = (t < INT64_MAX / 1000 - 1 ? t : INT64_MAX / 1000 - 1) * 1000 + 999;
 	r.src_family = AF_INET6;
-	r.action = m->verdict == VERDICT_LOG ? BLOCKLOG_ALLOWED : BLOCKLOG_BLOCKED;
+	r.action = m->verdict == VERDICT_LOG		? BLOCKLOG_ALLOWED
+		   : m->meta->answer == ANSWER_DROP ? BLOCKLOG_DROPPED
+						    : BLOCKLOG_BLOCKED;
 	r.rcode = (uint8_t)len;
 	r.resp_family = AF_INET;
 	r.qtype = (uint16_t)(len * 977);
@@ -106,10 +122,12 @@ static void lookup_word(const struct policy *p, const char *word)
 			continue;
 		policy_lookup(p, child, cl, times[t], &mc);
 		check_match(child, cl, &mc);
-		if (m.verdict == VERDICT_ALLOW) {
+		if (m.verdict == VERDICT_ALLOW && m.rule_off > 0) {
+			/* Found at a parent: a subtree or below entry, which takes the child. */
 			FUZZ_ASSERT(mc.verdict == VERDICT_ALLOW);
 			FUZZ_ASSERT(mc.rule_off <= m.rule_off + 2);
-		} else if (m.verdict != VERDICT_PASS) {
+		} else if ((m.verdict == VERDICT_BLOCK || m.verdict == VERDICT_LOG) &&
+			   m.meta->match != MATCH_EXACT) {
 			/* The child matches name's rule or a longer one: never less specific. */
 			FUZZ_ASSERT(mc.verdict != VERDICT_PASS);
 			if (mc.verdict != VERDICT_ALLOW)
