@@ -457,6 +457,7 @@ static bool get_choice(struct ctx *c, const char *key, yaml_node_t *node,
 
 #define LIST_MAX_SIZE_DEFAULT (256ull << 20)
 #define LIST_REFRESH_DEFAULT 3600u
+#define LIST_TIMEOUT_DEFAULT 60u
 
 static char *dup_string(struct ctx *c, const char *s)
 {
@@ -729,6 +730,11 @@ static void key_list_max_size(struct ctx *c, const char *key, yaml_node_t *n)
 	get_size(c, key, n, 1024, 16ull << 30, "1K..16G", &c->list->max_size);
 }
 
+static void key_list_timeout(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_duration(c, key, n, &c->list->timeout_s);
+}
+
 static void key_list_required(struct ctx *c, const char *key, yaml_node_t *n)
 {
 	get_bool(c, key, n, &c->list->required);
@@ -752,8 +758,8 @@ static const struct key_def list_keys[] = {
 	{"url", key_list_url},		 {"format", key_list_format},
 	{"match", key_list_match},	 {"defaults", key_list_defaults},
 	{"refresh", key_list_refresh},	 {"headers", key_list_headers},
-	{"max_size", key_list_max_size}, {"required", key_list_required},
-	{"ca_file", key_list_ca_file},
+	{"max_size", key_list_max_size}, {"timeout", key_list_timeout},
+	{"required", key_list_required}, {"ca_file", key_list_ca_file},
 };
 
 static void list_init(struct list_conf *l)
@@ -766,9 +772,10 @@ static void list_init(struct list_conf *l)
 	l->defaults.expires = INT64_MAX;
 	l->refresh_s = LIST_REFRESH_DEFAULT;
 	l->max_size = LIST_MAX_SIZE_DEFAULT;
+	l->timeout_s = LIST_TIMEOUT_DEFAULT;
 }
 
-static void list_deinit(struct list_conf *l)
+void config_list_deinit(struct list_conf *l)
 {
 	free(l->name);
 	free(l->path);
@@ -781,6 +788,48 @@ static void list_deinit(struct list_conf *l)
 		free(l->headers[i]);
 	free(l->headers);
 	free(l->ca_file);
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+	char *v;
+
+	if (!s)
+		return NULL;
+	v = strdup(s);
+	*ok = *ok && v;
+	return v;
+}
+
+int config_list_copy(struct list_conf *dst, const struct list_conf *src)
+{
+	bool ok = true;
+
+	*dst = *src;
+	dst->name = dup_or_null(src->name, &ok);
+	dst->path = dup_or_null(src->path, &ok);
+	dst->url = dup_or_null(src->url, &ok);
+	dst->ca_file = dup_or_null(src->ca_file, &ok);
+	dst->defaults.malware = dup_or_null(src->defaults.malware, &ok);
+	dst->defaults.threat_type = dup_or_null(src->defaults.threat_type, &ok);
+	dst->defaults.source = dup_or_null(src->defaults.source, &ok);
+	dst->defaults.reference = dup_or_null(src->defaults.reference, &ok);
+	dst->headers = NULL;
+	dst->n_headers = 0;
+	if (src->n_headers) {
+		dst->headers = calloc(src->n_headers, sizeof(char *));
+		ok = ok && dst->headers;
+		for (size_t i = 0; dst->headers && i < src->n_headers; i++) {
+			dst->headers[i] = dup_or_null(src->headers[i], &ok);
+			dst->n_headers++;
+		}
+	}
+	if (!ok) {
+		config_list_deinit(dst);
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static bool has_key(struct ctx *c, const yaml_node_t *map, const char *name)
@@ -854,7 +903,7 @@ static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
 		bool dup = false;
 
 		if (!parse_list(c, key, item, l)) {
-			list_deinit(l);
+			config_list_deinit(l);
 			continue;
 		}
 		for (size_t j = 0; j < cfg->n_lists; j++)
@@ -867,7 +916,7 @@ static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
 					 describe(item, d, sizeof(d)));
 			else
 				error_at(c, item, "%s: \"%s\" is listed twice", key, l->name);
-			list_deinit(l);
+			config_list_deinit(l);
 			continue;
 		}
 		cfg->n_lists++;
@@ -1615,7 +1664,7 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->n_lists; i++)
-		list_deinit(&cfg->lists[i]);
+		config_list_deinit(&cfg->lists[i]);
 	free(cfg->lists);
 	free(cfg->state_dir);
 	free(cfg->listen);

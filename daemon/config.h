@@ -49,6 +49,7 @@ struct list_conf {
 	char **headers;	    /**< feeds: extra request headers, "Name: value" */
 	size_t n_headers;
 	uint64_t max_size; /**< feeds: larger bodies are refused; default 256 MiB */
+	unsigned timeout_s; /**< feeds: a fetch takes at most this long; default 60 */
 	char *ca_file;	   /**< feeds: CA bundle instead of the system's, or NULL */
 	bool required;	   /**< no good version at startup is an error; default: local files */
 };
@@ -104,6 +105,10 @@ int config_load_string(const char *text, size_t len, const char *file, struct co
  * Returns the count (0 when none), or a negative errno.
  */
 int config_read_resolv_conf(const char *path, struct sockaddr_storage **out);
+/** A deep copy of src into dst (for the feed fetcher). 0 or -ENOMEM (dst then empty). */
+int config_list_copy(struct list_conf *dst, const struct list_conf *src);
+/** Free what a list_conf holds. */
+void config_list_deinit(struct list_conf *l);
 /** NULL-safe. */
 void config_free(struct config *cfg);
 

@@ -27,9 +27,11 @@
 #include "policy/policy.h"
 #include "blocklog.h"
 #include "config.h"
+#include "feed.h"
 #include "log.h"
 #include "perr.h"
 #include "util.h"
+#include "watch.h"
 #include "worker.h"
 
 #define DEFAULT_CONFIG "/etc/sinkholed/sinkholed.yaml"
@@ -45,6 +47,8 @@ struct server {
 	unsigned n_workers;
 	struct blocklog *blocklog;
 	struct state *cur; /**< the current state (one reference held here) */
+	struct fetcher *fetcher; /**< fetches the feeds, off the loops */
+	struct watcher *watcher; /**< with `watch: true`, NULL otherwise */
 
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
 	uv_async_t retire_async;
@@ -233,6 +237,32 @@ static void reload_work(uv_work_t *req)
 
 static void start_reload(struct server *srv);
 
+/* A feed's copy or a watched file changed: reload, as SIGHUP does. */
+static void on_lists_changed(void *arg)
+{
+	struct server *srv = arg;
+
+	log_info("main", "a list or the config changed");
+	start_reload(srv);
+}
+
+/* The fetcher and the watcher follow the current config. */
+static void follow_config(struct server *srv)
+{
+	const struct config *cfg = srv->cur->cfg;
+
+	if (srv->fetcher)
+		fetcher_configure(srv->fetcher, cfg);
+	if (cfg->watch && !srv->watcher)
+		srv->watcher = watcher_new(srv->loop, cfg, on_lists_changed, srv);
+	else if (cfg->watch)
+		watcher_set(srv->watcher, cfg);
+	else if (srv->watcher) {
+		watcher_free(srv->watcher);
+		srv->watcher = NULL;
+	}
+}
+
 static void reload_after(uv_work_t *req, int status)
 {
 	struct server *srv = req->data;
@@ -264,6 +294,7 @@ static void reload_after(uv_work_t *req, int status)
 		publish(srv, st);
 		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
 			 ps->block, ps->allow, ps->n_files);
+		follow_config(srv);
 	}
 	perr_clear(&srv->reload_errs);
 	perr_clear(&srv->reload_warns);
@@ -336,6 +367,10 @@ static void begin_stop(struct server *srv)
 		return;
 	srv->stopping = true;
 	log_info("main", "stopping: finishing queries in flight");
+	fetcher_stop(srv->fetcher);
+	srv->fetcher = NULL;
+	watcher_free(srv->watcher);
+	srv->watcher = NULL;
 	for (unsigned i = 0; i < srv->n_workers; i++)
 		worker_request_stop(&srv->workers[i]);
 	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
@@ -467,15 +502,60 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: sinkholed [-c FILE] [--check] [--version] [--help]\n"
+		"       sinkholed fetch [-c FILE]\n"
 		"A DNS sinkhole resolver: answers queries for blocklisted domains itself and\n"
 		"forwards every other query to the upstream resolvers.\n\n"
 		"  -c, --config FILE  config file (default " DEFAULT_CONFIG ")\n"
 		"      --check        validate the config and every blocklist, print a summary;\n"
 		"                     exit 0 if valid, 2 if not\n"
 		"  -V, --version      print the version and exit\n"
-		"  -h, --help         print this help and exit\n\n"
+		"  -h, --help         print this help and exit\n"
+		"  fetch              fetch every feed (blocklists with url:) once into state_dir\n"
+		"                     and exit: 0 if every copy is current, 1 if one failed\n\n"
+		"Blocklists: local files (YAML, domains, hosts, ...) and feeds fetched over\n"
+		"HTTP(S) on their refresh: schedule. A list that breaks keeps its last good\n"
+		"version; each load and fetch logs a health line per list.\n\n"
 		"Signals: HUP reloads config and blocklists, USR1 reopens the block log,\n"
 		"TERM/INT stop gracefully.\n");
+}
+
+/* Feeds marked required that have no copy yet are fetched before the first load. */
+static void fetch_missing_required(const char *path)
+{
+	struct parse_errs errs = {0};
+	struct config *cfg = NULL;
+
+	if (config_load(path, &cfg, &errs) == 0 && feed_prepare_state_dir(cfg, NULL) == 0)
+		feed_fetch_all(cfg, true);
+	perr_clear(&errs); /* reported by the load that follows */
+	config_free(cfg);
+}
+
+/* `sinkholed fetch`: every feed once, then exit. */
+static int fetch_feeds(const char *path)
+{
+	struct parse_errs errs = {0};
+	struct config *cfg = NULL;
+	int failed, rc;
+
+	if (config_load(path, &cfg, &errs) != 0) {
+		perr_log(&errs, "config");
+		perr_clear(&errs);
+		return EXIT_INVALID;
+	}
+	log_set_level(cfg->log_level);
+	rc = feed_global_init();
+	if (rc == 0)
+		rc = feed_prepare_state_dir(cfg, NULL);
+	if (rc < 0) {
+		log_err("feed", "cannot create %s/feeds: %s", cfg->state_dir, strerror(-rc));
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	failed = feed_fetch_all(cfg, false);
+	config_free(cfg);
+	feed_global_cleanup();
+	return failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
 static void on_worker_exit(void *arg)
@@ -527,10 +607,16 @@ int main(int argc, char **argv)
 			return EXIT_INVALID;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "fetch") == 0 && optind + 1 == argc && !check)
+		return fetch_feeds(srv.config_path);
 	if (optind < argc) {
 		fprintf(stderr, "sinkholed: unexpected argument %s\n", argv[optind]);
 		usage(stderr);
 		return EXIT_INVALID;
+	}
+	if (feed_global_init() < 0) {
+		fprintf(stderr, "sinkholed: cannot initialise libcurl\n");
+		return EXIT_RUNTIME;
 	}
 
 	/*
@@ -544,6 +630,8 @@ int main(int argc, char **argv)
 	 * A list that is not required (a feed) may fail without stopping the daemon: its errors
 	 * are logged and it starts without it. --check accepts nothing that fails.
 	 */
+	if (!check)
+		fetch_missing_required(srv.config_path);
 	st = state_load(srv.config_path, NULL, &errs, &warns);
 	perr_log_level(&warns, "config", LOG_WARN);
 	perr_log(&errs, "config");
@@ -595,6 +683,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	rc = feed_prepare_state_dir(st->cfg, st->cfg->user);
+	if (rc < 0)
+		log_err("feed", "cannot create %s/feeds: %s (feeds cannot be fetched)",
+			st->cfg->state_dir, strerror(-rc));
+	rc = EXIT_RUNTIME;
 	if (drop_privileges(st->cfg) != 0) {
 		for (size_t j = 0; j < (size_t)n * st->cfg->n_listen; j++) {
 			close(udp[j]);
@@ -654,6 +747,11 @@ int main(int argc, char **argv)
 		addr_format((const struct sockaddr *)&st->cfg->listen[i], a, sizeof(a));
 		log_info("main", "listening on %s (UDP and TCP), %u worker(s)", a, n);
 	}
+	srv.fetcher = fetcher_start(srv.loop, st->cfg, on_lists_changed, &srv);
+	if (!srv.fetcher)
+		log_err("feed", "cannot start the feed fetcher: feeds are not refreshed");
+	if (st->cfg->watch)
+		srv.watcher = watcher_new(srv.loop, st->cfg, on_lists_changed, &srv);
 	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
 		 policy_stats(st->policy)->block, policy_stats(st->policy)->allow,
 		 st->cfg->blocklog_path);
@@ -685,6 +783,7 @@ out:
 	free(tcp);
 	perr_clear(&srv.reload_errs);
 	perr_clear(&srv.reload_warns);
+	feed_global_cleanup();
 	if (rc == EXIT_OK)
 		log_info("main", "stopped");
 	return rc;

@@ -735,21 +735,28 @@ static void set_list_conf(struct list_builder *lb, const struct list_conf *lc)
  * Decide the list just parsed: commit it, or reject it and keep what prev had of it. Returns
  * false when a required list has no good version to fall back on (prev NULL).
  */
-static bool finish_list(struct list_builder *lb, const struct policy *prev, bool readable)
+/* Is the list just parsed good enough to use? had: entries of the version in use. */
+static bool acceptable(struct list_builder *lb, size_t had)
 {
-	struct list_stats *st = cur_stats(lb);
-	size_t had = list_entries(prev, lb->file);
-
-	if (lb->oom)
+	if (lb->error)
 		return false;
-	if (readable && !lb->error && lb->invalid * REJECT_SHARE > lb->entries + lb->invalid)
+	if (lb->invalid * REJECT_SHARE > lb->entries + lb->invalid)
 		lb_error(lb, 0, 0,
 			 "%zu of %zu entries invalid (more than 1 in %d): the list is rejected",
 			 lb->invalid, lb->entries + lb->invalid, REJECT_SHARE);
-	else if (readable && !lb->error && lb->entries == 0 && had > 0)
+	else if (lb->entries == 0 && had > 0)
 		lb_error(lb, 0, 0, "no entries, where the version in use has %zu: rejected", had);
+	return !lb->error;
+}
+
+static bool finish_list(struct list_builder *lb, const struct policy *prev, bool readable)
+{
+	struct list_stats *st = cur_stats(lb);
+
+	if (lb->oom)
+		return false;
 	st->invalid = lb->invalid;
-	if (!lb->error && readable) {
+	if (readable && acceptable(lb, list_entries(prev, lb->file))) {
 		commit(lb);
 		return !lb->oom;
 	}
@@ -865,6 +872,38 @@ struct policy *policy_load_text(int format, const char *text, size_t len, const 
 	start_list(&lb, 0, file, file, (enum list_format)format);
 	format_parse((enum list_format)format, &lb, text, len);
 	return finish(&lb, finish_list(&lb, NULL, true));
+}
+
+bool policy_validate(const struct list_conf *lc, const char *text, size_t len, int64_t now,
+		     size_t had, struct parse_errs *errs, struct parse_errs *warns,
+		     struct list_stats *out)
+{
+	struct list_builder lb = {.errs = errs, .warns = warns, .now = now};
+	enum list_format format = (enum list_format)lc->format;
+	bool ok;
+
+	lb.p = policy_new(1, 0);
+	if (!lb.p) {
+		perr_add(errs, lc->path, 0, 0, "out of memory");
+		return false;
+	}
+	if (format == FORMAT_AUTO)
+		format = format_sniff(text, len);
+	start_list(&lb, 0, lc->path, lc->name, format);
+	set_list_conf(&lb, lc);
+	format_parse(format, &lb, text, len);
+	lb.p->stats.files[0].invalid = lb.invalid;
+	ok = !lb.oom && acceptable(&lb, had);
+	if (ok)
+		commit(&lb);
+	ok = ok && !lb.oom;
+	if (out) {
+		*out = lb.p->stats.files[0];
+		out->file = lc->name;
+		out->rejected = !ok;
+	}
+	finish(&lb, false);
+	return ok;
 }
 
 struct policy *policy_load_string(const char *text, size_t len, const char *file,

@@ -15,6 +15,7 @@
 #include "perr.h"
 
 struct config;
+struct list_conf;
 
 enum ioc_action { IOC_BLOCK = 0, IOC_LOG = 1 };
 
@@ -111,6 +112,15 @@ struct policy *policy_load(const struct config *cfg, const struct policy *prev, 
 struct policy *policy_load_text(int format, const char *text, size_t len, const char *file,
 				int min_confidence, int64_t now, struct parse_errs *errs,
 				struct parse_errs *warns);
+/**
+ * Check a new version of list lc (a fetched feed) before it replaces the copy in use: parse
+ * text with lc's format and defaults, and apply the rules that reject a list (errors, more than
+ * 10% invalid, no entries where the version in use has had > 0). Its counts go to *out (may
+ * be NULL). Returns true when it may replace the copy.
+ */
+bool policy_validate(const struct list_conf *lc, const char *text, size_t len, int64_t now,
+		     size_t had, struct parse_errs *errs, struct parse_errs *warns,
+		     struct list_stats *out);
 /** policy_load_text() of a YAML list. */
 struct policy *policy_load_string(const char *text, size_t len, const char *file,
 				  int min_confidence, int64_t now, struct parse_errs *errs);

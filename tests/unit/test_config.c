@@ -786,7 +786,7 @@ static void test_err_lists(void **state)
 		   "blocklists: \"a.txt\" is listed twice");
 	expect_err(UP "blocklists: [{path: a, tpyo: 1}]\n", 2, 24,
 		   "blocklists: unknown key \"tpyo\"; valid keys: name, "
-		   "path, url, format, match, defaults, refresh, headers, max_size, required, "
+		   "path, url, format, match, defaults, refresh, headers, max_size, timeout, required, "
 		   "ca_file");
 }
 
