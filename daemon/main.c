@@ -172,19 +172,24 @@ static void on_retire(uv_async_t *a)
 
 static void print_stats(const struct server *srv, const struct policy_stats *ps)
 {
-	printf("blocklists: %zu file(s)\n", ps->n_files);
-	for (size_t i = 0; i < ps->n_files; i++) {
-		const struct list_stats *f = &ps->files[i];
-		printf("  %s (%s): %zu entries (%zu log only), %zu allow, %zu expired (skipped), "
-		       "%zu duplicates (merged), %zu invalid, %zu skipped\n",
-		       f->file, f->format, f->block, f->log, f->allow, f->expired, f->duplicates,
-		       f->invalid, f->skipped);
-		for (size_t k = 0; k < LIST_SKIP_REASONS && f->skip[k].reason; k++)
-			printf("    skipped: %zu %s\n", f->skip[k].n, f->skip[k].reason);
-	}
+	char line[1024];
+
+	printf("blocklists: %zu list(s)\n", ps->n_files);
+	for (size_t i = 0; i < ps->n_files; i++)
+		printf("  %s\n", policy_list_health(&ps->files[i], time(NULL), line, sizeof(line)));
 	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
 	       (ps->memory + 1023) / 1024);
 	(void)srv;
+}
+
+/* One health line per list after a load. */
+static void log_lists(const struct policy_stats *ps)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < ps->n_files; i++)
+		log_msg(ps->files[i].rejected ? LOG_WARN : LOG_INFO, "list", "%s",
+			policy_list_health(&ps->files[i], time(NULL), line, sizeof(line)));
 }
 
 /* ---- reload ---- */
@@ -291,6 +296,7 @@ static void reload_after(uv_work_t *req, int status)
 				log_err("main", "reload: %s is not valid: still using its previous "
 						"version (%zu entries)",
 					ps->files[i].file, ps->files[i].block + ps->files[i].allow);
+		log_lists(ps);
 		publish(srv, st);
 		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
 			 ps->block, ps->allow, ps->n_files);
@@ -651,6 +657,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	log_set_level(st->cfg->log_level);
+	log_lists(policy_stats(st->policy));
 	srv.cur = st;
 
 	n = st->cfg->workers;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "formats/format.h"
@@ -837,11 +838,14 @@ struct policy *policy_load(const struct config *cfg, const struct policy *prev, 
 		size_t len = 0;
 		bool mapped = false;
 		int rc = readfile(lc->path, &text, &len, &mapped);
+		struct stat sb;
 
 		if (rc == 0 && format == FORMAT_AUTO)
 			format = format_sniff(text, len);
 		start_list(&lb, (uint32_t)i, lc->path, lc->name, format);
 		set_list_conf(&lb, lc);
+		if (rc == 0 && stat(lc->path, &sb) == 0)
+			lb.p->stats.files[i].mtime = sb.st_mtime;
 		if (rc == -ENOENT && lc->url) {
 			/* A feed not fetched yet: nothing to report but that. */
 			perr_add(warns ? warns : errs, lc->path, 0, 0,
@@ -939,6 +943,38 @@ void policy_free(struct policy *p)
 const struct policy_stats *policy_stats(const struct policy *p)
 {
 	return &p->stats;
+}
+
+char *policy_list_health(const struct list_stats *f, int64_t now, char *buf, size_t len)
+{
+	size_t o = 0;
+	int64_t age = now - f->mtime;
+
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		if (o < len)                                                                       \
+			o += (size_t)snprintf(buf + o, len - o, __VA_ARGS__);                      \
+	} while (0)
+	PUT("%s (%s): %zu entries (%zu log only), %zu allow, %zu expired, %zu duplicates, "
+	    "%zu invalid, %zu skipped",
+	    f->file, f->format ? f->format : "?", f->block, f->log, f->allow, f->expired,
+	    f->duplicates, f->invalid, f->skipped);
+	for (size_t k = 0; k < LIST_SKIP_REASONS && f->skip[k].reason; k++)
+		PUT("%s%zu %s", k ? ", " : " (", f->skip[k].n, f->skip[k].reason);
+	if (f->skip[0].reason)
+		PUT(")");
+	if (!f->mtime)
+		PUT("; no copy");
+	else if (age < 7200)
+		PUT("; file %llds old", (long long)(age < 0 ? 0 : age));
+	else
+		PUT("; file %lldh old", (long long)age / 3600);
+	if (f->kept)
+		PUT("; REJECTED, its previous version is in use");
+	else if (f->rejected)
+		PUT("; REJECTED, not in use");
+#undef PUT
+	return buf;
 }
 
 /* Does a listed name of match kind k, found at offset off of the query name, apply? */

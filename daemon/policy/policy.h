@@ -79,6 +79,7 @@ struct list_stats {
 		const char *reason; /**< static string; NULL = unused slot */
 		size_t n;
 	} skip[LIST_SKIP_REASONS]; /**< skipped by reason; the last slot also takes the rest */
+	int64_t mtime;		   /**< Unix seconds the file was last written; 0: unknown */
 	bool rejected;		   /**< this version was rejected (errors say why) */
 	bool kept;		   /**< rejected, and the previous snapshot's entries were kept */
 };
@@ -136,6 +137,11 @@ bool policy_release(struct policy *p);
 void policy_free(struct policy *p);
 
 const struct policy_stats *policy_stats(const struct policy *p);
+/**
+ * One list's health line (no newline) into buf: its counts, skip reasons, the copy's age at
+ * now and whether its previous version is kept. Returns buf.
+ */
+char *policy_list_health(const struct list_stats *f, int64_t now, char *buf, size_t len);
 
 enum verdict {
 	VERDICT_PASS = 0,  /**< not listed: forward */
