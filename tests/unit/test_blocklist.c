@@ -861,6 +861,32 @@ static void test_list_defaults(void **state)
 	unlink(path);
 }
 
+static void expect_defang(const char *in, const char *want)
+{
+	char buf[NAME_TEXT_MAX];
+	size_t n = strlen(in);
+	const char *out = name_defang(in, &n, buf);
+
+	if (n != strlen(want) || memcmp(out, want, n) != 0)
+		fail_msg("defang(%s) = %.*s, want %s", in, (int)n, out, want);
+}
+
+static void test_defang(void **state)
+{
+	(void)state;
+	expect_defang("evil.com", "evil.com");
+	expect_defang("evil[.]com", "evil.com");
+	expect_defang("a(.)b{.}c[dot]d(dot)e", "a.b.c.d.e");
+	expect_defang("hxxp://evil.com/path?x#y", "evil.com");
+	expect_defang("hXXps://evil[.]com:8443/", "evil.com");
+	expect_defang("https://evil.com", "evil.com");
+	expect_defang("hxxp[://]evil.com", "evil.com");
+	expect_defang("evil.com:443", "evil.com");
+	expect_defang("evil.com/", "evil.com");
+	expect_defang("ftp://evil.com", "ftp:"); /* not a scheme it undoes: left invalid */
+	expect_defang("[.]", ".");
+}
+
 static void test_shipped_conf(void **state)
 {
 	const char *dir = getenv("SINKHOLED_TEST_DATA");
@@ -925,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_yaml_syntax_and_top),
 		cmocka_unit_test(test_name_to_wire),
+		cmocka_unit_test(test_defang),
 		cmocka_unit_test(test_list_fallback),
 		cmocka_unit_test(test_list_defaults),
 		cmocka_unit_test(test_null_values),
