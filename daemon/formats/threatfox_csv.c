@@ -22,6 +22,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "formats/format.h"
 #include "formats/threatfox.h"
@@ -58,6 +61,28 @@ static inline bool is_blank(char c)
 }
 
 /*
+ * The first '"' in [p, e), or e. Fields are short: a call to memchr() for each end of each
+ * field cost more than the scanning itself (a fifth of the load of an export).
+ */
+static inline const char *find_quote(const char *p, const char *e)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+
+	for (; e - p >= 16; p += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
+
+		if (m)
+			return p + __builtin_ctz(m);
+	}
+#endif
+	while (p < e && *p != '"')
+		p++;
+	return p;
+}
+
+/*
  * Split the record s[0..e) of the line starting at bol into c->fields (the first MAX_COLS;
  * c->nf counts them all). False on bad quoting, with the column and what is wrong.
  */
@@ -80,8 +105,8 @@ static bool split(struct csv *c, const char *bol, const char *s, const char *e, 
 
 			fs = ++p;
 			for (;;) {
-				q = memchr(p, '"', (size_t)(e - p));
-				if (!q) {
+				q = find_quote(p, e);
+				if (q == e) {
 					*bad_col = col;
 					*why = "a quoted field without its closing quote";
 					return false;
