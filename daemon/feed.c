@@ -50,8 +50,8 @@ struct fetcher {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool stop;	       /* under mu */
-	struct feed *pending;  /* a new feed set from fetcher_configure(), under mu */
+	bool stop;	      /* under mu */
+	struct feed *pending; /* a new feed set from fetcher_configure(), under mu */
 	size_t n_pending;
 	bool have_pending;
 	atomic_bool abandon; /* stop: the transfer in flight gives up */
@@ -341,7 +341,8 @@ static int fetch_one(struct feed *f, atomic_bool *abandon)
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* gzip and deflate: what it has */
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "sinkholed/" SINKHOLED_VERSION);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(f->lc.timeout_s < 10 ? f->lc.timeout_s : 10));
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
+			 (long)(f->lc.timeout_s < 10 ? f->lc.timeout_s : 10));
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)f->lc.timeout_s);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->lc.max_size);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
@@ -359,7 +360,8 @@ static int fetch_one(struct feed *f, atomic_bool *abandon)
 			snprintf(result, sizeof(result), "error: larger than max_size (%llu bytes)",
 				 (unsigned long long)f->lc.max_size);
 		else
-			snprintf(result, sizeof(result), "error: %s", err[0] ? err : curl_easy_strerror(rc));
+			snprintf(result, sizeof(result), "error: %s",
+				 err[0] ? err : curl_easy_strerror(rc));
 		goto out;
 	}
 	if (status == 304) {
@@ -411,7 +413,8 @@ out:
 	if (ret >= 0) {
 		f->failures = 0;
 		f->next = now + f->lc.refresh_s;
-		log_info("feed", "%s: %s; %zu entries, %zu invalid, %zu skipped, %zu expired; copy %s",
+		log_info("feed",
+			 "%s: %s; %zu entries, %zu invalid, %zu skipped, %zu expired; copy %s",
 			 f->lc.name, result, ret ? st.block + st.allow : f->entries, st.invalid,
 			 st.skipped, st.expired, age);
 	} else {
@@ -443,7 +446,8 @@ static void check_stale(struct fetcher *ft, int64_t now)
 			continue;
 		f->stale_warned = now;
 		age_text(f->last_ok ? now - f->last_ok : -1, age, sizeof(age));
-		log_warn("feed", "%s is stale: not refreshed for over %u x its refresh (%us); copy %s",
+		log_warn("feed",
+			 "%s is stale: not refreshed for over %u x its refresh (%us); copy %s",
 			 f->lc.name, STALE_FACTOR, f->lc.refresh_s, age);
 	}
 }
@@ -457,7 +461,8 @@ static void adopt(struct fetcher *ft)
 		for (size_t j = 0; j < ft->n_feeds; j++) {
 			const struct feed *of = &ft->feeds[j];
 
-			if (strcmp(of->lc.name, nf->lc.name) != 0 || strcmp(of->lc.url, nf->lc.url) != 0)
+			if (strcmp(of->lc.name, nf->lc.name) != 0 ||
+			    strcmp(of->lc.url, nf->lc.url) != 0)
 				continue;
 			nf->next = of->next;
 			nf->last_ok = of->last_ok;
@@ -466,7 +471,8 @@ static void adopt(struct fetcher *ft)
 			nf->stale_warned = of->stale_warned;
 			nf->added = of->added;
 			if (nf->lc.refresh_s < of->lc.refresh_s && !of->failures)
-				nf->next = of->next - (int64_t)(of->lc.refresh_s - nf->lc.refresh_s);
+				nf->next =
+				    of->next - (int64_t)(of->lc.refresh_s - nf->lc.refresh_s);
 		}
 	}
 	feeds_free(ft->feeds, ft->n_feeds);

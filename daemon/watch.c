@@ -83,7 +83,8 @@ static void on_event(uv_fs_event_t *ev, const char *filename, int events, int st
 	for (size_t i = 0; i < w->n_files && !hit; i++) {
 		const char *f = w->files[i];
 
-		hit = strncmp(f, d->dir, dl) == 0 && f[dl] == '/' && strcmp(f + dl + 1, filename) == 0;
+		hit = strncmp(f, d->dir, dl) == 0 && f[dl] == '/' &&
+		      strcmp(f + dl + 1, filename) == 0;
 	}
 	if (hit)
 		uv_timer_start(&w->debounce, on_debounced, DEBOUNCE_MS, 0);
@@ -114,7 +115,9 @@ static int add_file(struct watcher *w, const char *path)
 	if (!w->files[w->n_files])
 		return -1;
 	w->n_files++;
-	dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	dir = slash == path ? strdup("/")
+	      : slash	    ? strndup(path, (size_t)(slash - path))
+			    : strdup(".");
 	if (!dir)
 		return -1;
 	for (size_t i = 0; i < w->n_dirs; i++) {
@@ -161,8 +164,8 @@ oom:
 	log_err("watch", "out of memory: changed files need a reload (SIGHUP)");
 }
 
-struct watcher *watcher_new(uv_loop_t *loop, const struct config *cfg,
-			    void (*on_change)(void *arg), void *arg)
+struct watcher *watcher_new(uv_loop_t *loop, const struct config *cfg, void (*on_change)(void *arg),
+			    void *arg)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
 

@@ -20,12 +20,6 @@
 /* How long a stopping worker waits for queries in flight (DESIGN.md section 2). */
 #define STOP_GRACE_MS 2000
 
-void state_release(struct state *st, state_retire_fn retire, void *arg)
-{
-	if (atomic_fetch_sub_explicit(&st->refs, 1, memory_order_acq_rel) == 1)
-		retire(st, arg);
-}
-
 static struct wstate *wstate_new(struct state *st)
 {
 	struct wstate *ws = malloc(sizeof(*ws));

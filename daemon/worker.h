@@ -18,6 +18,7 @@
 #include "blocklog.h"
 #include "config.h"
 #include "dnsmsg.h"
+#include "state.h"
 
 struct cache;
 struct ratelimit;
@@ -29,20 +30,6 @@ struct query;
 #define WORKER_UDP_SLOT 65536
 #define WORKER_UDP_BATCH 16
 #define WORKER_LEADER_BUCKETS 1024
-
-/**
- * Everything a reload replaces, published as one immutable unit. refs counts the holders:
- * the main thread while it is current, each worker that adopted it, each mailbox slot.
- */
-struct state {
-	atomic_uint refs;
-	struct config *cfg;
-	struct policy *policy;
-	struct state *retire_next; /**< link in the main thread's retire list */
-};
-
-/** Called (from any thread) when a state's last reference is dropped. */
-typedef void (*state_retire_fn)(struct state *st, void *arg);
 
 /** A worker's hold on a state, counted without atomics by the queries still using it. */
 struct wstate {
@@ -137,9 +124,6 @@ void worker_request_stop(struct worker *w);
 void worker_join(struct worker *w);
 /** Close whatever is open, free the loop's resources, drop the state references. */
 void worker_deinit(struct worker *w);
-
-/** Drop one reference to st; the last one calls retire. */
-void state_release(struct state *st, state_retire_fn retire, void *arg);
 
 /* Used by the listeners and upstream. */
 

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's life: startup order, signals, reload orchestration, stop, one cleanup path.
+ *
+ * Startup: load config and blocklists (fail fast, exit 2), open the block log, bind one UDP
+ * and one TCP socket per listen address per worker (sockets.c; bind errors exit 1), drop
+ * privileges, start the workers, the feed fetcher and the file watcher, then run the main loop
+ * for signals. A reload builds the new state in the thread pool and publishes it to every
+ * worker's mailbox; the old state is freed (after the block log has written every record that
+ * borrows from it) when its last holder lets go.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "addr.h"
+#include "blocklog.h"
+#include "config.h"
+#include "feed.h"
+#include "log.h"
+#include "perr.h"
+#include "policy/policy.h"
+#include "sockets.h"
+#include "state.h"
+#include "util.h"
+#include "watch.h"
+#include "worker.h"
+
+#define BLOCKLOG_QUEUE 8192 /* records per worker */
+
+struct server {
+	const char *config_path;
+	uv_loop_t *loop;
+	struct worker *workers;
+	unsigned n_workers;
+	struct blocklog *blocklog;
+	struct state *cur;	 /**< the current state (one reference held here) */
+	struct fetcher *fetcher; /**< fetches the feeds, off the loops */
+	struct watcher *watcher; /**< with `watch: true`, NULL otherwise */
+
+	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
+	uv_async_t retire_async;
+	uv_timer_t exit_timer;
+
+	/* Reload: one at a time; a SIGHUP during one asks for another. */
+	uv_work_t reload_req;
+	bool reloading, reload_again, stopping;
+	struct state *reload_new;
+	struct parse_errs reload_errs, reload_warns;
+
+	/* States whose last reference is gone, waiting to be freed (pushed from any thread). */
+	_Atomic(struct state *) retired;
+	atomic_bool no_async; /**< shutting down: retired states are drained at exit */
+	atomic_uint workers_exited;
+};
+
+struct retire_work {
+	uv_work_t req;
+	struct server *srv;
+	struct state *list;
+};
+
+/* ---- state: config + policy ---- */
+
+/* May run on any thread: queue the state for the main thread to free. */
+static void on_state_retired(struct state *st, void *arg)
+{
+	struct server *srv = arg;
+	struct state *head = atomic_load(&srv->retired);
+
+	do {
+		st->retire_next = head;
+	} while (!atomic_compare_exchange_weak(&srv->retired, &head, st));
+	if (!atomic_load(&srv->no_async))
+		uv_async_send(&srv->retire_async);
+}
+
+/* Thread pool: records that borrow the states' IOC metadata must be written first. */
+static void retire_work(uv_work_t *req)
+{
+	struct retire_work *rw = req->data;
+	struct state *st, *next;
+
+	blocklog_sync(rw->srv->blocklog);
+	for (st = rw->list; st; st = next) {
+		next = st->retire_next;
+		state_free(st);
+	}
+}
+
+static void retire_after(uv_work_t *req, int status)
+{
+	(void)status;
+	free(req->data);
+}
+
+static void on_retire(uv_async_t *a)
+{
+	struct server *srv = a->data;
+	struct state *list = atomic_exchange(&srv->retired, NULL);
+	struct retire_work *rw;
+
+	if (!list)
+		return;
+	rw = calloc(1, sizeof(*rw));
+	if (rw) {
+		rw->srv = srv;
+		rw->list = list;
+		rw->req.data = rw;
+		if (uv_queue_work(srv->loop, &rw->req, retire_work, retire_after) == 0)
+			return;
+		free(rw);
+	}
+	/* Could not queue: free here, rather than leak. */
+	struct retire_work local = {.srv = srv, .list = list};
+	local.req.data = &local;
+	retire_work(&local.req);
+}
+
+static void print_stats(const struct policy_stats *ps)
+{
+	char line[1024];
+
+	printf("blocklists: %zu list(s)\n", ps->n_files);
+	for (size_t i = 0; i < ps->n_files; i++)
+		printf("  %s\n", policy_list_health(&ps->files[i], time(NULL), line, sizeof(line)));
+	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
+	       (ps->memory + 1023) / 1024);
+}
+
+/* One health line per list after a load. */
+static void log_lists(const struct policy_stats *ps)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < ps->n_files; i++)
+		log_msg(ps->files[i].rejected ? LOG_WARN : LOG_INFO, "list", "%s",
+			policy_list_health(&ps->files[i], time(NULL), line, sizeof(line)));
+}
+
+/* ---- reload ---- */
+
+static bool addr_lists_equal(const struct sockaddr_storage *a, size_t na,
+			     const struct sockaddr_storage *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!addr_equal((const struct sockaddr *)&a[i], (const struct sockaddr *)&b[i]))
+			return false;
+	return true;
+}
+
+/* Settings that only a restart applies are reported, never silently ignored. */
+static void report_restart_needed(const struct config *old, const struct config *new)
+{
+	if (!addr_lists_equal(old->listen, old->n_listen, new->listen, new->n_listen))
+		log_warn("main", "reload: `listen` changed; restart sinkholed to apply it");
+	if (old->workers != new->workers)
+		log_warn("main", "reload: `workers` changed; restart sinkholed to apply it");
+	if (strcmp(old->blocklog_path, new->blocklog_path) != 0)
+		log_warn("main", "reload: `block_log.path` changed; restart sinkholed to apply it");
+	if ((old->user == NULL) != (new->user == NULL) ||
+	    (old->user && strcmp(old->user, new->user) != 0) || old->allow_root != new->allow_root)
+		log_warn("main",
+			 "reload: `user`/`allow_root` changed; restart sinkholed to apply it");
+}
+
+static void publish(struct server *srv, struct state *st)
+{
+	struct state *old = srv->cur;
+
+	atomic_store(&st->refs, 1 + srv->n_workers);
+	srv->cur = st;
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		worker_publish(&srv->workers[i], st);
+	state_release(old, on_state_retired, srv);
+}
+
+static void reload_work(uv_work_t *req)
+{
+	struct server *srv = req->data;
+
+	perr_clear(&srv->reload_errs);
+	perr_clear(&srv->reload_warns);
+	srv->reload_new =
+	    state_load(srv->config_path, srv->cur, &srv->reload_errs, &srv->reload_warns);
+}
+
+static void start_reload(struct server *srv);
+
+/* A feed's copy or a watched file changed: reload, as SIGHUP does. */
+static void on_lists_changed(void *arg)
+{
+	struct server *srv = arg;
+
+	log_info("main", "a list or the config changed");
+	start_reload(srv);
+}
+
+/* The fetcher and the watcher follow the current config. */
+static void follow_config(struct server *srv)
+{
+	const struct config *cfg = srv->cur->cfg;
+
+	if (srv->fetcher)
+		fetcher_configure(srv->fetcher, cfg);
+	if (cfg->watch && !srv->watcher)
+		srv->watcher = watcher_new(srv->loop, cfg, on_lists_changed, srv);
+	else if (cfg->watch)
+		watcher_set(srv->watcher, cfg);
+	else if (srv->watcher) {
+		watcher_free(srv->watcher);
+		srv->watcher = NULL;
+	}
+}
+
+static void reload_after(uv_work_t *req, int status)
+{
+	struct server *srv = req->data;
+	struct state *st = srv->reload_new;
+	const struct policy_stats *ps;
+
+	srv->reloading = false;
+	srv->reload_new = NULL;
+	if (status < 0 || srv->stopping) {
+		if (st)
+			state_free(st);
+		return;
+	}
+	perr_log_level(&srv->reload_warns, "reload", LOG_WARN);
+	perr_log(&srv->reload_errs, "reload");
+	if (!st) {
+		log_err("main", "reload failed: still serving with the previous configuration and "
+				"blocklists");
+	} else {
+		report_restart_needed(srv->cur->cfg, st->cfg);
+		log_set_level(st->cfg->log_level);
+		blocklog_set_dvc(srv->blocklog, st->cfg->dvc);
+		ps = policy_stats(st->policy);
+		for (size_t i = 0; i < ps->n_files; i++)
+			if (ps->files[i].kept)
+				log_err("main",
+					"reload: %s is not valid: still using its previous "
+					"version (%zu entries)",
+					ps->files[i].file, ps->files[i].block + ps->files[i].allow);
+		log_lists(ps);
+		publish(srv, st);
+		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
+			 ps->block, ps->allow, ps->n_files);
+		follow_config(srv);
+	}
+	perr_clear(&srv->reload_errs);
+	perr_clear(&srv->reload_warns);
+	if (srv->reload_again) {
+		srv->reload_again = false;
+		start_reload(srv);
+	}
+}
+
+static void start_reload(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	if (srv->reloading) {
+		srv->reload_again = true;
+		return;
+	}
+	log_info("main", "reloading %s", srv->config_path);
+	srv->reloading = true;
+	srv->reload_req.data = srv;
+	if (uv_queue_work(srv->loop, &srv->reload_req, reload_work, reload_after) != 0) {
+		srv->reloading = false;
+		log_err("main", "reload: cannot queue work");
+	}
+}
+
+/* ---- signals and stop ---- */
+
+static void log_counters(const struct server *srv)
+{
+	uint64_t q = 0, b = 0, l = 0, f = 0, sf = 0, to = 0, mm = 0, d = 0;
+
+	for (unsigned i = 0; i < srv->n_workers; i++) {
+		const struct worker_stats *s = &srv->workers[i].stats;
+		q += atomic_load_explicit(&s->queries, memory_order_relaxed);
+		b += atomic_load_explicit(&s->blocked, memory_order_relaxed);
+		l += atomic_load_explicit(&s->logged, memory_order_relaxed);
+		f += atomic_load_explicit(&s->forwarded, memory_order_relaxed);
+		sf += atomic_load_explicit(&s->servfail, memory_order_relaxed);
+		to += atomic_load_explicit(&s->upstream_timeouts, memory_order_relaxed);
+		mm += atomic_load_explicit(&s->upstream_mismatched, memory_order_relaxed);
+		d += atomic_load_explicit(&s->dropped, memory_order_relaxed);
+	}
+	log_info("main",
+		 "stats: queries %llu, blocked %llu, logged %llu, forwarded %llu, servfail %llu, "
+		 "upstream timeouts %llu, mismatched replies %llu, dropped %llu, "
+		 "block log written %llu, block log dropped %llu",
+		 (unsigned long long)q, (unsigned long long)b, (unsigned long long)l,
+		 (unsigned long long)f, (unsigned long long)sf, (unsigned long long)to,
+		 (unsigned long long)mm, (unsigned long long)d,
+		 (unsigned long long)blocklog_written(srv->blocklog),
+		 (unsigned long long)blocklog_dropped(srv->blocklog));
+}
+
+static void on_exit_poll(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	if (atomic_load(&srv->workers_exited) < srv->n_workers)
+		return;
+	/* Every worker is done: let the main loop end (after a reload in flight, if any). */
+	uv_close((uv_handle_t *)t, NULL);
+	atomic_store(&srv->no_async, true);
+	uv_close((uv_handle_t *)&srv->retire_async, NULL);
+}
+
+static void begin_stop(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	log_info("main", "stopping: finishing queries in flight");
+	fetcher_stop(srv->fetcher);
+	srv->fetcher = NULL;
+	watcher_free(srv->watcher);
+	srv->watcher = NULL;
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		worker_request_stop(&srv->workers[i]);
+	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+	uv_close((uv_handle_t *)&srv->sig_term, NULL);
+	uv_close((uv_handle_t *)&srv->sig_int, NULL);
+	uv_close((uv_handle_t *)&srv->sig_usr1, NULL);
+	uv_timer_start(&srv->exit_timer, on_exit_poll, 20, 20);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+
+	switch (signum) {
+	case SIGHUP:
+		start_reload(srv);
+		break;
+	case SIGUSR1:
+		log_info("main", "reopening the block log");
+		blocklog_reopen(srv->blocklog);
+		log_counters(srv);
+		break;
+	default:
+		begin_stop(srv);
+		break;
+	}
+}
+
+/* Feeds marked required that have no copy yet are fetched before the first load. */
+static void fetch_missing_required(const char *path)
+{
+	struct parse_errs errs = {0};
+	struct config *cfg = NULL;
+
+	if (config_load(path, &cfg, &errs) == 0 && feed_prepare_state_dir(cfg, NULL) == 0)
+		feed_fetch_all(cfg, true);
+	perr_clear(&errs); /* reported by the load that follows */
+	config_free(cfg);
+}
+
+int server_fetch(const char *path)
+{
+	struct parse_errs errs = {0};
+	struct config *cfg = NULL;
+	int failed, rc;
+
+	if (config_load(path, &cfg, &errs) != 0) {
+		perr_log(&errs, "config");
+		perr_clear(&errs);
+		return EXIT_INVALID;
+	}
+	log_set_level(cfg->log_level);
+	rc = feed_global_init();
+	if (rc == 0)
+		rc = feed_prepare_state_dir(cfg, NULL);
+	if (rc < 0) {
+		log_err("feed", "cannot create %s/feeds: %s", cfg->state_dir, strerror(-rc));
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	failed = feed_fetch_all(cfg, false);
+	config_free(cfg);
+	feed_global_cleanup();
+	return failed ? EXIT_RUNTIME : EXIT_OK;
+}
+
+static void on_worker_exit(void *arg)
+{
+	struct server *srv = arg;
+
+	atomic_fetch_add(&srv->workers_exited, 1);
+}
+
+/*
+ * The first load. A list that is not required (a feed) may fail without stopping the daemon:
+ * its errors are logged and it starts without it. --check accepts nothing that fails.
+ */
+static struct state *load_first(const char *path, bool check)
+{
+	struct parse_errs errs = {0}, warns = {0};
+	struct state *st;
+
+	if (!check)
+		fetch_missing_required(path);
+	st = state_load(path, NULL, &errs, &warns);
+	perr_log_level(&warns, "config", LOG_WARN);
+	perr_log(&errs, "config");
+	perr_clear(&warns);
+	if (!st || (check && errs.n + errs.dropped)) {
+		fprintf(stderr, "sinkholed: %s is not valid\n", path);
+		if (st)
+			state_free(st);
+		st = NULL;
+	}
+	perr_clear(&errs);
+	return st;
+}
+
+int server_check(const char *config_path)
+{
+	struct state *st;
+
+	if (feed_global_init() < 0)
+		return EXIT_RUNTIME;
+	st = load_first(config_path, true);
+	if (!st)
+		return EXIT_INVALID;
+	printf("%s: OK\n", config_path);
+	print_stats(policy_stats(st->policy));
+	state_free(st);
+	feed_global_cleanup();
+	return EXIT_OK;
+}
+
+static void init_loop(struct server *srv)
+{
+	srv->loop = uv_default_loop();
+	uv_async_init(srv->loop, &srv->retire_async, on_retire);
+	srv->retire_async.data = srv;
+	uv_timer_init(srv->loop, &srv->exit_timer);
+	srv->exit_timer.data = srv;
+	uv_signal_init(srv->loop, &srv->sig_hup);
+	uv_signal_init(srv->loop, &srv->sig_term);
+	uv_signal_init(srv->loop, &srv->sig_int);
+	uv_signal_init(srv->loop, &srv->sig_usr1);
+	srv->sig_hup.data = srv->sig_term.data = srv->sig_int.data = srv->sig_usr1.data = srv;
+	uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
+	uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
+	uv_signal_start(&srv->sig_int, on_signal, SIGINT);
+	uv_signal_start(&srv->sig_usr1, on_signal, SIGUSR1);
+}
+
+/* Start the workers on the bound sockets; returns how many started. */
+static unsigned start_workers(struct server *srv, struct state *st, struct sockets *socks)
+{
+	unsigned started;
+
+	/* Each worker holds a reference to the initial state; main holds one. */
+	atomic_store(&st->refs, 1 + srv->n_workers);
+	for (started = 0; started < srv->n_workers; started++) {
+		struct worker *w = &srv->workers[started];
+		int *udp = sockets_udp(socks, started), *tcp = sockets_tcp(socks, started);
+		int rc;
+
+		w->on_exit = on_worker_exit;
+		w->on_exit_arg = srv;
+		w->n_workers = srv->n_workers;
+		rc = worker_init(w, started, st, srv->blocklog, udp, tcp, socks->n_listen,
+				 on_state_retired, srv);
+		/* The worker owns its sockets now, whatever happened. */
+		for (size_t j = 0; j < socks->n_listen; j++)
+			udp[j] = tcp[j] = -1;
+		if (rc != 0 || worker_start(w) != 0) {
+			log_err("main", "cannot start worker %u", started);
+			worker_deinit(w);
+			break;
+		}
+	}
+	if (started < srv->n_workers) {
+		/* Give back the references and sockets of the workers never tried. */
+		for (unsigned i = started + 1; i < srv->n_workers; i++)
+			state_release(st, on_state_retired, srv);
+		sockets_close(socks, started + 1);
+	}
+	return started;
+}
+
+/* After the loop: join the workers and free every state. */
+static void finish(struct server *srv, unsigned started)
+{
+	struct state *list, *next;
+
+	for (unsigned i = 0; i < started; i++)
+		worker_join(&srv->workers[i]);
+	atomic_store(&srv->no_async, true);
+	log_counters(srv);
+	if (srv->cur)
+		state_release(srv->cur, on_state_retired, srv);
+	list = atomic_exchange(&srv->retired, NULL);
+	blocklog_sync(srv->blocklog);
+	for (; list; list = next) {
+		next = list->retire_next;
+		state_free(list);
+	}
+	uv_loop_close(srv->loop);
+}
+
+int server_run(const char *config_path)
+{
+	struct server srv = {.config_path = config_path};
+	struct sockets socks = {0};
+	unsigned started = 0, n;
+	struct state *st;
+	int rc = EXIT_RUNTIME;
+
+	/*
+	 * Until the loop's handlers are installed, a reload or reopen request (systemd's
+	 * ExecReload, logrotate) must not kill the daemon: what is being loaded is current.
+	 */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (feed_global_init() < 0) {
+		log_err("main", "cannot initialise libcurl");
+		return EXIT_RUNTIME;
+	}
+	st = load_first(config_path, false);
+	if (!st) {
+		feed_global_cleanup();
+		return EXIT_INVALID;
+	}
+	log_set_level(st->cfg->log_level);
+	log_lists(policy_stats(st->policy));
+	srv.cur = st;
+
+	n = st->cfg->workers;
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (unsigned)c : 1;
+	}
+	/* One ring per worker: the workers hand records over without a lock. */
+	srv.blocklog = blocklog_new(st->cfg->blocklog_path, st->cfg->dvc, BLOCKLOG_QUEUE, n);
+	if (!srv.blocklog) {
+		log_err("main", "cannot open block log %s: %s", st->cfg->blocklog_path,
+			strerror(errno));
+		goto out;
+	}
+	srv.n_workers = n;
+	srv.workers = calloc(n, sizeof(*srv.workers));
+	/* Every socket is bound before privileges are dropped and before any thread starts. */
+	if (!srv.workers || sockets_bind(&socks, st->cfg, n) != 0)
+		goto out;
+	rc = feed_prepare_state_dir(st->cfg, st->cfg->user);
+	if (rc < 0)
+		log_err("feed", "cannot create %s/feeds: %s (feeds cannot be fetched)",
+			st->cfg->state_dir, strerror(-rc));
+	rc = EXIT_RUNTIME;
+	if (sockets_drop_privileges(st->cfg) != 0)
+		goto out;
+
+	init_loop(&srv);
+	started = start_workers(&srv, st, &socks);
+	st = NULL; /* held by the workers and srv.cur from here on */
+	if (started < n) {
+		srv.n_workers = started;
+		begin_stop(&srv);
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		finish(&srv, started);
+		goto out;
+	}
+	for (size_t i = 0; i < srv.cur->cfg->n_listen; i++) {
+		char a[64];
+
+		addr_format((const struct sockaddr *)&srv.cur->cfg->listen[i], a, sizeof(a));
+		log_info("main", "listening on %s (UDP and TCP), %u worker(s)", a, n);
+	}
+	srv.fetcher = fetcher_start(srv.loop, srv.cur->cfg, on_lists_changed, &srv);
+	if (!srv.fetcher)
+		log_err("feed", "cannot start the feed fetcher: feeds are not refreshed");
+	if (srv.cur->cfg->watch)
+		srv.watcher = watcher_new(srv.loop, srv.cur->cfg, on_lists_changed, &srv);
+	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
+		 policy_stats(srv.cur->policy)->block, policy_stats(srv.cur->policy)->allow,
+		 srv.cur->cfg->blocklog_path);
+	uv_run(srv.loop, UV_RUN_DEFAULT);
+	finish(&srv, started);
+	rc = EXIT_OK;
+out:
+	if (st)
+		state_free(st); /* never handed to a worker */
+	sockets_free(&socks);
+	blocklog_free(srv.blocklog);
+	free(srv.workers);
+	perr_clear(&srv.reload_errs);
+	perr_clear(&srv.reload_warns);
+	feed_global_cleanup();
+	if (rc == EXIT_OK)
+		log_info("main", "stopped");
+	return rc;
+}

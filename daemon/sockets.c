@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+#include "sockets.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+
+static int bind_socket(const struct sockaddr_storage *ss, int type)
+{
+	int fd, one = 1;
+
+	fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Every worker binds its own socket to the same address; the kernel spreads the load. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    (type == SOCK_STREAM &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    (ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)ss, addr_len((const struct sockaddr *)ss)) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Bind every listen address for one worker; on failure closes what it opened. */
+static int bind_worker(const struct config *cfg, int *udp, int *tcp)
+{
+	char a[64];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < cfg->n_listen; i++) {
+		const struct sockaddr_storage *ss = &cfg->listen[i];
+		addr_format((const struct sockaddr *)ss, a, sizeof(a));
+		fd = bind_socket(ss, SOCK_DGRAM);
+		if (fd < 0) {
+			log_err("main", "cannot bind UDP %s: %s", a, strerror(-fd));
+			goto fail;
+		}
+		udp[i] = fd;
+		fd = bind_socket(ss, SOCK_STREAM);
+		if (fd < 0) {
+			log_err("main", "cannot bind TCP %s: %s", a, strerror(-fd));
+			close(udp[i]);
+			goto fail;
+		}
+		tcp[i] = fd;
+	}
+	return 0;
+fail:
+	while (i-- > 0) {
+		close(udp[i]);
+		close(tcp[i]);
+	}
+	return -1;
+}
+
+int sockets_drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (cfg->user)
+			log_warn("main", "`user: %s` ignored: not started as root", cfg->user);
+		return 0;
+	}
+	if (!cfg->user) {
+		if (cfg->allow_root) {
+			log_warn("main", "running as root (allow_root: true)");
+			return 0;
+		}
+		log_err("main", "refusing to serve as root: set `user:` (e.g. user: nobody) to "
+				"switch after binding, or `allow_root: true`");
+		return -1;
+	}
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (!pw) {
+		log_err("main", "user %s: %s", cfg->user, errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_err("main", "cannot switch to user %s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_err("main", "switched to user %s but could regain root: refusing to run",
+			cfg->user);
+		return -1;
+	}
+	log_info("main", "switched to user %s (uid %u)", cfg->user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+int *sockets_udp(const struct sockets *s, unsigned i)
+{
+	return s->udp + (size_t)i * s->n_listen;
+}
+
+int *sockets_tcp(const struct sockets *s, unsigned i)
+{
+	return s->tcp + (size_t)i * s->n_listen;
+}
+
+void sockets_close(struct sockets *s, unsigned from)
+{
+	for (size_t j = (size_t)from * s->n_listen; s->udp && j < s->n_workers * s->n_listen; j++) {
+		if (s->udp[j] >= 0)
+			close(s->udp[j]);
+		if (s->tcp[j] >= 0)
+			close(s->tcp[j]);
+		s->udp[j] = s->tcp[j] = -1;
+	}
+}
+
+int sockets_bind(struct sockets *s, const struct config *cfg, unsigned n_workers)
+{
+	size_t n = (size_t)n_workers * cfg->n_listen;
+
+	s->n_workers = n_workers;
+	s->n_listen = cfg->n_listen;
+	s->udp = malloc((n ? n : 1) * sizeof(int));
+	s->tcp = malloc((n ? n : 1) * sizeof(int));
+	if (!s->udp || !s->tcp) {
+		log_err("main", "out of memory");
+		return -1;
+	}
+	for (size_t j = 0; j < n; j++)
+		s->udp[j] = s->tcp[j] = -1;
+	for (unsigned i = 0; i < n_workers; i++) {
+		if (bind_worker(cfg, sockets_udp(s, i), sockets_tcp(s, i)) != 0) {
+			sockets_close(s, 0);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void sockets_free(struct sockets *s)
+{
+	sockets_close(s, 0);
+	free(s->udp);
+	free(s->tcp);
+	s->udp = s->tcp = NULL;
+}
