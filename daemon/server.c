@@ -27,6 +27,7 @@
 #include "config.h"
 #include "feed.h"
 #include "log.h"
+#include "notify.h"
 #include "perr.h"
 #include "policy/policy.h"
 #include "sockets.h"
@@ -50,6 +51,7 @@ struct server {
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
 	uv_async_t retire_async;
 	uv_timer_t exit_timer;
+	uv_timer_t watchdog; /**< WATCHDOG=1 to the service manager, when it asks for it */
 
 	/* Reload: one at a time; a SIGHUP during one asks for another. */
 	uv_work_t reload_req;
@@ -224,6 +226,19 @@ static void follow_config(struct server *srv)
 	}
 }
 
+/* READY=1 and a STATUS= line saying what is loaded (and which lists kept an old version). */
+static void notify_status(const struct server *srv, const char *what)
+{
+	const struct policy_stats *ps = policy_stats(srv->cur->policy);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < ps->n_files; i++)
+		kept += ps->files[i].kept || ps->files[i].rejected;
+	notify_send("READY=1\nSTATUS=%s: %zu blocked names, %zu allowed, from %zu lists%s", what,
+		    ps->block, ps->allow, ps->n_files,
+		    kept ? " (some rejected: see the log)" : "");
+}
+
 static void reload_after(uv_work_t *req, int status)
 {
 	struct server *srv = req->data;
@@ -240,8 +255,14 @@ static void reload_after(uv_work_t *req, int status)
 	perr_log_level(&srv->reload_warns, "reload", LOG_WARN);
 	perr_log(&srv->reload_errs, "reload");
 	if (!st) {
+		char first[400] = "";
+
+		if (srv->reload_errs.n)
+			perr_format(&srv->reload_errs.v[0], first, sizeof(first));
 		log_err("main", "reload failed: still serving with the previous configuration and "
 				"blocklists");
+		notify_send("READY=1\nSTATUS=reload failed, serving the previous configuration: %s",
+			    first);
 	} else {
 		report_restart_needed(srv->cur->cfg, st->cfg);
 		log_set_level(st->cfg->log_level);
@@ -257,6 +278,7 @@ static void reload_after(uv_work_t *req, int status)
 		publish(srv, st);
 		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
 			 ps->block, ps->allow, ps->n_files);
+		notify_status(srv, "reloaded");
 		follow_config(srv);
 	}
 	perr_clear(&srv->reload_errs);
@@ -276,6 +298,8 @@ static void start_reload(struct server *srv)
 		return;
 	}
 	log_info("main", "reloading %s", srv->config_path);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		    (unsigned long long)notify_monotonic_usec(), srv->config_path);
 	srv->reloading = true;
 	srv->reload_req.data = srv;
 	if (uv_queue_work(srv->loop, &srv->reload_req, reload_work, reload_after) != 0) {
@@ -330,6 +354,8 @@ static void begin_stop(struct server *srv)
 		return;
 	srv->stopping = true;
 	log_info("main", "stopping: finishing queries in flight");
+	notify_send("STOPPING=1\nSTATUS=stopping");
+	uv_close((uv_handle_t *)&srv->watchdog, NULL);
 	fetcher_stop(srv->fetcher);
 	srv->fetcher = NULL;
 	watcher_free(srv->watcher);
@@ -455,6 +481,7 @@ static void init_loop(struct server *srv)
 	srv->retire_async.data = srv;
 	uv_timer_init(srv->loop, &srv->exit_timer);
 	srv->exit_timer.data = srv;
+	uv_timer_init(srv->loop, &srv->watchdog);
 	uv_signal_init(srv->loop, &srv->sig_hup);
 	uv_signal_init(srv->loop, &srv->sig_term);
 	uv_signal_init(srv->loop, &srv->sig_int);
@@ -464,6 +491,12 @@ static void init_loop(struct server *srv)
 	uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&srv->sig_int, on_signal, SIGINT);
 	uv_signal_start(&srv->sig_usr1, on_signal, SIGUSR1);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	(void)t;
+	notify_send("WATCHDOG=1");
 }
 
 /* Start the workers on the bound sockets; returns how many started. */
@@ -598,6 +631,13 @@ int server_run(const char *config_path)
 	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
 		 policy_stats(srv.cur->policy)->block, policy_stats(srv.cur->policy)->allow,
 		 srv.cur->cfg->blocklog_path);
+	/* Lists loaded, sockets bound, workers serving: ready. */
+	notify_status(&srv, "serving");
+	if (notify_watchdog_usec()) {
+		uint64_t ms = notify_watchdog_usec() / 2000;
+
+		uv_timer_start(&srv.watchdog, on_watchdog, 0, ms ? ms : 1);
+	}
 	uv_run(srv.loop, UV_RUN_DEFAULT);
 	finish(&srv, started);
 	rc = EXIT_OK;
