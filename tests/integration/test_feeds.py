@@ -34,7 +34,9 @@ class Feed:
 
 
 FEEDS = {"/feed.txt": Feed("evil1.example\nevil2.example\n"),
-         "/tls.txt": Feed("tls1.example\n")}
+         "/tls.txt": Feed("tls1.example\n"),
+         # A ThreatFox JSON export (tests/data), its format sniffed (format: auto).
+         "/threatfox.json": Feed((h.REPO / "tests" / "data" / "threatfox.json").read_text())}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -133,6 +135,9 @@ def config_extra(http_port, https_port):
         "    headers: {Auth-Key: \"secret key\"}\n"
         "    defaults: {malware: TestRAT, threat_type: botnet_cc, source: TestFeed,\n"
         "               confidence: 80}\n"
+        "  - name: threatfox\n"
+        f"    url: \"http://127.0.0.1:{http_port}/threatfox.json\"\n"
+        "    defaults: {expires_after_days: 3650}\n"
         "  - name: tlsfeed\n"
         f"    url: \"https://127.0.0.1:{https_port}/tls.txt\"\n"
         "    ca_file: ca.pem\n"
@@ -214,6 +219,24 @@ def test_fetched_at_start_with_metadata():
     eq(r["AdditionalFields"].get("ListFile"), "testfeed", "ListFile is the feed's name")
     check(os.path.exists(env.path("state", "feeds", "testfeed")), "copy in state_dir/feeds")
     stderr_has("testfeed: HTTP 200")
+
+
+def test_threatfox_export_feed():
+    """The README's promise: the ThreatFox JSON export as a feed blocks its domain IOCs, with
+    the malware family and the IOC id in the block log."""
+    wait_blocked("www.mobile1.com")
+
+    def recs():
+        return [r for r in h.read_log(S["log"]) if r.get("DnsQuery") == "www.mobile1.com"]
+    h.wait_until(recs, 5, what="a block-log record for www.mobile1.com")
+    r = recs()[-1]
+    eq(r.get("ThreatName"), "NanoCore RAT", "ThreatName from malware_printable")
+    eq(r.get("ThreatConfidence"), 75, "ThreatConfidence from confidence_level")
+    eq(r.get("ThreatCategory"), "botnet_cc", "ThreatCategory")
+    eq(r["AdditionalFields"].get("IocId"), "1234567", "the IOC id")
+    eq(r["AdditionalFields"].get("ListSource"), "ThreatFox", "ListSource")
+    eq(r["AdditionalFields"].get("ListFile"), "threatfox", "ListFile")
+    stderr_has("threatfox: HTTP 200")
 
 
 def test_conditional_get_304():
