@@ -34,6 +34,10 @@ static const char *const default_allow[] = {
 	"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
 	"fe80::/10",
 };
+/* The metrics listener: loopback only, unless the config says otherwise. */
+#define HTTP_DEFAULT_LISTEN "127.0.0.1:9153"
+#define HTTP_DEFAULT_PORT 9153
+static const char *const default_http_allow[] = {"127.0.0.0/8", "::1/128"};
 static const char *const mode_names[] = {
 	[SINKHOLE_ADDRESS] = "address",
 	[SINKHOLE_NXDOMAIN] = "nxdomain",
@@ -1005,7 +1009,8 @@ static void key_sinkhole(struct ctx *c, const char *key, yaml_node_t *n)
 	walk_mapping(c, key, n, sinkhole_keys, ARRAY_SIZE(sinkhole_keys));
 }
 
-static void key_allow(struct ctx *c, const char *key, yaml_node_t *n)
+/* A list of client prefixes into *dst (replacing it). */
+static void parse_acl(struct ctx *c, const char *key, yaml_node_t *n, struct acl **dst)
 {
 	yaml_node_item_t *items;
 	struct acl *acl;
@@ -1042,8 +1047,13 @@ static void key_allow(struct ctx *c, const char *key, yaml_node_t *n)
 			error_at(c, item, "%s: bad prefix %s: %s", key,
 				 describe(item, d, sizeof(d)), why);
 	}
-	free(c->cfg->acl);
-	c->cfg->acl = acl;
+	free(*dst);
+	*dst = acl;
+}
+
+static void key_allow(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	parse_acl(c, key, n, &c->cfg->acl);
 }
 
 static const struct key_def access_keys[] = {
@@ -1219,6 +1229,32 @@ static void key_block_log(struct ctx *c, const char *key, yaml_node_t *n)
 	walk_mapping(c, key, n, blocklog_keys, ARRAY_SIZE(blocklog_keys));
 }
 
+static void key_http_listen(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	const char *s = get_string(c, key, n, "an address like \"127.0.0.1:9153\"");
+	const char *why;
+	char d[80];
+
+	if (s && addr_parse(s, HTTP_DEFAULT_PORT, &c->cfg->http.listen, &why) < 0)
+		error_at(c, n, "%s: bad address %s: %s", key, describe(n, d, sizeof(d)), why);
+}
+
+static void key_http_allow(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	parse_acl(c, key, n, &c->cfg->http.allow);
+}
+
+static const struct key_def http_keys[] = {
+	{"listen", key_http_listen},
+	{"allow", key_http_allow},
+};
+
+static void key_http(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	c->cfg->http.enabled = true;
+	walk_mapping(c, key, n, http_keys, ARRAY_SIZE(http_keys));
+}
+
 static void key_log_level(struct ctx *c, const char *key, yaml_node_t *n)
 {
 	char d[80];
@@ -1245,6 +1281,7 @@ static const struct key_def top_keys[] = {
 	{"tcp", key_tcp},
 	{"upstream_max_pending", key_max_pending},
 	{"block_log", key_block_log},
+	{"http", key_http},
 	{"log_level", key_log_level},
 	{"user", key_user},
 	{"allow_root", key_allow_root},
@@ -1310,9 +1347,15 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->acl = calloc(1, sizeof(*cfg->acl) +
 				     ARRAY_SIZE(default_allow) * sizeof(cfg->acl->v[0]));
 	cfg->dvc = calloc(1, DVC_MAX + 1);
+	cfg->http.allow = calloc(1, sizeof(*cfg->http.allow) + ARRAY_SIZE(default_http_allow) *
+								  sizeof(cfg->http.allow->v[0]));
 	if (!cfg->path || !cfg->dir || !cfg->blocklog_path || !cfg->state_dir || !cfg->listen ||
-	    !cfg->acl || !cfg->dvc)
+	    !cfg->acl || !cfg->dvc || !cfg->http.allow)
 		return -ENOMEM;
+	REQUIRE(addr_parse(HTTP_DEFAULT_LISTEN, HTTP_DEFAULT_PORT, &cfg->http.listen, &why) == 0);
+	for (size_t i = 0; i < ARRAY_SIZE(default_http_allow); i++)
+		REQUIRE(acl_parse_prefix(default_http_allow[i], &cfg->http.allow->v[i], &why) == 0);
+	cfg->http.allow->n = ARRAY_SIZE(default_http_allow);
 	for (size_t i = 0; i < ARRAY_SIZE(default_listen); i++)
 		REQUIRE(addr_parse(default_listen[i], 53, &cfg->listen[i], &why) == 0);
 	cfg->n_listen = ARRAY_SIZE(default_listen);
@@ -1670,6 +1713,7 @@ void config_free(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->upstreams);
 	free(cfg->acl);
+	free(cfg->http.allow);
 	free(cfg->blocklog_path);
 	free(cfg->dvc);
 	free(cfg->user);

@@ -6,6 +6,7 @@
 #ifndef SINKHOLED_CONFIG_H
 #define SINKHOLED_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -35,6 +36,13 @@ struct list_defaults {
 	int action;		    /**< enum ioc_action, -1 unset */
 	int64_t expires;	    /**< Unix seconds (after a date's day), INT64_MAX unset */
 	unsigned expires_after_days; /**< 0 = unset: expiry counted from first_seen, else load */
+};
+
+/** The `http:` section: the metrics listener. */
+struct http_conf {
+	bool enabled;			/**< the section is present; default false */
+	struct sockaddr_storage listen; /**< http.listen; default 127.0.0.1:9153 */
+	struct acl *allow;		/**< http.allow; default loopback; others get 403 */
 };
 
 /** One entry of `blocklists:`: a local file, or a feed fetched from url into state_dir. */
@@ -87,6 +95,7 @@ struct config {
 	unsigned max_pending;	      /**< upstream_max_pending: per worker; 4096 */
 
 	struct ratelimit_conf rate_limit; /**< `rate_limit:`; qps 0 = off (default) */
+	struct http_conf http;		  /**< `http:`; off (default) */
 
 	char *user;	 /**< `user:` to switch to after binding when started as root, or NULL */
 	bool allow_root; /**< `allow_root:` serve as root without `user:`; default false */

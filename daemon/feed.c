@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "perr.h"
 #include "policy/policy.h"
 #include "util.h"
@@ -55,6 +56,7 @@ struct fetcher {
 	size_t n_pending;
 	bool have_pending;
 	atomic_bool abandon; /* stop: the transfer in flight gives up */
+	_Atomic(struct metrics *) metrics; /* where fetch results are counted, or NULL */
 
 	struct feed *feeds; /* the thread's own */
 	size_t n_feeds;
@@ -502,8 +504,14 @@ static void *fetcher_main(void *arg)
 			}
 		}
 		if (next && due <= now) {
+			int r;
+
 			pthread_mutex_unlock(&ft->mu);
-			if (fetch_one(next, &ft->abandon) > 0) {
+			r = fetch_one(next, &ft->abandon);
+			if (!atomic_load(&ft->abandon))
+				metrics_list_fetched(atomic_load(&ft->metrics), next->lc.name,
+						     r >= 0, time(NULL));
+			if (r > 0) {
 				atomic_store(&ft->changed, true);
 				uv_async_send(&ft->async);
 			}
@@ -591,6 +599,12 @@ fail:
 	free(ft);
 	errno = ENOMEM;
 	return NULL;
+}
+
+void fetcher_set_metrics(struct fetcher *ft, struct metrics *m)
+{
+	if (ft)
+		atomic_store(&ft->metrics, m);
 }
 
 void fetcher_configure(struct fetcher *ft, const struct config *cfg)

@@ -17,6 +17,7 @@
 
 struct config;
 struct fetcher;
+struct metrics;
 
 /** Call once, before any thread starts (libcurl's global init). */
 int feed_global_init(void);
@@ -31,6 +32,8 @@ struct fetcher *fetcher_start(uv_loop_t *loop, const struct config *cfg,
 			      void (*on_change)(void *arg), void *arg);
 /** Follow a reloaded config: feeds added, removed or changed (thread-safe). */
 void fetcher_configure(struct fetcher *f, const struct config *cfg);
+/** Report every fetch's result to m (may be NULL) from now on (thread-safe). */
+void fetcher_set_metrics(struct fetcher *f, struct metrics *m);
 /** Stop the thread (a fetch in flight is abandoned) and close the async handle; then free. */
 void fetcher_stop(struct fetcher *f);
 

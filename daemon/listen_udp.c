@@ -120,7 +120,8 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		l->batch_len++;
 	}
 	if (flags & UV_UDP_PARTIAL) {
-		STAT_INC(l->w, dropped);
+		STAT_INC_AT(l->w, queries, TRANSPORT_UDP);
+		STAT_INC_AT(l->w, dropped, DROP_MALFORMED);
 		return;
 	}
 	cl.tr = TRANSPORT_UDP;
@@ -226,7 +227,7 @@ static void send_now(struct udp_listener *l, const struct sockaddr *addr, const 
 	/* Socket buffer full: queue a copy so the answer is not lost. */
 	s = malloc(sizeof(*s) + len);
 	if (!s) {
-		STAT_INC(l->w, dropped);
+		log_debug("udp", "send failed: out of memory");
 		return;
 	}
 	memcpy(s->data, data, len);

@@ -26,7 +26,9 @@
 #include "blocklog.h"
 #include "config.h"
 #include "feed.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "perr.h"
 #include "policy/policy.h"
@@ -47,6 +49,10 @@ struct server {
 	struct state *cur;	 /**< the current state (one reference held here) */
 	struct fetcher *fetcher; /**< fetches the feeds, off the loops */
 	struct watcher *watcher; /**< with `watch: true`, NULL otherwise */
+	struct metrics *metrics; /**< the counters' registry, read by SIGUSR1 and /metrics */
+	const struct worker_stats **wstats; /**< each worker's counters, for metrics */
+	struct http *http;	 /**< the `http:` listener, NULL when off */
+	struct http_route routes[1];
 
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
 	uv_async_t retire_async;
@@ -171,6 +177,10 @@ static void report_restart_needed(const struct config *old, const struct config 
 		log_warn("main", "reload: `workers` changed; restart sinkholed to apply it");
 	if (strcmp(old->blocklog_path, new->blocklog_path) != 0)
 		log_warn("main", "reload: `block_log.path` changed; restart sinkholed to apply it");
+	if (old->http.enabled != new->http.enabled ||
+	    (new->http.enabled && !addr_equal((const struct sockaddr *)&old->http.listen,
+					      (const struct sockaddr *)&new->http.listen)))
+		log_warn("main", "reload: `http.listen` changed; restart sinkholed to apply it");
 	if ((old->user == NULL) != (new->user == NULL) ||
 	    (old->user && strcmp(old->user, new->user) != 0) || old->allow_root != new->allow_root)
 		log_warn("main",
@@ -263,6 +273,7 @@ static void reload_after(uv_work_t *req, int status)
 				"blocklists");
 		notify_send("READY=1\nSTATUS=reload failed, serving the previous configuration: %s",
 			    first);
+		metrics_reload_done(srv->metrics, false);
 	} else {
 		report_restart_needed(srv->cur->cfg, st->cfg);
 		log_set_level(st->cfg->log_level);
@@ -275,6 +286,9 @@ static void reload_after(uv_work_t *req, int status)
 					"version (%zu entries)",
 					ps->files[i].file, ps->files[i].block + ps->files[i].allow);
 		log_lists(ps);
+		metrics_state_loaded(srv->metrics, st->cfg, ps, time(NULL));
+		metrics_reload_done(srv->metrics, true);
+		http_set_allow(srv->http, st->cfg->http.allow);
 		publish(srv, st);
 		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
 			 ps->block, ps->allow, ps->n_files);
@@ -312,28 +326,9 @@ static void start_reload(struct server *srv)
 
 static void log_counters(const struct server *srv)
 {
-	uint64_t q = 0, b = 0, l = 0, f = 0, sf = 0, to = 0, mm = 0, d = 0;
+	char line[2048];
 
-	for (unsigned i = 0; i < srv->n_workers; i++) {
-		const struct worker_stats *s = &srv->workers[i].stats;
-		q += atomic_load_explicit(&s->queries, memory_order_relaxed);
-		b += atomic_load_explicit(&s->blocked, memory_order_relaxed);
-		l += atomic_load_explicit(&s->logged, memory_order_relaxed);
-		f += atomic_load_explicit(&s->forwarded, memory_order_relaxed);
-		sf += atomic_load_explicit(&s->servfail, memory_order_relaxed);
-		to += atomic_load_explicit(&s->upstream_timeouts, memory_order_relaxed);
-		mm += atomic_load_explicit(&s->upstream_mismatched, memory_order_relaxed);
-		d += atomic_load_explicit(&s->dropped, memory_order_relaxed);
-	}
-	log_info("main",
-		 "stats: queries %llu, blocked %llu, logged %llu, forwarded %llu, servfail %llu, "
-		 "upstream timeouts %llu, mismatched replies %llu, dropped %llu, "
-		 "block log written %llu, block log dropped %llu",
-		 (unsigned long long)q, (unsigned long long)b, (unsigned long long)l,
-		 (unsigned long long)f, (unsigned long long)sf, (unsigned long long)to,
-		 (unsigned long long)mm, (unsigned long long)d,
-		 (unsigned long long)blocklog_written(srv->blocklog),
-		 (unsigned long long)blocklog_dropped(srv->blocklog));
+	log_info("main", "stats: %s", metrics_format_line(srv->metrics, line, sizeof(line)));
 }
 
 static void on_exit_poll(uv_timer_t *t)
@@ -356,6 +351,8 @@ static void begin_stop(struct server *srv)
 	log_info("main", "stopping: finishing queries in flight");
 	notify_send("STOPPING=1\nSTATUS=stopping");
 	uv_close((uv_handle_t *)&srv->watchdog, NULL);
+	http_stop(srv->http);
+	srv->http = NULL;
 	fetcher_stop(srv->fetcher);
 	srv->fetcher = NULL;
 	watcher_free(srv->watcher);
@@ -513,6 +510,7 @@ static unsigned start_workers(struct server *srv, struct state *st, struct socke
 
 		w->on_exit = on_worker_exit;
 		w->on_exit_arg = srv;
+		w->metrics = srv->metrics;
 		w->n_workers = srv->n_workers;
 		rc = worker_init(w, started, st, srv->blocklog, udp, tcp, socks->n_listen,
 				 on_state_retired, srv);
@@ -554,13 +552,57 @@ static void finish(struct server *srv, unsigned started)
 	uv_loop_close(srv->loop);
 }
 
+/*
+ * The metrics registry over the workers' counters, and the `http:` listener's socket (bound
+ * now, before privileges are dropped; served once the workers run). 0 or -1 (logged).
+ */
+static int prepare_metrics(struct server *srv, const struct state *st, int *http_fd)
+{
+	const struct config *cfg = st->cfg;
+	char a[64];
+
+	srv->metrics = metrics_new();
+	srv->wstats = calloc(srv->n_workers, sizeof(*srv->wstats));
+	if (!srv->metrics || !srv->wstats) {
+		log_err("main", "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		srv->wstats[i] = &srv->workers[i].stats;
+	metrics_attach(srv->metrics, srv->wstats, srv->n_workers, srv->blocklog);
+	metrics_state_loaded(srv->metrics, cfg, policy_stats(st->policy), time(NULL));
+	if (!cfg->http.enabled)
+		return 0;
+	addr_format((const struct sockaddr *)&cfg->http.listen, a, sizeof(a));
+	*http_fd = http_bind(&cfg->http.listen);
+	if (*http_fd < 0) {
+		log_err("main", "cannot bind HTTP %s: %s", a, strerror(-*http_fd));
+		return -1;
+	}
+	return 0;
+}
+
+/* Serve /metrics on the bound socket. */
+static void start_http(struct server *srv, int fd)
+{
+	char a[64];
+
+	if (fd < 0)
+		return;
+	srv->routes[0] = (struct http_route){"/metrics", metrics_serve, srv->metrics};
+	srv->http = http_start(fd, srv->routes, ARRAY_SIZE(srv->routes), srv->cur->cfg->http.allow);
+	addr_format((const struct sockaddr *)&srv->cur->cfg->http.listen, a, sizeof(a));
+	if (srv->http)
+		log_info("main", "serving metrics on http://%s/metrics", a);
+}
+
 int server_run(const char *config_path)
 {
 	struct server srv = {.config_path = config_path};
 	struct sockets socks = {0};
 	unsigned started = 0, n;
 	struct state *st;
-	int rc = EXIT_RUNTIME;
+	int rc = EXIT_RUNTIME, http_fd = -1;
 
 	/*
 	 * Until the loop's handlers are installed, a reload or reopen request (systemd's
@@ -597,7 +639,8 @@ int server_run(const char *config_path)
 	srv.n_workers = n;
 	srv.workers = calloc(n, sizeof(*srv.workers));
 	/* Every socket is bound before privileges are dropped and before any thread starts. */
-	if (!srv.workers || sockets_bind(&socks, st->cfg, n) != 0)
+	if (!srv.workers || sockets_bind(&socks, st->cfg, n) != 0 ||
+	    prepare_metrics(&srv, st, &http_fd) != 0)
 		goto out;
 	rc = feed_prepare_state_dir(st->cfg, st->cfg->user);
 	if (rc < 0)
@@ -623,9 +666,12 @@ int server_run(const char *config_path)
 		addr_format((const struct sockaddr *)&srv.cur->cfg->listen[i], a, sizeof(a));
 		log_info("main", "listening on %s (UDP and TCP), %u worker(s)", a, n);
 	}
+	start_http(&srv, http_fd);
+	http_fd = -1;
 	srv.fetcher = fetcher_start(srv.loop, srv.cur->cfg, on_lists_changed, &srv);
 	if (!srv.fetcher)
 		log_err("feed", "cannot start the feed fetcher: feeds are not refreshed");
+	fetcher_set_metrics(srv.fetcher, srv.metrics);
 	if (srv.cur->cfg->watch)
 		srv.watcher = watcher_new(srv.loop, srv.cur->cfg, on_lists_changed, &srv);
 	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
@@ -645,7 +691,12 @@ out:
 	if (st)
 		state_free(st); /* never handed to a worker */
 	sockets_free(&socks);
+	if (http_fd >= 0)
+		close(http_fd);
+	http_stop(srv.http);
 	blocklog_free(srv.blocklog);
+	metrics_free(srv.metrics);
+	free(srv.wstats);
 	free(srv.workers);
 	perr_clear(&srv.reload_errs);
 	perr_clear(&srv.reload_warns);

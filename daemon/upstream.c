@@ -28,6 +28,8 @@ struct attempt {
 	unsigned handles; /**< initialised handles not yet closed */
 	bool closing, udp_open, tcp_open;
 	uint16_t id;
+	uint8_t slot;	  /**< the upstream's label slot (stats.h) */
+	uint64_t sent_ns; /**< uv_hrtime() when the query went out: the latency's start */
 	uint8_t *rbuf; /**< TCP reply being read */
 	size_t rlen;
 	size_t qlen;	/**< bytes of the query after the 2-byte TCP length */
@@ -162,11 +164,18 @@ static void query_finish(struct query *qr, uint8_t *reply, size_t len, size_t ca
 	query_unref(qr); /* the in-flight reference */
 }
 
+/* How the attempt ended, counted by upstream and result. */
+static void count_result(struct attempt *att, enum stats_up_result r)
+{
+	STAT_INC_AT(att->qr->w, upstream_queries, att->slot * UP_RESULTS + r);
+}
+
 /* This upstream did not answer usefully: try the next one, or give up. */
-static void attempt_fail(struct attempt *att, const char *why)
+static void attempt_fail(struct attempt *att, enum stats_up_result r, const char *why)
 {
 	struct query *qr = att->qr;
 
+	count_result(att, r);
 	if (log_enabled(LOG_DEBUG)) {
 		char a[64];
 		addr_format(att->to, a, sizeof(a));
@@ -181,8 +190,9 @@ static void attempt_done(struct attempt *att, uint8_t *reply, size_t len, size_t
 {
 	struct query *qr = att->qr;
 
+	count_result(att, UP_OK);
+	stats_observe_latency(&qr->w->stats, (uv_hrtime() - att->sent_ns) / 1000);
 	attempt_close(att);
-	STAT_INC(qr->w, answered_upstream);
 	query_finish(qr, reply, len, cap);
 }
 
@@ -190,8 +200,7 @@ static void on_timeout(uv_timer_t *t)
 {
 	struct attempt *att = t->data;
 
-	STAT_INC(att->qr->w, upstream_timeouts);
-	attempt_fail(att, "timed out");
+	attempt_fail(att, UP_TIMEOUT, "timed out");
 }
 
 /* ---- TCP (after a truncated UDP reply) ---- */
@@ -219,7 +228,8 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (att->closing || nread == 0)
 		return;
 	if (nread < 0) {
-		attempt_fail(att, nread == UV_EOF ? "TCP connection closed" : uv_strerror((int)nread));
+		attempt_fail(att, UP_ERROR,
+			     nread == UV_EOF ? "TCP connection closed" : uv_strerror((int)nread));
 		return;
 	}
 	att->rlen += (size_t)nread;
@@ -230,7 +240,7 @@ static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (!dnsmsg_reply_matches(att->rbuf + 2, flen, att->id, &att->qr->q)) {
 		STAT_INC(att->qr->w, upstream_mismatched);
-		attempt_fail(att, "TCP reply does not match the query");
+		attempt_fail(att, UP_ERROR, "TCP reply does not match the query");
 		return;
 	}
 	attempt_done(att, att->rbuf + 2, flen, TCP_REPLY_MAX - 2);
@@ -241,7 +251,7 @@ static void on_tcp_write(uv_write_t *req, int status)
 	struct attempt *att = req->data;
 
 	if (status < 0 && !att->closing)
-		attempt_fail(att, uv_strerror(status));
+		attempt_fail(att, UP_ERROR, uv_strerror(status));
 }
 
 static void on_tcp_connect(uv_connect_t *req, int status)
@@ -253,7 +263,7 @@ static void on_tcp_connect(uv_connect_t *req, int status)
 	if (att->closing)
 		return;
 	if (status < 0) {
-		attempt_fail(att, uv_strerror(status));
+		attempt_fail(att, UP_ERROR, uv_strerror(status));
 		return;
 	}
 	att->write.data = att;
@@ -261,7 +271,7 @@ static void on_tcp_connect(uv_connect_t *req, int status)
 	if (rc == 0)
 		rc = uv_read_start((uv_stream_t *)&att->tcp, on_tcp_alloc, on_tcp_read);
 	if (rc < 0)
-		attempt_fail(att, uv_strerror(rc));
+		attempt_fail(att, UP_ERROR, uv_strerror(rc));
 }
 
 static void retry_over_tcp(struct attempt *att)
@@ -273,7 +283,7 @@ static void retry_over_tcp(struct attempt *att)
 	uv_udp_recv_stop(&att->udp);
 	rc = uv_tcp_init(&qr->w->loop, &att->tcp);
 	if (rc < 0) {
-		attempt_fail(att, uv_strerror(rc));
+		attempt_fail(att, UP_ERROR, uv_strerror(rc));
 		return;
 	}
 	att->tcp.data = att;
@@ -282,7 +292,7 @@ static void retry_over_tcp(struct attempt *att)
 	att->connect.data = att;
 	rc = uv_tcp_connect(&att->connect, &att->tcp, att->to, on_tcp_connect);
 	if (rc < 0) {
-		attempt_fail(att, uv_strerror(rc));
+		attempt_fail(att, UP_ERROR, uv_strerror(rc));
 		return;
 	}
 	/* The TCP exchange gets a full timeout of its own. */
@@ -310,7 +320,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		return;
 	if (nread < 0) {
 		/* e.g. ECONNREFUSED from an ICMP port unreachable: nobody serves there. */
-		attempt_fail(att, uv_strerror((int)nread));
+		attempt_fail(att, UP_ERROR, uv_strerror((int)nread));
 		return;
 	}
 	if (nread == 0 || !from)
@@ -333,7 +343,7 @@ static void on_udp_send(uv_udp_send_t *req, int status)
 	struct attempt *att = req->data;
 
 	if (status < 0 && status != UV_ECANCELED && !att->closing)
-		attempt_fail(att, uv_strerror(status));
+		attempt_fail(att, UP_ERROR, uv_strerror(status));
 }
 
 /*
@@ -359,18 +369,22 @@ static void attempt_start(struct query *qr)
 	int rc;
 
 	if (qr->next_upstream >= cfg->n_upstreams) {
-		STAT_INC(w, servfail);
+		STAT_INC_AT(w, forward_failures, FAIL_UPSTREAMS);
 		query_finish(qr, NULL, 0, 0);
 		return;
 	}
 	att = calloc(1, sizeof(*att) + 2 + qr->q.len);
 	if (!att) {
-		STAT_INC(w, servfail);
+		STAT_INC_AT(w, forward_failures, FAIL_UPSTREAMS);
 		query_finish(qr, NULL, 0, 0);
 		return;
 	}
 	att->qr = qr;
 	att->to = (const struct sockaddr *)&cfg->upstreams[qr->next_upstream];
+	att->slot = qr->ws->upstream_slot[qr->next_upstream < STATS_UPSTREAM_SLOTS
+					      ? qr->next_upstream
+					      : STATS_UPSTREAM_SLOTS - 1];
+	att->sent_ns = uv_hrtime();
 	att->id = random_id(w);
 	att->qlen = dnsmsg_forward_query(&qr->q, att->id, att->out + 2, qr->q.len);
 	dns_set16(att->out, (uint16_t)att->qlen);
@@ -399,7 +413,7 @@ static void attempt_start(struct query *qr)
 	if (rc == 0)
 		rc = uv_timer_start(&att->timer, on_timeout, cfg->upstream_timeout_ms, 0);
 	if (rc < 0)
-		attempt_fail(att, uv_strerror(rc));
+		attempt_fail(att, UP_ERROR, uv_strerror(rc));
 }
 
 void upstream_forward(struct worker *w, const struct dns_query *q, const struct client *cl,
@@ -412,8 +426,7 @@ void upstream_forward(struct worker *w, const struct dns_query *q, const struct 
 		uint8_t *out = w->abuf;
 		size_t n;
 
-		STAT_INC(w, pending_full);
-		STAT_INC(w, servfail);
+		STAT_INC_AT(w, forward_failures, FAIL_PENDING_FULL);
 		n = dnsmsg_answer_error(q, DNS_SERVFAIL, DNS_EDE_NONE, out, sizeof(w->abuf));
 		worker_send(w, cl, out, n);
 		return;

@@ -13,6 +13,7 @@
 #include "listen_tcp.h"
 #include "listen_udp.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "upstream.h"
 #include "util.h"
@@ -20,13 +21,14 @@
 /* How long a stopping worker waits for queries in flight (DESIGN.md section 2). */
 #define STOP_GRACE_MS 2000
 
-static struct wstate *wstate_new(struct state *st)
+static struct wstate *wstate_new(struct worker *w, struct state *st)
 {
 	struct wstate *ws = malloc(sizeof(*ws));
 
 	if (ws) {
 		ws->st = st;
 		ws->users = 1;
+		metrics_map_labels(w->metrics, st->cfg, ws->list_slot, ws->upstream_slot);
 	}
 	return ws;
 }
@@ -48,6 +50,25 @@ void worker_drop_state(struct worker *w, struct wstate *ws)
 
 #define RATELIMIT_CLIENTS 16384
 
+/*
+ * Copy what the cache counted since the last call into the worker's counters (the cache is
+ * the worker's, so its own numbers are not for other threads to read). After every change
+ * to the cache; a cache dropped by a reload keeps what it counted.
+ */
+static void sync_cache_stats(struct worker *w)
+{
+	struct worker_stats *s = &w->stats;
+	struct cache_stats cs = {0};
+
+	if (w->cache)
+		cache_get_stats(w->cache, &cs);
+	STAT_ADD_AT(s, cache_inserts, 0, cs.stores - s->cache_seen_inserts);
+	STAT_ADD_AT(s, cache_evictions, 0, cs.evictions - s->cache_seen_evictions);
+	STAT_SET(s, cache_bytes, cs.bytes);
+	s->cache_seen_inserts = cs.stores;
+	s->cache_seen_evictions = cs.evictions;
+}
+
 /* Create, resize or drop the worker's cache and rate limiter to match the config. */
 static void apply_conf(struct worker *w, const struct config *cfg)
 {
@@ -59,6 +80,7 @@ static void apply_conf(struct worker *w, const struct config *cfg)
 			log_err("worker", "worker %u: cannot allocate the rate limiter", w->id);
 	}
 	if (!cc->enabled) {
+		sync_cache_stats(w);
 		cache_free(w->cache);
 		w->cache = NULL;
 	} else if (w->cache) {
@@ -67,7 +89,10 @@ static void apply_conf(struct worker *w, const struct config *cfg)
 		w->cache = cache_new(cc);
 		if (!w->cache)
 			log_err("worker", "worker %u: cannot allocate the cache", w->id);
+		/* A new cache counts from zero. */
+		w->stats.cache_seen_inserts = w->stats.cache_seen_evictions = 0;
 	}
+	sync_cache_stats(w);
 }
 
 /* Adopt the state waiting in the mailbox, if any. Queries in flight keep the old one. */
@@ -78,7 +103,7 @@ static void adopt_state(struct worker *w)
 
 	if (!st)
 		return;
-	ws = wstate_new(st);
+	ws = wstate_new(w, st);
 	if (!ws) {
 		/* Keep serving with the old state rather than fail; the next reload retries. */
 		log_err("worker", "worker %u: out of memory adopting new state", w->id);
@@ -121,21 +146,28 @@ static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 	r->meta = m->meta;
 }
 
+/* A full ring drops the record; the block log counts it (blocklog_dropped). */
 static void submit_log(struct worker *w, const struct blocklog_rec *r)
 {
-	if (blocklog_submit(w->blocklog, w->id, r) != 0)
-		STAT_INC(w, blocklog_dropped);
+	blocklog_submit(w->blocklog, w->id, r);
 }
 
-void worker_send(struct worker *w, const struct client *cl, const uint8_t *data, size_t len)
+/* Send an answer whose rcode slot (stats.h: the header's RCODE, 16 for BADVERS) is rcode. */
+static void send_counted(struct worker *w, const struct client *cl, const uint8_t *data,
+			 size_t len, unsigned rcode)
 {
 	if (len == 0)
 		return;
+	STAT_INC_AT(w, responses, rcode);
 	if (cl->tr == TRANSPORT_UDP)
 		listen_udp_send(cl->udp, (const struct sockaddr *)&cl->addr, data, len);
 	else
 		listen_tcp_send(cl->tcp, data, len);
-	(void)w;
+}
+
+void worker_send(struct worker *w, const struct client *cl, const uint8_t *data, size_t len)
+{
+	send_counted(w, cl, data, len, len > 3 ? data[3] & 0x0f : 0);
 }
 
 static size_t answer_limit(const struct dns_query *q, const struct client *cl)
@@ -246,6 +278,8 @@ static bool rate_ok(struct worker *w, const struct config *cfg, const struct cli
 	if (v == RATELIMIT_PASS)
 		return true;
 	STAT_INC(w, ratelimited);
+	if (cfg->rate_limit.action == RATELIMIT_DROP)
+		STAT_INC_AT(w, dropped, DROP_RATELIMIT);
 	if (v == RATELIMIT_LIMITED_LOG) {
 		char a[64];
 		addr_format(sa, a, sizeof(a));
@@ -265,6 +299,14 @@ static bool rate_ok(struct worker *w, const struct config *cfg, const struct cli
 	return false;
 }
 
+/* A query matched entry m of a list: counted by the list's label slot, without strings. */
+static inline void count_match(struct worker *w, const struct ioc_meta *m, enum stats_action a)
+{
+	unsigned idx = m->list < STATS_LIST_SLOTS ? m->list : STATS_LIST_SLOTS - 1;
+
+	STAT_INC_AT(w, blocked, w->cur->list_slot[idx] * ACTIONS + a);
+}
+
 enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t len,
 				 const struct client *cl, struct query_ctx *ctx)
 {
@@ -276,28 +318,25 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 
 	ctx->log = false;
 	ctx->out_len = 0;
-	STAT_INC(w, queries);
+	STAT_INC_AT(w, queries, cl->tr);
 	switch (dnsmsg_parse_query(pkt, len, q)) {
 	case QUERY_OK:
 		break;
 	case QUERY_DROP:
-		STAT_INC(w, dropped);
+		STAT_INC_AT(w, dropped, DROP_MALFORMED);
 		return QA_DROP;
 	case QUERY_FORMERR:
-		STAT_INC(w, formerr);
 		rcode = DNS_FORMERR;
 		goto error;
 	case QUERY_NOTIMP:
-		STAT_INC(w, notimp);
 		rcode = DNS_NOTIMP;
 		goto error;
 	case QUERY_BADVERS:
-		STAT_INC(w, formerr);
 		rcode = DNS_BADVERS;
 		goto error;
 	}
 	if (!acl_match(cfg->acl, (const struct sockaddr *)&cl->addr)) {
-		STAT_INC(w, refused);
+		STAT_INC(w, acl_refused);
 		rcode = DNS_REFUSED;
 		ede = DNS_EDE_PROHIBITED;
 		goto error;
@@ -309,10 +348,11 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 		return cfg->rate_limit.action == RATELIMIT_DROP ? QA_DROP : QA_ANSWER;
 	switch (ctx->m.verdict) {
 	case VERDICT_BLOCK:
-		STAT_INC(w, blocked);
+		count_match(w, ctx->m.meta, ACTION_BLOCK);
 		fill_log_record(&ctx->rec, q, cl, &ctx->m, ctx->t_ms);
 		ctx->log = true;
 		if (!entry_sinkhole(&cfg->sinkhole, ctx->m.meta, q->qtype, &sc)) {
+			STAT_INC_AT(w, dropped, DROP_POLICY);
 			ctx->rec.action = BLOCKLOG_DROPPED;
 			ctx->rec.rcode = DNS_NOERROR;
 			ctx->rec.resp_family = 0;
@@ -327,7 +367,7 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 		STAT_INC(w, allowed);
 		break;
 	case VERDICT_LOG:
-		STAT_INC(w, logged);
+		count_match(w, ctx->m.meta, ACTION_LOG);
 		break;
 	case VERDICT_PASS:
 		break;
@@ -335,6 +375,8 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 	if (w->cache) {
 		ctx->out_len = cache_lookup(w->cache, q, mono_ms(), w->abuf, sizeof(w->abuf),
 					    answer_limit(q, cl));
+		if (ctx->out_len == 0)
+			STAT_INC(w, cache_misses);
 		if (ctx->out_len > 0) {
 			STAT_INC(w, cache_hits);
 			if (ctx->m.verdict == VERDICT_LOG) {
@@ -363,7 +405,9 @@ void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
 			submit_log(w, &ctx.rec);
 		return;
 	case QA_ANSWER:
-		worker_send(w, cl, w->abuf, ctx.out_len);
+		/* Every answer to an EDNS version > 0 is BADVERS (its RCODE is partly in OPT). */
+		send_counted(w, cl, w->abuf, ctx.out_len,
+			     ctx.q.edns_version > 0 ? DNS_BADVERS : w->abuf[3] & 0x0f);
 		if (ctx.log)
 			submit_log(w, &ctx.rec);
 		return;
@@ -403,6 +447,7 @@ void worker_upstream_result(struct worker *w, const struct dns_query *q, const u
 		cache_store(w->cache, q, reply, len, mono_ms());
 	else
 		cache_store_failure(w->cache, q, mono_ms());
+	sync_cache_stats(w);
 }
 
 /* ---- lifecycle ---- */
@@ -487,7 +532,7 @@ int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog
 	w->retire_arg = retire_arg;
 	atomic_init(&w->mailbox, NULL);
 	atomic_init(&w->stop_requested, false);
-	w->cur = wstate_new(st);
+	w->cur = wstate_new(w, st);
 	if (!w->cur) {
 		state_release(st, retire, retire_arg);
 		return -ENOMEM;

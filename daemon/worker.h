@@ -18,9 +18,11 @@
 #include "blocklog.h"
 #include "config.h"
 #include "dnsmsg.h"
+#include "stats.h"
 #include "state.h"
 
 struct cache;
+struct metrics;
 struct ratelimit;
 struct udp_listener;
 struct tcp_listener;
@@ -35,20 +37,10 @@ struct query;
 struct wstate {
 	struct state *st;
 	unsigned users; /**< the worker while current + its queries in flight */
+	/** The label slots (stats.h) of the config's lists and upstreams, by their index. */
+	uint8_t list_slot[STATS_LIST_SLOTS];
+	uint8_t upstream_slot[STATS_UPSTREAM_SLOTS];
 };
-
-/** Per-worker counters: one writer (the worker), read by main when summing. */
-struct worker_stats {
-	atomic_uint_fast64_t queries, blocked, logged, allowed, forwarded, answered_upstream,
-		servfail, refused, formerr, notimp, dropped, upstream_timeouts,
-		upstream_mismatched, upstream_tcp_retries, blocklog_dropped, pending_full, coalesced,
-		cache_hits, tcp_refused, ratelimited;
-};
-
-#define STAT_INC(w, field)                                                                          \
-	atomic_store_explicit(&(w)->stats.field,                                                   \
-			      atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + 1,   \
-			      memory_order_relaxed)
 
 enum transport { TRANSPORT_UDP = 0, TRANSPORT_TCP = 1 };
 
@@ -69,6 +61,7 @@ struct worker {
 	struct blocklog *blocklog;
 	struct cache *cache; /**< this worker's answer cache, NULL when disabled */
 	struct ratelimit *ratelimit; /**< per-client buckets, NULL until rate_limit.qps > 0 */
+	struct metrics *metrics; /**< names the label slots of new states; may be NULL */
 	unsigned n_workers;	     /**< workers sharing the clients (rate-limit share) */
 	state_retire_fn retire;
 	void *retire_arg;
@@ -95,7 +88,7 @@ struct worker {
 	struct query *leaders[WORKER_LEADER_BUCKETS]; /**< in-flight leaders by key (upstream's) */
 	uint16_t ids[256]; /**< random upstream query IDs from the kernel (upstream's) */
 	unsigned ids_left; /**< unused entries at the front of ids */
-	struct worker_stats stats;
+	struct worker_stats stats; /**< written by this worker only (stats.h) */
 
 	/**
 	 * The reused UDP receive buffer: WORKER_UDP_BATCH slots of 64 KiB, so that libuv reads a

@@ -7,9 +7,9 @@
 # one, which gcc only recommends.
 set -eu
 
-build_pkgs="cmake make gcc libc6-dev pkg-config libuv1-dev libldns-dev libyaml-dev libyajl-dev libcurl4-openssl-dev ca-certificates"
+build_pkgs="cmake make gcc libc6-dev pkg-config libuv1-dev libldns-dev libyaml-dev libyajl-dev libcurl4-openssl-dev libmicrohttpd-dev ca-certificates"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
-test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 openssl systemd logrotate iproute2 dnsperf valgrind strace"
+test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 openssl systemd logrotate iproute2 dnsperf valgrind strace prometheus"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

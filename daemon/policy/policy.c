@@ -220,6 +220,7 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 		    .expires = f->expires,
 		    .match = f->match == NO_MATCH ? MATCH_SUBTREE : (enum match_kind)f->match,
 		    .answer = (enum ioc_answer)f->answer,
+		    .list = lb->file_idx < UINT16_MAX ? (uint16_t)lb->file_idx : UINT16_MAX,
 		},
 	    .file_idx = lb->file_idx,
 	    .raw_action = f->action,

@@ -60,6 +60,7 @@ struct ioc_meta {
 	uint8_t local;		/**< ANSWER_LOCAL: LOCAL_IPV4 | LOCAL_IPV6, the addresses set */
 	uint8_t ipv4[4];	/**< local A data when LOCAL_IPV4, else zero */
 	uint8_t ipv6[16];	/**< local AAAA data when LOCAL_IPV6, else zero */
+	uint16_t list;		/**< its list's index in the config (policy_stats.files) */
 };
 
 #define LIST_SKIP_REASONS 12

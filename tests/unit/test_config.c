@@ -26,8 +26,8 @@
 #define UP "upstreams: [\"192.0.2.1\"]\n"
 #define TOP_KEYS                                                                                   \
 	"listen, upstreams, upstream_timeout_ms, workers, blocklists, state_dir, watch, "          \
-	"sinkhole, access, cache, rate_limit, tcp, upstream_max_pending, block_log, log_level, "   \
-	"user, allow_root"
+	"sinkhole, access, cache, rate_limit, tcp, upstream_max_pending, block_log, http, "        \
+	"log_level, user, allow_root"
 
 struct want_err {
 	int line, col;
@@ -99,7 +99,7 @@ static void expect_addr(const struct sockaddr_storage *ss, const char *text)
 	assert_string_equal(buf, text);
 }
 
-static bool allowed(const struct config *cfg, int family, const char *ip)
+static bool allowed_acl(const struct acl *acl, int family, const char *ip)
 {
 	struct sockaddr_storage ss;
 
@@ -110,7 +110,12 @@ static bool allowed(const struct config *cfg, int family, const char *ip)
 	else
 		assert_int_equal(inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr),
 				 1);
-	return acl_match(cfg->acl, (struct sockaddr *)&ss);
+	return acl_match(acl, (struct sockaddr *)&ss);
+}
+
+static bool allowed(const struct config *cfg, int family, const char *ip)
+{
+	return allowed_acl(cfg->acl, family, ip);
 }
 
 static void write_file(const char *path, const char *text)
@@ -431,6 +436,37 @@ static void test_err_unknown_nested_key(void **state)
 		   "access: unknown key \"deny\"; valid keys: allow");
 	expect_err(UP "block_log: {path: \"-\", dcv: x}\n", 2, 24,
 		   "block_log: unknown key \"dcv\" (did you mean \"dvc\"?); valid keys: path, dvc");
+}
+
+/* The metrics listener: off without the section, loopback by default, errors located. */
+static void test_http(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = load_ok(UP);
+	assert_false(cfg->http.enabled);
+	config_free(cfg);
+	cfg = load_ok(UP "http: {}\n");
+	assert_true(cfg->http.enabled);
+	expect_addr(&cfg->http.listen, "127.0.0.1:9153");
+	assert_true(allowed_acl(cfg->http.allow, AF_INET, "127.0.0.1"));
+	assert_true(allowed_acl(cfg->http.allow, AF_INET6, "::1"));
+	assert_false(allowed_acl(cfg->http.allow, AF_INET, "10.0.0.1"));
+	config_free(cfg);
+	cfg = load_ok(UP "http:\n  listen: \"[::1]\"\n  allow: [10.0.0.0/8]\n");
+	assert_true(cfg->http.enabled);
+	expect_addr(&cfg->http.listen, "[::1]:9153");
+	assert_true(allowed_acl(cfg->http.allow, AF_INET, "10.1.2.3"));
+	assert_false(allowed_acl(cfg->http.allow, AF_INET, "127.0.0.1"));
+	config_free(cfg);
+	expect_err(UP "http:\n  listen: 127.0.0.1:9153\n  alow: []\n", 4, 3,
+		   "http: unknown key \"alow\" (did you mean \"allow\"?); valid keys: listen, allow");
+	expect_err(UP "http: {listen: \"127.0.0.1:99999\"}\n", 2, 16,
+		   "http.listen: bad address \"127.0.0.1:99999\": bad port (expected 1..65535)");
+	expect_err(UP "http: {allow: [10.0.0.1/8]}\n", 2, 16,
+		   "http.allow: bad prefix \"10.0.0.1/8\": host bits set beyond the prefix length "
+		   "(did you mean 10.0.0.0/8?)");
 }
 
 static void test_err_wrong_type(void **state)
@@ -1010,6 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_err_lists),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_multiple),
+		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_err_not_a_mapping),
 		cmocka_unit_test(test_file_and_relative_paths),
 		cmocka_unit_test(test_relative_config_path),
