@@ -29,6 +29,7 @@
 #define F_RD 0x01
 /* byte 3 */
 #define F_RA 0x80
+#define F_Z 0x40
 #define F_AD 0x20
 #define F_CD 0x10
 
@@ -252,19 +253,23 @@ static size_t question_len(const struct dns_query *q)
 	return q->question_end - DNS_HDR_LEN;
 }
 
-/* Header of an answer: QR=1, RA=1, AA=0, AD=0; ID, RD and CD echoed; low 4 bits of rcode. */
+/*
+ * Header of an answer: QR=1, AA=0, AD=0, Z=0; ID and RD echoed; low 4 bits of rcode. For
+ * opcode QUERY, RA=1 and CD echoed; an answer to another opcode (NOTIMP) has RA and CD clear:
+ * they are defined for queries only.
+ */
 static void w_header(struct wbuf *w, const struct dns_query *q, uint8_t opcode, bool tc, int rcode,
 		     uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
 {
 	uint8_t f2 = F_QR | (uint8_t)((opcode & 0x0F) << 3);
-	uint8_t f3 = F_RA | (uint8_t)(rcode & 0x0F);
+	uint8_t f3 = (uint8_t)(rcode & 0x0F);
 
 	if (tc)
 		f2 |= F_TC;
 	if (q->rd)
 		f2 |= F_RD;
-	if (q->cd)
-		f3 |= F_CD;
+	if (opcode == 0)
+		f3 |= F_RA | (q->cd ? F_CD : 0);
 	w16(w, q->id);
 	w8(w, f2);
 	w8(w, f3);
@@ -453,6 +458,12 @@ size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns
 		return 0;
 	dns_set16(buf, q->id);
 	memcpy(buf + DNS_HDR_LEN, q->pkt + DNS_HDR_LEN, qlen);
+	/*
+	 * The answer comes from a recursive service (us), whatever the upstream is: RA=1, AA=0
+	 * (an authoritative upstream sets AA=1, RA=0), Z=0. Only opcode QUERY is relayed.
+	 */
+	buf[2] &= (uint8_t)~F_AA;
+	buf[3] = (uint8_t)((buf[3] | F_RA) & ~F_Z);
 	if (len <= limit)
 		return len;
 

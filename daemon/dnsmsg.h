@@ -121,6 +121,7 @@ size_t dnsmsg_answer_sinkhole(const struct dns_query *q, const struct sinkhole_c
 /**
  * Build an error answer (FORMERR, SERVFAIL, NOTIMP, REFUSED, BADVERS) echoing ID, RD, CD and
  * the question if it was parsed; with EDNS, an OPT (and the EDE code unless DNS_EDE_NONE).
+ * RA=1 for opcode QUERY; an answer to another opcode has RA, AD and CD clear.
  * BADVERS always carries an OPT. Returns the answer length.
  */
 size_t dnsmsg_answer_error(const struct dns_query *q, int rcode, int ede, uint8_t *out,
@@ -141,8 +142,10 @@ bool dnsmsg_reply_matches(const uint8_t *reply, size_t len, uint16_t id,
 
 /**
  * Turn an accepted upstream reply (in place, buf has cap bytes) into the client's answer:
- * the client's ID and question bytes (letter case) restored; when longer than limit, cut to
- * header + question (+ OPT if the client had EDNS) with TC=1. Returns the new length.
+ * the client's ID and question bytes (letter case) restored, RA=1, AA=0 and Z=0 (the answer of
+ * a recursive service, also from an authoritative upstream), other bits and sections as
+ * received; when longer than limit, cut to header + question (+ OPT if the client had EDNS)
+ * with TC=1. Returns the new length.
  */
 size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns_query *q,
 			  size_t limit);

@@ -180,6 +180,29 @@ static void miss(struct cache *c, const struct query *t, uint64_t now)
 	assert_int_equal(cache_lookup(c, &t->q, now, out, sizeof(out), 65535), 0);
 }
 
+/* An authoritative upstream's answer (AA=1, RA=0, Z=1) is served as a recursive one's. */
+static void test_recursive_flags(void **state)
+{
+	struct cache_conf cf = conf();
+	struct cache *c = cache_new(&cf);
+	struct query t;
+	struct msg r;
+	uint8_t out[4096];
+
+	(void)state;
+	query(&t, 0x1234, "www.example.com", DNS_T_A, Q_CD);
+	reply(&r, &t, DNS_NOERROR);
+	rr_a(&r, 300, 1);
+	counts(&r, 1, 0, 0);
+	r.b[2] |= 0x04;		   /* AA */
+	r.b[3] = 0x40 | 0x20 | 0x10; /* Z, AD, CD; RA=0 */
+	cache_store(c, &t.q, r.b, r.len, T0);
+	hit(c, &t, T0 + 1000, out);
+	assert_int_equal(out[2], 0x81);	/* QR, RD; AA=0 */
+	assert_int_equal(out[3], 0xB0); /* RA, AD and CD as received, Z=0 */
+	cache_free(c);
+}
+
 /* ---- TTL arithmetic ---- */
 
 static void test_min_ttl_and_decrement(void **state)
@@ -1151,6 +1174,7 @@ static void test_disabled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_recursive_flags),
 	    cmocka_unit_test(test_min_ttl_and_decrement),
 	    cmocka_unit_test(test_ttl_sections),
 	    cmocka_unit_test(test_clamp),

@@ -1049,7 +1049,7 @@ static void test_error_notimp_servfail_refused(void **state)
 	n = dnsmsg_answer_error(&q, DNS_NOTIMP, DNS_EDE_NONE, out, sizeof(out));
 	assert_int_equal(n, QEND + 11);
 	assert_int_equal(out[2], 0x80 | (2 << 3) | 1);
-	assert_int_equal(out[3], 0x90 | 4);
+	assert_int_equal(out[3], 4); /* RA, AD, CD clear: defined for opcode QUERY only */
 	assert_memory_equal(out + QEND, "\0\0\x29\x04\xD0\0\0\0\0\0\0", 11);
 	p = to_ldns(out, n);
 	assert_int_equal(ldns_pkt_get_opcode(p), LDNS_PACKET_STATUS);
@@ -1228,6 +1228,22 @@ static void test_relay_reply(void **state)
 
 	/* shorter than the question: rejected */
 	assert_int_equal(dnsmsg_relay_reply(r.b, QEND - 1, sizeof(r.b), &q, 512), 0);
+
+	/* an authoritative upstream (AA=1, RA=0) with Z, AD and CD set: RA=1, AA=0, Z=0 */
+	std_query(&m, DNS_T_A, false, 0, false);
+	assert_int_equal(parse(&m, &q), QUERY_OK);
+	make_reply(&r, 0x7777, "www.evil.com", DNS_T_A);
+	r.b[2] = 0x85; /* QR, AA, RD */
+	r.b[3] = 0x70; /* Z, AD, CD; RA=0 */
+	n = dnsmsg_relay_reply(r.b, r.len, sizeof(r.b), &q, 512);
+	assert_int_equal(n, orig);
+	assert_int_equal(r.b[2], 0x81);
+	assert_int_equal(r.b[3], 0xB0);
+	r.b[2] = 0x84; /* RD=0, NXDOMAIN: relayed as received */
+	r.b[3] = 0x03;
+	n = dnsmsg_relay_reply(r.b, r.len, sizeof(r.b), &q, 512);
+	assert_int_equal(r.b[2], 0x80);
+	assert_int_equal(r.b[3], 0x83);
 }
 
 static void test_truncated_rcode(void **state)
