@@ -337,14 +337,19 @@ static bool parse_field(struct loader *ld, enum key k, struct entry_fields *f)
 
 static bool parse_mapping(struct loader *ld, bool in_group);
 
-static bool parse_domains(struct loader *ld)
+/*
+ * A list of names and entry mappings: block: (in_group false: the mappings may be groups) or
+ * a group's domains: (in_group true).
+ */
+static bool parse_entries(struct loader *ld, bool in_group)
 {
+	const char *key = in_group ? "domains" : "block";
 	uint8_t wire[255];
 
 	if (is_null(ld))
 		return true;
 	if (ld->ev.type != YAML_SEQUENCE_START_EVENT)
-		return type_error(ld, "domains", "a list");
+		return type_error(ld, key, "a list");
 	while (next(ld)) {
 		int n;
 
@@ -357,11 +362,13 @@ static bool parse_domains(struct loader *ld)
 				lb_block(ld->lb, wire, (size_t)n, NULL);
 			break;
 		case YAML_MAPPING_START_EVENT:
-			if (!parse_mapping(ld, true))
+			if (!parse_mapping(ld, in_group))
 				return false;
 			break;
 		default:
-			if (!type_error(ld, "domains", "a domain name or an entry mapping"))
+			if (!type_error(ld, key,
+					in_group ? "a domain name or an entry mapping"
+						 : "a domain name, an entry or a group"))
 				return false;
 		}
 	}
@@ -429,7 +436,7 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 			wlen = scalar_name(ld, wire);
 		} else if (k == K_DOMAINS) {
 			have_domains = true;
-			if (!parse_domains(ld))
+			if (!parse_entries(ld, true))
 				return false;
 		} else if (!parse_field(ld, k, &f)) {
 			return false;
@@ -456,37 +463,6 @@ end:
 	return true;
 }
 
-static bool parse_block(struct loader *ld)
-{
-	uint8_t wire[255];
-
-	if (is_null(ld))
-		return true;
-	if (ld->ev.type != YAML_SEQUENCE_START_EVENT)
-		return type_error(ld, "block", "a list");
-	while (next(ld)) {
-		int n;
-
-		switch (ld->ev.type) {
-		case YAML_SEQUENCE_END_EVENT:
-			return true;
-		case YAML_SCALAR_EVENT:
-			n = scalar_name(ld, wire);
-			if (n > 0)
-				lb_block(ld->lb, wire, (size_t)n, NULL);
-			break;
-		case YAML_MAPPING_START_EVENT:
-			if (!parse_mapping(ld, false))
-				return false;
-			break;
-		default:
-			if (!type_error(ld, "block", "a domain name, an entry or a group"))
-				return false;
-		}
-	}
-	return false;
-}
-
 static bool parse_top(struct loader *ld)
 {
 	unsigned seen = 0;
@@ -509,7 +485,7 @@ static bool parse_top(struct loader *ld)
 		check_duplicate(ld, &seen, k, kline, kcol);
 		if (!next(ld))
 			return false;
-		if (!(k == K_ALLOW ? parse_allow(ld) : parse_block(ld)))
+		if (!(k == K_ALLOW ? parse_allow(ld) : parse_entries(ld, false)))
 			return false;
 	}
 }
