@@ -15,7 +15,7 @@
  * makes one reload of them.
  */
 
-#define DEBOUNCE_MS 200
+#define DEBOUNCE_MS 100
 
 struct watch_dir {
 	uv_fs_event_t ev;

@@ -31,7 +31,7 @@ cmake -S . -B build-budget -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSINKHOLED_WERROR=
 	-DSINKHOLED_TESTS=ON >/dev/null
 cmake --build build-budget -j "$(nproc)" --target budget sinkholed
 SINKHOLED_BIN="$top/build-budget/sinkholed" RELIABILITY_WORKDIR="$top/build-reliability-opt" \
-	RELIABILITY_WATCH_QPS=10000 bash tests/reliability/run.sh watch-rewrite
+	RELIABILITY_WATCH_QPS=10000 RELIABILITY_WATCH_LIMIT=1.0 bash tests/reliability/run.sh watch-rewrite
 
 # Unit and integration tests (ASan+UBSan).
 ctest --test-dir build-asan --output-on-failure --no-tests=error -j 2 "$@"

@@ -38,6 +38,9 @@ N_FWD = 20  # forwarded names, all in the upstream's zone
 # The watch-rewrite scenario's rate: tests/run.sh runs it at 10k q/s with an optimised build
 # (an ASan build on 2 cores cannot reload at that rate without losing queries).
 WATCH_QPS = int(os.environ.get("RELIABILITY_WATCH_QPS", str(QPS)))
+# Seconds from a watched file's change to its names being blocked: the product's promise is a
+# second (checked with the optimised build); an ASan build on a loaded machine gets twice that.
+WATCH_LIMIT = float(os.environ.get("RELIABILITY_WATCH_LIMIT", "2.0"))
 STOP_LIMIT = 3.0  # seconds from SIGTERM to exit
 FAKE = HERE / "fake_upstream.py"
 
@@ -579,7 +582,8 @@ def sc_watch_rewrite(s):
     s.check_answers({"NOERROR", "NXDOMAIN"}, fwd=["NOERROR"])
     for what, t in (("in place", t_in_place), ("by rename", t_rename)):
         if t is not None:
-            r.expect(t <= 1.0, f"rewritten {what}: blocked after {t:.2f} s, want <= 1 s")
+            r.expect(t <= WATCH_LIMIT,
+                     f"rewritten {what}: blocked after {t:.2f} s, want <= {WATCH_LIMIT} s")
             r.notes.append(f"{what}: blocked after {t:.2f} s")
     r.expect("a list or the config changed" in probe(), "no reload from the watcher")
     r.notes.append(f"at {WATCH_QPS} q/s")
