@@ -5,13 +5,11 @@
 Sleeps DELAY seconds, then measures over WINDOW seconds: the busy share of the client CPU and of
 the server CPU (and its softirq share)
 (/proc/stat, everything but idle and iowait, softirq included) and the CPU time of process PID
-(utime+stime of all its threads, /proc/PID/stat) as a percentage of one CPU.
+(the run time of all its threads in ns, /proc/PID/task/*/schedstat) as a percentage of one CPU.
 """
-import os
+import glob
 import sys
 import time
-
-TCK = os.sysconf("SC_CLK_TCK")
 
 
 def cpus():
@@ -24,21 +22,23 @@ def cpus():
     return out
 
 
-def ticks(pid):
-    try:
-        s = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        return None
-    f = s[s.rindex(")") + 2:].split()
-    return int(f[11]) + int(f[12])
+def run_ns(pid):
+    tot, n = 0, 0
+    for f in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            tot += int(open(f).read().split()[0])
+            n += 1
+        except (OSError, ValueError, IndexError):
+            pass
+    return tot if n else None
 
 
 pid, delay, window = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 cli, srv_cpu = "cpu" + sys.argv[4], "cpu" + sys.argv[5]
 time.sleep(delay)
-a, ta, t0 = cpus(), ticks(pid), time.monotonic()
+a, ta, t0 = cpus(), run_ns(pid), time.monotonic()
 time.sleep(window)
-b, tb, t1 = cpus(), ticks(pid), time.monotonic()
+b, tb, t1 = cpus(), run_ns(pid), time.monotonic()
 
 
 def busy(c):
@@ -54,5 +54,5 @@ def softirq(c):
     return f"{100.0 * (b[c][2] - a[c][2]) / tot:.0f}" if tot else "-"
 
 
-srv = "-" if ta is None or tb is None else f"{100.0 * (tb - ta) / TCK / (t1 - t0):.0f}"
+srv = "-" if ta is None or tb is None else f"{100.0 * (tb - ta) / 1e9 / (t1 - t0):.0f}"
 print(f"{busy(cli)}\t{busy(srv_cpu)}\t{srv}\t{softirq(srv_cpu)}")

@@ -17,12 +17,17 @@ usage: gen_data.py OUTDIR [--quick]
   q-w3-miss.txt         forwarded: distinct zone names never used by W2/W4 (cache misses)
   q-w3-lat.txt          more such names, for the fixed-rate run (disjoint from q-w3-miss.txt)
   q-w4-mixed.txt        5% blocked (10k list) / 95% forwarded (Zipf over 100k zone names)
+  threatfox-big.csv     a ThreatFox CSV export of N_BLOCK rows (list-load figures): its banner,
+                        commented header line and trailer, quoted fields separated by ", ";
+                        85% domain rows (the first names of blocklist-big.txt), the rest
+                        ip:port, url and md5/sha256 rows
   meta.env              sizes and the total presentation length of the big list's names
 
 Query files are `name TYPE` lines (dnsperf -d), 75% A / 25% AAAA. Blocked queries: 40% a listed
 domain, 45% one extra label, 15% two extra labels. Fixed seed: reruns give identical files.
 """
 import bisect
+import datetime
 import itertools
 import os
 import random
@@ -102,6 +107,67 @@ def w1(lst, n):
     return out
 
 
+MALWARE = [("win.cobalt_strike", "Agentemis,BEACON,CobaltStrike,cobeacon", "Cobalt Strike"),
+           ("win.agent_tesla", "None", "Agent Tesla"), ("win.remcos", "RemcosRAT", "Remcos"),
+           ("win.asyncrat", "None", "AsyncRAT"), ("win.qakbot", "Oakboat,Pinkslipbot,Qbot", "QakBot"),
+           ("win.lumma", "LummaC2 Stealer", "Lumma Stealer"), ("elf.mirai", "Katana", "Mirai"),
+           ("win.nanocore", "Nancrat,NanoCore RAT", "NanoCore RAT"), ("win.redline_stealer", "None", "RedLine Stealer"),
+           ("js.clearfake", "None", "ClearFake"), ("win.formbook", "win.xloader", "Formbook"),
+           ("win.sliver", "None", "Sliver"), ("win.vidar", "None", "Vidar"), ("apk.hydra", "None", "Hydra"),
+           ("win.dcrat", "DarkCrystal RAT", "DCRat"), ("unknown", "None", "Unknown malware")]
+THREAT = ["botnet_cc"] * 6 + ["payload_delivery"] * 3 + ["payload"]
+NOW = datetime.datetime(2026, 5, 28, 8, 0, 0)
+REPORTERS = ["abuse_ch", "malware_hunter", "skocherhan", "DonPasci", "juroots", "anonymous"]
+
+
+def threatfox_csv(path, domains, n_rows):
+    """A ThreatFox CSV export of n_rows IOCs; domain rows take the names of `domains` in order.
+    Returns (domain rows, their names' bytes, the last domain)."""
+    hexd = "0123456789abcdef"
+    with open(path, "w") as f:
+        f.write("#" * 64 + "\n# ThreatFox IOCs: full data dump" + " " * 30 + "#\n"
+                "# Last updated: 2026-05-28 08:04:47 UTC" + " " * 24 + "#\n#" + " " * 62 + "#\n"
+                "# Terms Of Use: https://threatfox.abuse.ch/faq/#tos" + " " * 12 + "#\n"
+                "# For questions please contact threatfox [at] abuse.ch" + " " * 9 + "#\n" + "#" * 64 + "\n#\n"
+                '# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware",'
+                '"malware_alias","malware_printable","last_seen_utc","confidence_level",'
+                '"is_compromised","reference","tags","anonymous","reporter"\n')
+        di, nbytes, last = 0, 0, ""
+        ioc = 1_600_000 + 3 * n_rows
+        for i in range(n_rows):
+            ioc -= rng.randint(1, 3)
+            fk, alias, printable = rng.choice(MALWARE)
+            r = rng.random()
+            if r < 0.85 and di < len(domains):
+                value, typ = domains[di], "domain"
+                di += 1
+                nbytes += len(value)
+                last = value
+            elif r < 0.92:
+                value = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}:{rng.choice([80, 443, 4444, 8080, 2404, 7443, 1337])}"
+                typ = "ip:port"
+            elif r < 0.97:
+                value = f"http://{word(4, 10)}.{rng.choice(BLOCK_TLDS)}/{word(3, 8)}/{word(3, 8)}.{rng.choice(['exe', 'php', 'sh', 'arm7', 'zip'])}"
+                typ = "url"
+            elif r < 0.985:
+                value, typ = "".join(rng.choice(hexd) for _ in range(32)), "md5_hash"
+            else:
+                value, typ = "".join(rng.choice(hexd) for _ in range(64)), "sha256_hash"
+            # newest first, as the export is: 900 days back from its date
+            first = (NOW - datetime.timedelta(days=i * 900 // n_rows, seconds=rng.randint(0, 86399))
+                     ).strftime("%Y-%m-%d %H:%M:%S")
+            lastseen = "" if rng.random() < 0.8 else "None"
+            conf = rng.choice(["100", "100", "75", "50", "None"])
+            ref = "None" if rng.random() < 0.5 else f"https://bazaar.abuse.ch/sample/{''.join(rng.choice(hexd) for _ in range(16))}/"
+            tags = "None" if rng.random() < 0.3 else printable.replace(" ", "") + ("," + typ if rng.random() < 0.3 else "")
+            anon = "1" if rng.random() < 0.05 else "0"
+            rep = "anonymous" if anon == "1" else rng.choice(REPORTERS)
+            f.write(f'"{first}", "{ioc}", "{value}", "{typ}", "{rng.choice(THREAT)}", "{fk}", "{alias}", '
+                    f'"{printable}", "{lastseen}", "{conf}", "False", "{ref}", "{tags}", "{anon}", "{rep}"\n')
+        f.write(f"#\n# END OF FILE ({n_rows} IOCs)\n#\n")
+    return di, nbytes, last
+
+
 def main():
     os.makedirs(os.path.join(OUT, "zones"), exist_ok=True)
 
@@ -160,12 +226,14 @@ def main():
     write("q-w3-lat.txt", w3[-N_W3_LAT:])
 
     name_bytes = sum(len(d) for d in blocked)
+    tf_dom, tf_bytes, tf_last = threatfox_csv(os.path.join(OUT, "threatfox-big.csv"), blocked, N_BLOCK)
     with open(os.path.join(OUT, "meta.env"), "w") as f:
         f.write(f"N_BLOCK={N_BLOCK}\nN_ZONE={len(names)}\nN_Q={N_Q}\n")
         f.write(f"BIG_NAME_BYTES={name_bytes}\n")     # sum of presentation lengths, no dot
         f.write(f"BIG_LAST={blocked[-1]}\nSMALL_FIRST={blocked[0]}\n")
         f.write(f"MARKER_A={MARKER_A}\nMARKER_B={MARKER_B}\nMARKER_TINY={MARKER_TINY}\n")
         f.write(f"ZONE_LAST={names[-1]}\nZONE_FIRST={names[0]}\n")
+        f.write(f"TF_ROWS={N_BLOCK}\nTF_DOMAINS={tf_dom}\nTF_NAME_BYTES={tf_bytes}\nTF_LAST={tf_last}\n")
         f.write("COMPLETE=1\n")
     print(f"data in {OUT}: {N_BLOCK} blocked names ({name_bytes / N_BLOCK:.1f} bytes avg), "
           f"{len(names)} zone names, {N_Q} queries per workload file")

@@ -40,13 +40,17 @@ cleanup() {
 	for p in $STARTED_PIDS; do stop_pid "$p"; done
 }
 
-# port_free PORT: nothing listens on 127.0.0.1:PORT (UDP or TCP); refuses ports in use
+# port_free PORT: nothing listens on 127.0.0.1:PORT (UDP or TCP); refuses ports in use. TCP is
+# tried with SO_REUSEADDR, as the servers bind: a connection of ours in TIME_WAIT (a control
+# port just used for a reload) does not count, a listener does.
 port_free() {
 	python3 - "$1" <<'EOF'
 import socket, sys
 port = int(sys.argv[1])
 for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
     s = socket.socket(socket.AF_INET, kind)
+    if kind == socket.SOCK_STREAM:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
     except OSError:
@@ -58,8 +62,11 @@ EOF
 
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo -; }
 hwm_kb() { awk '/^VmHWM:/{print $2}' "/proc/$1/status" 2>/dev/null || echo -; }
-# utime+stime of all threads of PID, in clock ticks (/proc/PID/stat fields 14 and 15)
-proc_ticks() { [ -r "/proc/$1/stat" ] && awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+# proc_ns PID: CPU time of all threads of PID in nanoseconds, the sum of the first field of
+# /proc/PID/task/*/schedstat (time on a CPU as the scheduler accounts it, in ns, where
+# utime+stime of /proc/PID/stat count whole clock ticks of 10 ms). A thread that has exited
+# is no longer counted: every server here keeps its threads for its whole life.
+proc_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {if (NR) printf "%.0f\n", s}'; }
 
 # sock_drops PORT: UDP datagrams the kernel dropped at the sockets bound to 127.0.0.1:PORT
 # (receive buffer full: queries the server never saw), from the "drops" column of /proc/net/udp
@@ -67,11 +74,11 @@ sock_drops() {
 	awk -v p="$(printf '0100007F:%04X' "$1")" 'NR > 1 && $2 == p {d += $NF} END {print d + 0}' /proc/net/udp
 }
 
-# thread_ticks PID: "TID TICKS" per thread (to split sinkholed's CPU time between its threads)
-thread_ticks() {
+# thread_ns PID: "TID NS" per thread (to split sinkholed's CPU time between its threads)
+thread_ns() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		echo "${t##*/} $(awk '{sub(/^.*\) /, ""); print $12 + $13}' "$t/stat" 2>/dev/null)"
+		echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
 	done
 }
 
@@ -101,10 +108,11 @@ start_nsd() {
 # ---- dnsperf runs --------------------------------------------------------------------------
 # dp WORKLOAD KIND REP FILE
 #   sat : closed loop, -c $CLIENTS -q $OUTST, -l $DUR; CPU busy sampled in the middle
-#   lat : fixed offered rate -Q $LAT_QPS, -l $LAT_DUR, -v (per-query latencies -> p99);
-#         the server's CPU time per answered query comes from this run
+#   lat : fixed offered rate -Q $LAT_QPS, -l $LAT_DUR, -v (per-query latencies -> p99)
 #   warm: not recorded
-# appends one line to results.tsv
+# The server's CPU time (schedstat, ns, all threads) over the run is divided by the answered
+# queries, in every kind. Appends one line to results.tsv. WORKLOAD may carry a variant after
+# a dot (w1-10k.log: the peers log blocked queries; w1-10k.2w: sinkholed with 2 workers).
 dp() {
 	local wl=$1 kind=$2 rep=$3 file=$4 out="$RUN/dp.out" args smp="" c0 c1 d0 d1 l0 cpu="-	-	-	-"
 	case $kind in
@@ -119,18 +127,18 @@ dp() {
 		smp=$!
 		track $smp
 	fi
-	[ "$SRV" = sinkholed ] && [ "$kind" = lat ] && thread_ticks "$SRV_PID" >"$RUN/thr0"
-	c0=$(proc_ticks "$SRV_PID")
+	[ "$SRV" = sinkholed ] && [ "$kind" != warm ] && thread_ns "$SRV_PID" >"$RUN/thr0"
+	c0=$(proc_ns "$SRV_PID")
 	d0=$(sock_drops "$PORT")
 	# shellcheck disable=SC2086
 	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" $args >"$out" 2>&1
-	c1=$(proc_ticks "$SRV_PID")
+	c1=$(proc_ns "$SRV_PID")
 	d1=$(sock_drops "$PORT")
-	if [ "$SRV" = sinkholed ] && [ "$kind" = lat ]; then
-		thread_ticks "$SRV_PID" >"$RUN/thr1"
-		event "threads_$wl" "$(awk -v pid="$SRV_PID" 'NR == FNR {a[$1] = $2; next}
+	if [ "$SRV" = sinkholed ] && [ "$kind" != warm ]; then
+		thread_ns "$SRV_PID" >"$RUN/thr1"
+		event "threads_${wl}_$kind" "$(awk -v pid="$SRV_PID" 'NR == FNR {a[$1] = $2; next}
 			{printf "%s%s=%d ", ($1 == pid ? "main:" : ""), $1, $2 - a[$1]}' "$RUN/thr0" "$RUN/thr1")" \
-			"CPU ticks per thread (TID=ticks) during the fixed-rate run"
+			"CPU ns per thread (TID=ns) during the $kind run $rep"
 	fi
 	if [ -n "$smp" ]; then
 		wait $smp 2>/dev/null
@@ -138,22 +146,24 @@ dp() {
 		cpu=$(cat "$RUN/cpu.out" 2>/dev/null)
 		[ -n "$cpu" ] || cpu="-	-	-	-"
 	fi
+	local loglines
+	loglines=$(log_lines)
 	truncate_blocklog
 	[ "$kind" = warm ] && return 0
 	grep -v '^>' "$out" >"$RES/logs/$SRV-$wl-$kind-$rep.txt"
-	local p ticks="-" usq="-"
+	local p ns="-" nsq="-"
 	p=$(python3 "$B/parse_dnsperf.py" "$out")
 	local done_q; done_q=$(echo "$p" | cut -f2)
 	if [ -n "$c0" ] && [ -n "$c1" ]; then
-		ticks=$((c1 - c0))
+		ns=$((c1 - c0))
 		if [ "$done_q" != - ] && [ "$done_q" -gt 0 ]; then
-			usq=$(awk -v t="$ticks" -v k="$TCK" -v n="$done_q" 'BEGIN {printf "%.3f", t / k * 1e6 / n}')
+			nsq=$((ns / done_q))
 		fi
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SRV" "$wl" "$kind" "$rep" "$p" "$ticks" "$usq" \
-		"$cpu	$l0" "$((d1 - d0))" >>"$RES/results.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SRV" "$wl" "$kind" "$rep" "$p" "$ns" "$nsq" \
+		"$cpu	$l0" "$((d1 - d0))" "$loglines" >>"$RES/results.tsv"
 	tail -1 "$RES/results.tsv" | awk -F'\t' '{
-		if ($3 == "sat") printf "    %-7s sat rep%s: %s qps, lost %s, server CPU %s%%, client CPU busy %s%%\n", $2, $4, $8, $7, $19, $17;
-		else printf "    %-7s @%s qps: p99 %s ms, lost %s/%s, server CPU %s ticks = %s us/query\n", $2, "'"$LAT_QPS"'", $11, $7, $5, $15, $16 }' >&2
+		if ($3 == "sat") printf "    %-10s sat rep%s: %s qps, lost %s, server CPU %s%%, client CPU busy %s%%, %s ns/query, log lines %s\n", $2, $4, $8, $7, $19, $17, $16, $23;
+		else printf "    %-10s @%s qps: p99 %s ms, lost %s/%s, server CPU %s ns/query, log lines %s\n", $2, "'"$LAT_QPS"'", $11, $7, $5, $16, $23 }' >&2
 	rm -f "$out"
 }

@@ -10,8 +10,6 @@ import os
 import statistics
 import sys
 
-TCK = os.sysconf("SC_CLK_TCK")
-
 RES = sys.argv[1]
 rows = list(csv.DictReader(open(os.path.join(RES, "results.tsv")), delimiter="\t"))
 ev = {}
@@ -28,7 +26,8 @@ SRVS = ["sinkholed"] + [p for p in ("unbound", "dnsmasq", "dnsdist")
                         if any(r["server"] == p for r in rows) or (p, "skipped") in ev]
 PEERS = [p for p in SRVS[1:] if any(r["server"] == p for r in rows)]
 big = "1M" if evv("run", "biglist") == "1000000" else f"{int(evv('run', 'biglist', '0')) // 1000}k"
-WL = [("w1-10k", "all-blocked, 10k list"), ("w1-big", f"all-blocked, {big} list"),
+WL = [("w1-10k", "all-blocked, 10k list"), ("w1-10k.log", "all-blocked, 10k list, peers logging"),
+      ("w1-big", f"all-blocked, {big} list"), ("w1-big.log", f"all-blocked, {big} list, peers logging"),
       ("w3", "forwarded (cache miss)"), ("w4", "mix 5% blocked"), ("w2", "forwarded (cache hit)")]
 WL = [w for w in WL if any(r["workload"] == w[0] for r in rows)]
 
@@ -42,6 +41,9 @@ def num(x):
 
 
 def pick(srv, wl, kind):
+    # sinkholed always writes its block log: its row of a "peers logging" workload is its own
+    if srv == "sinkholed" and wl.endswith(".log"):
+        wl = wl[:-4]
     return [r for r in rows if r["server"] == srv and r["workload"] == wl and r["kind"] == kind]
 
 
@@ -129,13 +131,19 @@ def p99_get(srv, wl):
     return med(r["p99_ms"] for r in s), extra
 
 
-def cpu_get(srv, wl):
-    s = [r for r in pick(srv, wl, "lat") if num(r["srv_us_per_query"]) is not None]
-    if not s:
-        return None, ""
-    t = med(r["srv_ticks"] for r in s) or 0
-    prec = f" ±{200 / t:.0f}%" if t else ""
-    return med(r["srv_us_per_query"] for r in s), prec
+def cpu_kind(kind):
+    """CPU ns per answered query (schedstat) of the KIND runs: median (min..max)."""
+    def get(srv, wl):
+        s = [num(r["srv_ns_per_query"]) for r in pick(srv, wl, kind)]
+        s = [x for x in s if x is not None]
+        if not s:
+            return None, ""
+        return statistics.median(s), (f" ({min(s):,.0f}..{max(s):,.0f})" if len(s) > 1 else "")
+    return get
+
+
+cpu_get = cpu_kind("lat")      # at the fixed offered rate
+cpu_sat = cpu_kind("sat")      # saturated
 
 
 metric_table("Saturated queries/s (higher is better)",
@@ -146,7 +154,7 @@ metric_table("Saturated queries/s (higher is better)",
 # CPU figures of the saturation runs: is the server or the client the limit?
 P("## CPU during saturation (who is the limit?)\n")
 P("Sampled in the middle of each saturation run, median: server process CPU time as % of one "
-  "core (/proc/PID/stat) / busy % of the server core / busy % of the client core (dnsperf + "
+  "core (/proc/PID/task/*/schedstat) / busy % of the server core / busy % of the client core (dnsperf + "
   "nsd) (/proc/stat). A server near 100% is the limit; a client core near 100% with the server "
   "below it means the client (2-core machine) is the limit and the qps ratio understates the "
   "server. A server core much busier than the server process means other work ran on it.\n")
@@ -173,36 +181,123 @@ metric_table("p99 latency (ms) at a fixed 10k queries/s (lower is better)",
              "fixed-rate runs (min..max; the cache-miss workload has one). "
              "Ratio = sinkholed / peer; below 1: sinkholed answers faster.",
              "lat", p99_get, 3, "low")
-metric_table("Server CPU time per answered query (us) at a fixed 10k queries/s (lower is better)",
-             "utime+stime delta of the server process (all threads, /proc/PID/stat) over the "
-             "fixed-rate run, divided by the answered queries, median of the runs; ± = "
-             "resolution of 2 clock ticks. "
-             "Ratio = sinkholed / peer; below 1: sinkholed spends less CPU per query.",
-             "lat", cpu_get, 2, "low")
+metric_table("Server CPU time per answered query (ns) at a fixed 10k queries/s (lower is better)",
+             "Run time of all the server's threads (first field of /proc/PID/task/*/schedstat, "
+             "ns) over the fixed-rate run, divided by the answered queries; median of the runs "
+             "(min..max). Ratio = sinkholed / peer; below 1: sinkholed spends less CPU per query.",
+             "lat", cpu_get, 0, "low")
+metric_table("Server CPU time per answered query (ns), saturated (lower is better)",
+             "The same over the saturation runs (closed loop): every server is busy all the time, "
+             "so each batches what it can. Median of the repetitions (min..max).",
+             "sat", cpu_sat, 0, "low")
 
 # The kernel's floor: what a server that does no work costs per query (floor.c)
 floor = [(wl, label, cpu_get("floor", wl)[0]) for wl, label in WL if cpu_get("floor", wl)[0] is not None]
 if floor:
     P("Kernel floor: `tests/bench/floor.c` (one blocking recvfrom and one sendto per query, no "
-      "other work; same CPU, same rate) costs " + "; ".join(
-        f"{label}: {fmt(v, 2)} us = " + ", ".join(
+      "other work; same CPU, same rate, CPU from schedstat) costs " + "; ".join(
+        f"{label}: {fmt(v)} ns = " + ", ".join(
             f"{ratio(v, cpu_get(p, wl)[0])} {p}" for p in PEERS if cpu_get(p, wl)[0] is not None)
         for wl, label, v in floor) +
       ". Above the floor (us per query, the server's own cost): " + "; ".join(
         f"{label}: " + ", ".join(
-            f"{s} {fmt(cpu_get(s, wl)[0] - v, 2)}" for s in ["sinkholed"] + PEERS
+            f"{s} {fmt(cpu_get(s, wl)[0] - v)}" for s in ["sinkholed"] + PEERS
             if cpu_get(s, wl)[0] is not None)
-        for wl, label, v in floor) + ".\n")
+        for wl, label, v in floor) + ".")
+    fs = cpu_sat("floor", "w1-10k")[0]
+    if fs is not None:
+        P(f"Saturated (closed loop, 10k list), the floor costs {fmt(fs)} ns per query"
+          f" ({fmt(sat_get('floor', 'w1-10k')[0])} q/s): " + ", ".join(
+              f"{ratio(fs, cpu_sat(p, 'w1-10k')[0])} {p}" for p in PEERS if cpu_sat(p, "w1-10k")[0]) +
+          f"; sinkholed {fmt(cpu_sat('sinkholed', 'w1-10k')[0])} ns (it reads and answers in batches, "
+          "recvmmsg/sendmmsg, so it can go below one recvfrom + sendto per query).")
+    P("")
 
 # sinkholed's CPU split between its threads (worker, block-log writer, main/reload)
-thr = [(wl, label, evv("sinkholed", f"threads_{wl}")) for wl, label in WL if evv("sinkholed", f"threads_{wl}")]
+
+
+def threads(wl, kind):
+    """sinkholed's CPU ns per answered query by thread in the last KIND run of WL."""
+    v = evv("sinkholed", f"threads_{wl}_{kind}")
+    rr = [r for r in rows if r["server"] == "sinkholed" and r["workload"] == wl and r["kind"] == kind]
+    if not v or not rr:
+        return None
+    n = max(1, int(num(rr[-1]["completed"]) or 1))
+    return ", ".join(f"{t.split('=')[0]} {int(t.split('=')[1]) / n:,.0f}"
+                     for t in sorted(v.split(), key=lambda x: -int(x.split("=")[1])))
+
+
+thr = [(label, kind, threads(wl, kind)) for wl, label in WL for kind in ("lat", "sat") if threads(wl, kind)
+       and not wl.endswith(".log")]
 if thr:
-    P("sinkholed CPU per answered query by thread at 10k q/s (last fixed-rate run; us; TID, main = the main thread; "
-      "all threads are pinned to the server CPU): " + "; ".join(
-        f"{label}: " + ", ".join(
-            f"{t.split('=')[0]} {int(t.split('=')[1]) / TCK * 1e6 / max(1, int(num(pick('sinkholed', wl, 'lat')[-1]['completed']) or 1)):.1f}"
-            for t in sorted(v.split(), key=lambda x: -int(x.split("=")[1])))
-        for wl, label, v in thr) + "\n")
+    P("sinkholed CPU per answered query by thread (ns; TID, main = the main thread; the last run of "
+      "each kind; all threads pinned to the server CPU; the busiest is the worker, then the "
+      "block-log writer): " + "; ".join(
+          f"{label}, {'10k q/s' if kind == 'lat' else 'saturated'}: {t}" for label, kind, t in thr) + "\n")
+
+# ---- logging parity (issue #10) ------------------------------------------------------------------
+LOGWL = [(wl, label) for wl, label in WL if wl.endswith(".log")]
+
+
+def best_peer(getter, wl, high):
+    vals = [(getter(p, wl)[0], p) for p in PEERS if getter(p, wl)[0] is not None]
+    if not vals:
+        return None, None
+    return max(vals) if high else min(vals)
+
+
+if LOGWL:
+    P("## Logging parity: every server logs its blocked queries\n")
+    P("sinkholed writes its JSON block log in every run; in the \"peers logging\" runs each peer "
+      "also writes a line to a file for every blocked query: " + "; ".join(
+          f"{p}: {ev[(p, 'log_' + LOGWL[0][0][:-4])][1]}" for p in PEERS
+          if (p, "log_" + LOGWL[0][0][:-4]) in ev) + ". Log lines per answered query in the "
+      "fixed-rate runs (a check that they logged): " + "; ".join(
+          f"{label}: " + ", ".join(
+              f"{s_} {lines / done:.2f}" for s_ in ["sinkholed"] + PEERS
+              for rr in [pick(s_, wl, "lat")]
+              for lines in [sum(int(num(r.get("log_lines")) or 0) for r in rr)]
+              for done in [sum(int(num(r["completed"]) or 0) for r in rr)] if done and lines)
+          for wl, label in LOGWL) + " (dnsdist's buffered log may hold the last lines).\n")
+    P("Best peer = the one with the most queries/s, or the least CPU per query, in that "
+      "variant. CPU per query here is that of the saturation runs (schedstat ns).\n")
+    P("| workload | metric | sinkholed | best peer, no log | ratio | best peer, logging | ratio | "
+      "dnsdist, no log | ratio |")
+    P("|---|---|---:|---|---:|---|---:|---:|---:|")
+    for wl, label in LOGWL:
+        base = wl[:-4]
+        for mname, getter, high in (("q/s", sat_get, True), ("CPU ns/query, saturated", cpu_sat, False),
+                                    ("CPU ns/query at 10k q/s", cpu_get, False)):
+            sv = getter("sinkholed", base)[0]
+            b0, p0 = best_peer(getter, base, high)
+            b1, p1 = best_peer(getter, wl, high)
+            dd = getter("dnsdist", base)[0] if "dnsdist" in PEERS else None
+            P(f"| {label[:-15]} | {mname} | {fmt(sv)} | {p0 or '-'} {fmt(b0)} | {ratio(sv, b0)} | "
+              f"{p1 or '-'} {fmt(b1)} | {ratio(sv, b1)} | {fmt(dd)} | {ratio(sv, dd)} |")
+    P("")
+
+# ---- two workers (issue #10) ---------------------------------------------------------------------
+TW = [(v, ev.get(("sinkholed", f"workers_{v}"), ("", ""))[0]) for v in ("2w", "2w2c")
+      if any(r["workload"] == f"w1-10k.{v}" for r in rows)]
+if TW:
+    P("## sinkholed with 2 workers (all-blocked, 10k list)\n")
+    P("The same runs with `workers: 2` (two SO_REUSEPORT sockets; dnsperf's 10 clients spread "
+      "over them): first with both workers pinned to the server CPU, the client keeping its own "
+      "core, then with the workers on both CPUs, sharing the client's. CPU % = the server "
+      "process / the server core / the client core, sampled in the saturation runs.\n")
+    P("| workers, CPUs | q/s saturated | ratio to 1 worker | CPU ns/query saturated | ratio | "
+      "CPU ns/query at 10k q/s | ratio | p99 ms at 10k q/s | CPU % (proc / srv core / cli core) |")
+    P("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    one = (sat_get("sinkholed", "w1-10k")[0], cpu_sat("sinkholed", "w1-10k")[0], cpu_get("sinkholed", "w1-10k")[0])
+    for v, cpus in [("", "")] + TW:
+        wl = "w1-10k" + (f".{v}" if v else "")
+        q, cs, cl = sat_get("sinkholed", wl)[0], cpu_sat("sinkholed", wl)[0], cpu_get("sinkholed", wl)[0]
+        rr = pick("sinkholed", wl, "sat")
+        P(f"| {'1 worker, server CPU' if not v else ('2 workers, server CPU' if v == '2w' else '2 workers, CPUs ' + cpus)} | "
+          f"{fmt(q)} | {ratio(q, one[0])} | {fmt(cs)} | {ratio(cs, one[1])} | {fmt(cl)} | {ratio(cl, one[2])} | "
+          f"{fmt(p99_get('sinkholed', wl)[0], 3)} | {fmt(med(r['srv_proc_cpu'] for r in rr))}% / "
+          f"{fmt(med(r['srv_cpu_busy'] for r in rr))}% / {fmt(med(r['cli_cpu_busy'] for r in rr))}% |")
+    P("")
 
 # ---- big list: memory, load, reload -----------------------------------------------------------
 nb = int(evv("run", "biglist", "0") or 0)
@@ -257,6 +352,52 @@ if "sinkholed" in figs and len(figs) > 1:
         f"{ratio(figs['sinkholed']['load'], figs[p]['load'])}, reload median "
         f"{ratio(statistics.median(figs['sinkholed']['times']) if figs['sinkholed']['times'] else None, statistics.median(figs[p]['times']) if figs[p]['times'] else None)}"
         for p in figs if p != "sinkholed") + "\n")
+
+# ---- list loading and a feed changed under load (issue #11) ---------------------------------------
+LL = {}
+tf = (evv("sinkholed", "listload_tf", "") or "").split()
+if len(tf) == 3:
+    tf_rows, tf_dom, tf_bytes = (int(x) for x in tf)
+    r0 = num(evv("sinkholed", "listload_rss_empty_kb"))
+    P(f"## List loading (sinkholed, issue #11)\n")
+    P(f"A ThreatFox CSV export of {tf_rows:,} rows (`gen_data.py`: banner, commented header line, "
+      f"quoted fields separated by `\", \"`, {tf_dom:,} domain rows, the rest ip:port, url and "
+      f"hash rows; {ev[('sinkholed', 'listload_tf')][1].split('; ')[-1]}) and the {big} domains file "
+      f"({nb:,} names) as `format: domains`. Load = `sinkholed --check` (read, parse, build, "
+      "print the health table; exec to exit), best of 3, pinned to the server CPU; start = exec "
+      "to the first blocked answer of the daemon. Memory = VmRSS after that answer minus VmRSS "
+      "with a one-name list, per domain entry, and the same minus the names' own bytes (the "
+      "CSV keeps each domain's metadata: IOC id, malware, threat type, confidence, first seen, "
+      "reference).\n")
+    P("| list | entries | load s (--check, best of 3) | start s | RSS MB | B/entry | B/entry over names |")
+    P("|---|---:|---:|---:|---:|---:|---:|")
+    for kind, n, nbytes, label in (("csv", tf_dom, tf_bytes, f"ThreatFox CSV, {tf_rows:,} rows"),
+                                   ("domains", nb, name_bytes, f"domains, {nb:,} names")):
+        ld = num(evv("sinkholed", f"listload_check_{kind}"))
+        st = num(evv("sinkholed", f"listload_start_{kind}"))
+        r1 = num(evv("sinkholed", f"listload_rss_{kind}_kb"))
+        bpe = (r1 - r0) * 1024 / n if r1 is not None and r0 is not None and n else None
+        over = bpe - nbytes / n if bpe is not None else None
+        LL[kind] = dict(load=ld, over=over, bpe=bpe)
+        P(f"| {label} | {n:,} | {fmt(ld, 2)} | {fmt(st, 2)} | {fmt(r1 / 1024 if r1 else None, 1)} | "
+          f"{fmt(bpe, 1)} | {fmt(over, 1)} |")
+    P("")
+fl = (evv("sinkholed", "feed_load", "") or "").split()
+if fl:
+    times = [float(x) for x in (evv("sinkholed", "feed_times", "") or "").split()]
+    http = (evv("sinkholed", "feed_http", "") or "- -").split()
+    LL["feed"] = dict(lost=num(fl[2]) if len(fl) > 2 else None, n=len(times))
+    P(f"**A feed changed under load.** A `url:` feed of {int(evv('sinkholed', 'feed_names', '0')):,} names served "
+      "by `python3 -m http.server` on 127.0.0.1 (`format: domains`, `refresh: 2s`), its file "
+      f"replaced by a new version (a new marker name) {len(times)} times during `dnsperf -Q "
+      f"10000 -S 1` on the all-blocked workload: new version to its marker answered 0.0.0.0 in "
+      f"{', '.join(f'{t:.2f}' for t in times) or '-'} s (within the 2 s refresh plus the fetch and "
+      f"the load); {fl[1] if len(fl) > 1 else '-'} of {fl[0]} queries answered, "
+      f"**{fl[2] if len(fl) > 2 else '-'} lost** ({evv('sinkholed', 'feed_sock_drops', '-')} at "
+      f"sinkholed's socket), rcodes {fl[8] if len(fl) > 8 else '-'}, lowest 1-s rate "
+      f"{fl[9] if len(fl) > 9 else '-'} q/s; the server answered {http[0]} feed requests with "
+      f"200 and {http[1] if len(http) > 1 else '-'} with 304 (first load: exec to the first "
+      f"blocked answer {fmt(num(evv('sinkholed', 'feed_first_load')), 2)} s, the fetch included).\n")
 
 # ---- targets of issue #3 -----------------------------------------------------------------------
 P("## Targets (issue #3)\n")
@@ -313,4 +454,89 @@ if "sinkholed" in figs:
         P(f"- {big} list load <= 1 s, as YAML: {fmt(ly, 2)} s {verdict(ly <= 1)}")
     P(f"- 0 lost queries during {f['n']} reloads under load: lost {fmt(f['lost'])} "
       f"{verdict(None if f['lost'] is None or f['n'] == 0 else f['lost'] == 0)}")
+
+# ---- targets of issue #10 -------------------------------------------------------------------------
+P("\n## Targets (issue #10: all-blocked saturated, CPU from schedstat)\n")
+missed = []
+
+
+def tline(text, ok, why=""):
+    P(f"- {text}: {verdict(ok)}{why}")
+    if ok is False:
+        missed.append(text)
+
+
+for wl, label in [(w, l) for w, l in WL if w in ("w1-10k", "w1-big")]:
+    sq, sc = sat_get("sinkholed", wl)[0], cpu_sat("sinkholed", wl)[0]
+    if any(w == wl + ".log" for w, _ in WL):
+        bq, bqp = best_peer(sat_get, wl + ".log", True)
+        bc, bcp = best_peer(cpu_sat, wl + ".log", False)
+        if bc is not None and sc is not None:
+            tline(f"{label}, logging parity: CPU/query <= 0.5x the best peer ({bcp} logging, {fmt(bc)} ns): "
+                  f"{fmt(sc)} ns = {ratio(sc, bc)}", sc <= 0.5 * bc)
+        if bq is not None and sq is not None:
+            rr = pick("sinkholed", wl, "sat")
+            cc, sp = med(r["cli_cpu_busy"] for r in rr), med(r["srv_proc_cpu"] for r in rr)
+            why = ""
+            if sq < 1.5 * bq and cc is not None and cc >= 95 and (sp is None or sp < 90):
+                why = f" (client core {fmt(cc)}% busy, sinkholed {fmt(sp)}% of its core: client-limited)"
+            tline(f"{label}, logging parity: q/s >= 1.5x the best peer ({bqp} logging, {fmt(bq)}): "
+                  f"{fmt(sq)} = {ratio(sq, bq)}", sq >= 1.5 * bq, why)
+    if "dnsdist" in PEERS:
+        d = cpu_sat("dnsdist", wl)[0]
+        if d is not None and sc is not None:
+            tline(f"{label}: CPU/query <= 0.75x dnsdist logging nothing ({fmt(d)} ns): {fmt(sc)} ns = {ratio(sc, d)}",
+                  sc <= 0.75 * d)
+if "dnsdist" in PEERS:
+    hw = "w2" if any(w == "w2" for w, _ in WL) else ("w4" if any(w == "w4" for w, _ in WL) else None)
+    if hw:
+        a, b = cpu_sat("sinkholed", hw)[0], cpu_sat("dnsdist", hw)[0]
+        a2, b2 = cpu_get("sinkholed", hw)[0], cpu_get("dnsdist", hw)[0]
+        what = "cache hits (w2)" if hw == "w2" else "cache hits, measured on the mix (w4: 95% forwarded, warm caches; add w2 to WORKLOADS for pure hits)"
+        if a is not None and b is not None:
+            tline(f"{what}: CPU/query <= 0.8x dnsdist's packet cache: saturated {fmt(a)} / {fmt(b)} ns = "
+                  f"{ratio(a, b)}, at 10k q/s {fmt(a2)} / {fmt(b2)} ns = {ratio(a2, b2)}", a <= 0.8 * b)
+if missed:
+    fs = cpu_sat("floor", "w1-10k")[0]
+    fl_ = cpu_get("floor", "w1-10k")[0]
+    P("")
+    P("Where it falls short, and the floor: " + (
+        f"the kernel floor (floor.c, recvfrom + sendto per query) costs {fmt(fs)} ns per query "
+        f"saturated and {fmt(fl_)} ns at 10k q/s on the 10k list; sinkholed costs "
+        f"{fmt(cpu_sat('sinkholed', 'w1-10k')[0])} and {fmt(cpu_get('sinkholed', 'w1-10k')[0])} ns. " +
+        "; ".join(f"0.5x the best logging peer ({p}) is {fmt(0.5 * v)} ns"
+                  for v, p in [best_peer(cpu_sat, "w1-10k.log", False)] if v is not None) +
+        (f"; 0.75x dnsdist logging nothing is {fmt(0.75 * cpu_sat('dnsdist', 'w1-10k')[0])} ns"
+         if cpu_sat("dnsdist", "w1-10k")[0] else "") + "." if fs is not None else "no floor measured.") +
+      (f" On the mix (w4) at 10k q/s the floor costs {fmt(cpu_get('floor', 'w4')[0])} ns, sinkholed "
+       f"{fmt(cpu_get('sinkholed', 'w4')[0])}, dnsdist {fmt(cpu_get('dnsdist', 'w4')[0])}."
+       if cpu_get("floor", "w4")[0] is not None and "dnsdist" in PEERS else ""))
+    pf = evv("sinkholed", "profile_w1-10k")
+    if pf and pf != "-" and os.path.exists(os.path.join(RES, pf)):
+        P(f"\nWhere sinkholed's cycles go, all-blocked 10k list, saturated ({ev[('sinkholed', 'profile_w1-10k')][1]}; "
+          f"`{pf}` has the whole list), the top entries:\n")
+        P("```")
+        for line in open(os.path.join(RES, pf)).read().splitlines()[:18]:
+            P(line.rstrip())
+        P("```")
+
+# ---- targets of issue #11 ---------------------------------------------------------------------
+if LL:
+    P("\n## Targets (issue #11: list loading)\n")
+    tag = "" if big == "1M" else f" (quick run: {big} rows/names, the targets are for 1M)"
+    if "csv" in LL:
+        c = LL["csv"]
+        P(f"- ThreatFox CSV load <= 1.5 s: {fmt(c['load'], 2)} s {verdict(None if c['load'] is None else c['load'] <= 1.5)}{tag}")
+    if "domains" in LL:
+        c = LL["domains"]
+        P(f"- domains file load <= 0.5 s: {fmt(c['load'], 2)} s {verdict(None if c['load'] is None else c['load'] <= 0.5)}{tag}")
+        P(f"- domains file <= 32 B/domain over the names: {fmt(c['over'], 1)} {verdict(None if c['over'] is None else c['over'] <= 32)}")
+    if "csv" in LL:
+        c = LL["csv"]
+        P(f"- ThreatFox CSV <= 32 B/domain over the names: {fmt(c['over'], 1)} "
+          f"{verdict(None if c['over'] is None else c['over'] <= 32)} (with each entry's metadata)")
+    if "feed" in LL:
+        c = LL["feed"]
+        P(f"- a feed change under 10k q/s, 0 lost: {c['n']} changes, lost {fmt(c['lost'])} "
+          f"{verdict(None if c['lost'] is None or c['n'] == 0 else c['lost'] == 0)}")
 print("\n".join(out))

@@ -52,6 +52,14 @@ SRV_CPU=${SRV_CPU:-1}
 CLI_CPU=${CLI_CPU:-0}
 UP_CPU=${UP_CPU:-$CLI_CPU}
 WORKLOADS=${WORKLOADS:-"w3 w1-10k w4"} # + w1-big always; w2 (cache hits) on request
+LOG_WORKLOADS=${LOG_WORKLOADS-"w1-10k"} # again with every peer logging its blocked queries (+ w1-big)
+TWO_WORKERS=${TWO_WORKERS:-1}    # sinkholed with 2 workers on w1-10k (0: not measured)
+LIST_LOAD=${LIST_LOAD:-1}        # list loading (ThreatFox CSV, domains) and a feed changed under load
+FEED_N=${FEED_N:-100000}         # names of the feed
+FEED_CHANGES=${FEED_CHANGES:-$([ $QUICK = 1 ] && echo 2 || echo 3)} # feed changes under load
+PROFILE=${PROFILE:-1}            # perf profile of sinkholed on w1-10k, saturated (if perf is there)
+PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
+PEER_LOG=0
 PORT_BASE=${BENCH_PORT_BASE:-5450}
 UP_PORT=$PORT_BASE
 SINKHOLED_CACHE_YAML=${SINKHOLED_CACHE_YAML-"cache: {enabled: true}"} # only if the build knows `cache:`
@@ -62,7 +70,7 @@ stamp=$(date +%Y%m%d-%H%M%S)
 RES=${BENCH_RESULTS:-$WORK/results/$stamp$([ $QUICK = 1 ] && echo -quick)}
 RUN=$RES/run
 mkdir -p "$RES/logs" "$RUN" || exit 1
-printf 'server\tworkload\tkind\trep\tsent\tcompleted\tlost\tqps\tavg_ms\tp50_ms\tp99_ms\tmax_ms\trcodes\tmin_interval_qps\tsrv_ticks\tsrv_us_per_query\tcli_cpu_busy\tsrv_cpu_busy\tsrv_proc_cpu\tsrv_cpu_softirq\tload1\tsrv_sock_drops\n' >"$RES/results.tsv"
+printf 'server\tworkload\tkind\trep\tsent\tcompleted\tlost\tqps\tavg_ms\tp50_ms\tp99_ms\tmax_ms\trcodes\tmin_interval_qps\tsrv_cpu_ns\tsrv_ns_per_query\tcli_cpu_busy\tsrv_cpu_busy\tsrv_proc_cpu\tsrv_cpu_softirq\tload1\tsrv_sock_drops\tlog_lines\n' >"$RES/results.tsv"
 printf 'server\tevent\tvalue\tnote\n' >"$RES/events.tsv"
 
 # shellcheck source=lib.sh
@@ -262,6 +270,61 @@ reload_test() {
 	event hwm_after_reload_kb "$(hwm_kb "$SRV_PID")" "VmHWM (peak RSS) of the process so far"
 }
 
+# logged_runs WL LIST NAME: a peer again on the all-blocked workload WL, started with its
+# logging config (PEER_LOG=1: every blocked query written to a file), if WL is in LOG_WORKLOADS
+logged_runs() {
+	local r
+	case " $LOG_WORKLOADS " in *" $1 "*) ;; *) return 0 ;; esac
+	PEER_LOG=1
+	if start_and_wait "$2" "$3" ""; then
+		event "log_$1" "$(peer_log_file)" "$(srv_log_how)"
+		for r in $(seq 1 "$REPS"); do dp "$1.log" sat "$r" "$DATA/q-$1.txt"; done
+		lat_runs "$1.log" "$DATA/q-$1.txt"
+	else
+		event skipped_log "did not start with its logging config"
+	fi
+	srv_stop
+	PEER_LOG=0
+}
+
+# two_workers: sinkholed with 2 workers on w1-10k, first both on the server CPU (the client
+# keeps its own core), then on both CPUs (sharing the client's)
+two_workers() {
+	local v cpus r
+	sed 's/^workers: 1$/workers: 2/' "$D/sinkholed.yaml" >"$D/sinkholed-2w.yaml"
+	for v in 2w 2w2c; do
+		if [ $v = 2w ]; then cpus=$SRV_CPU; else cpus=$CLI_CPU,$SRV_CPU; fi
+		SINKHOLED_CONF=$D/sinkholed-2w.yaml SRV_CPUS=$cpus start_and_wait 10k "$SMALL_FIRST" "" ||
+			{ event "skipped_$v" "did not start with 2 workers"; continue; }
+		event "workers_$v" "$cpus" "2 workers pinned to CPU(s) $cpus; dnsperf and nsd on CPU $CLI_CPU"
+		for r in $(seq 1 "$REPS"); do dp "w1-10k.$v" sat "$r" "$DATA/q-w1-10k.txt"; done
+		lat_runs "w1-10k.$v" "$DATA/q-w1-10k.txt"
+		srv_stop
+	done
+}
+
+# profile_run WL FILE: where the server's cycles go during a saturated run (perf, by symbol;
+# this run is not one of the measured ones)
+profile_run() {
+	local pd=$RUN/perf-$SRV-$1.data pp
+	command -v perf >/dev/null || { event "profile_$1" "-" "perf is not installed"; return 0; }
+	taskset -c "$CLI_CPU" perf record -F 999 -p "$SRV_PID" -o "$pd" -- sleep "$PROF_DUR" >"$RUN/perf.out" 2>&1 &
+	pp=$!
+	track $pp
+	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$((PROF_DUR + 1))" \
+		-c "$CLIENTS" -q "$OUTST" -T "$DP_THREADS" >"$RUN/dp-prof.out" 2>&1
+	wait $pp
+	untrack $pp
+	truncate_blocklog
+	if perf report -i "$pd" --stdio --no-children --sort dso,sym --percent-limit 0.7 2>"$RUN/perf-report.err" |
+		grep '%' >"$RES/logs/perf-$SRV-$1.txt" && [ -s "$RES/logs/perf-$SRV-$1.txt" ]; then
+		event "profile_$1" "logs/perf-$SRV-$1.txt" "perf record -F 999 -p PID for $PROF_DUR s of a saturated run: self time by DSO and symbol"
+	else
+		event "profile_$1" "-" "perf failed: $(tail -1 "$RUN/perf.out" "$RUN/perf-report.err" 2>/dev/null | tr '\n' ' ')"
+	fi
+	rm -f "$pd"
+}
+
 run_server() {
 	SRV=$1
 	D=$RUN/$SRV
@@ -295,6 +358,7 @@ run_server() {
 		w1-10k)
 			for r in $(seq 1 "$REPS"); do dp w1-10k sat "$r" "$DATA/q-w1-10k.txt"; done
 			lat_runs w1-10k "$DATA/q-w1-10k.txt"
+			[ "$SRV" = sinkholed ] && [ "$PROFILE" = 1 ] && profile_run w1-10k "$DATA/q-w1-10k.txt"
 			;;
 		w2)
 			dp w2 warm 0 "$DATA/q-w2-hit.txt"
@@ -320,6 +384,11 @@ run_server() {
 		esac
 	done
 	srv_stop
+	if [ "$SRV" = sinkholed ]; then
+		[ "$TWO_WORKERS" = 1 ] && two_workers
+	else
+		logged_runs w1-10k 10k "$SMALL_FIRST"
+	fi
 
 	start_and_wait big "$BIG_LAST" load_big || { event skipped "did not start with the $BIGLABEL list"; return 1; }
 	sleep 0.2
@@ -331,6 +400,7 @@ run_server() {
 	est=$(awk -F'\t' -v s="$SRV" '$1 == s && $2 == "load_big" {print $3}' "$RES/events.tsv" | tail -1)
 	if [ "$SRV" = sinkholed ]; then reload_test "$RELOADS" "${est:-1}"; else reload_test "$PEER_RELOADS" "${est:-1}"; fi
 	srv_stop
+	[ "$SRV" = sinkholed ] || logged_runs w1-big big "$BIG_LAST"
 	if [ "$SRV" = sinkholed ]; then
 		# The same big list as a YAML list of plain strings (converted before the run): its
 		# load time.
@@ -368,15 +438,136 @@ run_floor() {
 	track "$SRV_PID"
 	log "=== floor (recvfrom + sendto, no work) on 127.0.0.1:$PORT, CPU $SRV_CPU"
 	sleep 0.2
+	dp w1-10k sat 1 "$DATA/q-w1-10k.txt"
 	lat_runs w1-10k "$DATA/q-w1-10k.txt"
 	lat_runs w1-big "$DATA/q-w1-big.txt"
 	case " $WORKLOADS " in *" w4 "*) lat_runs w4 "$DATA/q-w4-mixed.txt" ;; esac
 	srv_stop
 }
 
+# ---- list loading (issue #11): a ThreatFox CSV export and a domains file of the big list's
+# size, then a feed changed under load -------------------------------------------------------
+lists_conf() { # lists_conf FILE BLOCKLISTS_ITEMS [EXTRA_YAML]: a config for sinkholed alone
+	{
+		printf 'listen: ["127.0.0.1:%s"]\nupstreams: ["127.0.0.1:%s"]\nworkers: 1\n' "$PORT" "$UP_PORT"
+		printf 'block_log: {path: "%s"}\nsinkhole: {mode: address}\nlog_level: info\nstate_dir: "%s"\n' \
+			"$BLOCK_LOG" "$D/state"
+		printf 'blocklists:\n%s\n%s\n%s\n' "$2" "${3:-}" "$SINKHOLED_EXTRA_YAML"
+	} >"$1"
+}
+
+run_lists() {
+	SRV=sinkholed D=$RUN/lists-load PORT=$((PORT_BASE + 1)) CTL_PORT=
+	local kind i t0 t best times rss
+	rm -rf "$D"
+	mkdir -p "$D/state"
+	log "=== list loading: $TF_ROWS-row ThreatFox CSV ($TF_DOMAINS domain rows), $N_BLOCK-name domains file; CPU $SRV_CPU"
+	event listload_tf "$TF_ROWS $TF_DOMAINS $TF_NAME_BYTES" "rows, domain rows, bytes of their names; $(du -m "$DATA/threatfox-big.csv" | cut -f1) MB"
+	lists_conf "$D/empty.yaml" "  - $RUN/lists/marker-0.txt" "watch: false"
+	lists_conf "$D/csv.yaml" "  - {path: \"$DATA/threatfox-big.csv\", format: threatfox-csv}" "watch: false"
+	lists_conf "$D/domains.yaml" "  - {path: \"$DATA/blocklist-big.txt\", format: domains}" "watch: false"
+	for kind in csv domains; do
+		best="" times=""
+		for i in 1 2 3; do
+			t0=$(now)
+			if ! taskset -c "$SRV_CPU" "$SINKHOLED_BIN" --check -c "$D/$kind.yaml" >"$RES/logs/check-$kind.txt" 2>&1; then
+				event "listload_check_$kind" "-" "--check failed: $(tail -2 "$RES/logs/check-$kind.txt" | tr '\n' ' ')"
+				best="" && break
+			fi
+			t=$(fsub "$t0" "$(now)")
+			times="$times $t"
+			best=$(python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" $times)
+		done
+		[ -n "$best" ] && event "listload_check_$kind" "$best" "s, sinkholed --check (exec to exit), best of 3:$times"
+	done
+	# memory: VmRSS after the first blocked answer, over that with one marker name
+	SINKHOLED_CONF=$D/empty.yaml start_and_wait empty "$MARKER_TINY" "" || return 1
+	sleep 0.2
+	event listload_rss_empty_kb "$(rss_kb "$SRV_PID")" "VmRSS with one name, after the first answer"
+	srv_stop
+	for kind in csv domains; do
+		if [ $kind = csv ]; then t=$TF_LAST; else t=$BIG_LAST; fi
+		SINKHOLED_CONF=$D/$kind.yaml start_and_wait empty "$t" "listload_start_$kind" || continue
+		sleep 0.2
+		rss=$(rss_kb "$SRV_PID")
+		event "listload_rss_${kind}_kb" "$rss" "VmRSS with the list, after the first blocked answer ($t)"
+		srv_stop
+	done
+	feed_test
+}
+
+# feed_version MARKER: the feed's next version (FEED_N names + MARKER), renamed into place with a
+# Last-Modified one second or more after the previous version's (http.server answers 304 to
+# If-Modified-Since by whole seconds)
+FEED_MT=0
+feed_version() {
+	local n
+	n=$(date +%s)
+	FEED_MT=$((n > FEED_MT ? n : FEED_MT + 1))
+	{ cat "$D/feed-base.txt"; echo "$1"; } >"$D/http/.feed.tmp"
+	touch -d "@$FEED_MT" "$D/http/.feed.tmp"
+	mv -f "$D/http/.feed.tmp" "$D/http/feed.txt"
+}
+
+# feed_test: a url: feed (python http.server on 127.0.0.1, refresh 2s) changed FEED_CHANGES
+# times under dnsperf -Q $LAT_QPS on the all-blocked workload (its names are in the feed)
+feed_test() {
+	local hp=$((PORT_BASE + 6)) out=$RUN/dp-feed.out dpp i m t0 t times="" L p d0 under=0
+	mkdir -p "$D/http"
+	port_free "$hp" || { event feed_skipped "port $hp is in use"; return 1; }
+	head -n "$FEED_N" "$DATA/blocklist-big.txt" >"$D/feed-base.txt"
+	feed_version "$MARKER_A"
+	taskset -c "$CLI_CPU" timeout 900 python3 -m http.server --bind 127.0.0.1 --directory "$D/http" "$hp" \
+		>"$D/http.log" 2>&1 &
+	HTTP_PID=$!
+	track "$HTTP_PID"
+	for i in $(seq 1 50); do port_free "$hp" || break; sleep 0.1; done
+	lists_conf "$D/feed.yaml" "  - {name: benchfeed, url: \"http://127.0.0.1:$hp/feed.txt\", format: domains, refresh: 2s}"
+	SINKHOLED_CONF=$D/feed.yaml start_and_wait empty "$MARKER_A" feed_first_load || { stop_pid "$HTTP_PID"; return 1; }
+	L=$((4 + FEED_CHANGES * 4)) # dnsperf is stopped once the last change is in
+	log "feed test: $FEED_CHANGES changes of a $FEED_N-name feed (refresh: 2s) during dnsperf -Q $LAT_QPS -l $L"
+	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$DATA/q-w1-10k.txt" -t "$TIMEOUT" \
+		-l "$L" -c "$CLIENTS" -q 2000 -Q "$LAT_QPS" -T "$DP_THREADS" -S 1 >"$out" 2>&1 &
+	dpp=$!
+	track $dpp
+	d0=$(sock_drops "$PORT")
+	sleep 1.5
+	for i in $(seq 1 "$FEED_CHANGES"); do
+		kill -0 $dpp 2>/dev/null && under=$((under + 1))
+		if [ $((i % 2)) = 1 ]; then m=$MARKER_B; else m=$MARKER_A; fi
+		feed_version "$m"
+		t0=$(now)
+		t=$(wait_blocked "$m" 30) || { event feed_change_failed "$t" "change $i: $m not blocked in 30 s"; break; }
+		times="$times $(fsub "$t0" "$(now)")"
+		sleep 0.3
+	done
+	sleep 1
+	kill -INT $dpp 2>/dev/null
+	wait $dpp
+	untrack $dpp
+	truncate_blocklog
+	grep -v '^>' "$out" >"$RES/logs/sinkholed-feed.txt"
+	p=$(python3 "$B/parse_dnsperf.py" "$out")
+	event feed_sock_drops "$(($(sock_drops "$PORT") - d0))" "queries dropped by the kernel at sinkholed's UDP socket"
+	event feed_names "$FEED_N" "names in the feed"
+	event feed_count "$(echo "$times" | wc -w)" "$under of them while dnsperf was sending"
+	event feed_times "${times# }" "s, new version renamed into place -> its marker answered 0.0.0.0 (refresh 2s, poll 10 ms)"
+	event feed_load "${p//$'\t'/ }" "dnsperf during the feed changes: sent completed lost qps avg_ms p50 p99 max_ms rcodes min_1s_qps"
+	event feed_http "$(grep -c '"GET /feed.txt HTTP/1.1" 200' "$D/http.log") $(grep -c '"GET /feed.txt HTTP/1.1" 304' "$D/http.log")" "feed requests answered 200 and 304"
+	grep -h 'benchfeed' "$D/stderr.log" | tail -3 | sed 's/^/    /' >&2
+	srv_stop
+	stop_pid "$HTTP_PID"
+	HTTP_PID=
+}
+
 for s in sinkholed $PEERS; do
 	run_server "$s"
 	srv_stop
+	if [ "$s" = sinkholed ] && [ "$LIST_LOAD" = 1 ]; then
+		run_lists
+		srv_stop
+		[ -n "${HTTP_PID:-}" ] && stop_pid "$HTTP_PID"
+	fi
 done
 run_floor
 srv_stop

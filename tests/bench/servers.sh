@@ -9,6 +9,9 @@
 # $SRV_CPU. Functions (SRV, PORT, D set by the caller):
 #   srv_prepare          static config; srv_link LIST MARKER (symlinks); srv_start (sets SRV_PID,
 #   returns at once); srv_stop; srv_reload (after srv_link); srv_version; srv_ports
+# PEER_LOG=1 starts a peer with its logging config: every blocked query logged to a file, as
+# sinkholed always does with its block log (dnsdist LogAction, unbound log-local-actions,
+# dnsmasq log-queries). SRV_CPUS (default $SRV_CPU) is the CPU list the server is pinned to.
 
 # List formats: sinkholed and dnsdist read the .txt lists; unbound and dnsmasq get converted
 # copies (made once per data set, in $DATA/conv; not part of any timing).
@@ -78,13 +81,33 @@ srv_prepare() {
 		sed -e "$common" -e "s#@BLOCK_LOG@#$BLOCK_LOG#g" "$B/conf/sinkholed.yaml.in" >"$D/sinkholed.yaml"
 		printf '%s\n' "$SINKHOLED_EXTRA_YAML" >>"$D/sinkholed.yaml"
 		;;
-	unbound) sed -e "$common" "$B/conf/unbound.conf.in" >"$D/unbound.conf" ;;
-	dnsmasq) sed -e "$common" "$B/conf/dnsmasq.conf.in" >"$D/dnsmasq.conf" ;;
+	unbound)
+		sed -e "$common" "$B/conf/unbound.conf.in" >"$D/unbound.conf"
+		# its logfile gets one line per local-zone answer
+		sed '/^server:/a\  log-local-actions: yes' "$D/unbound.conf" >"$D/unbound-log.conf"
+		;;
+	dnsmasq)
+		sed -e "$common" "$B/conf/dnsmasq.conf.in" >"$D/dnsmasq.conf"
+		# log-facility (a file) gets the query and the configured answer, 2 lines per query
+		{ cat "$D/dnsmasq.conf"; echo log-queries; } >"$D/dnsmasq-log.conf"
+		;;
 	dnsdist)
 		DNSDIST_KEY=$(head -c 32 /dev/urandom | base64)
 		sed -e "$common" -e "s#@KEY@#$DNSDIST_KEY#g" "$B/conf/dnsdist.conf.in" >"$D/dnsdist.conf"
+		# BLOCKLOG set: buildRules() puts LogAction(BLOCKLOG) before the SpoofAction
+		{ printf 'BLOCKLOG = "%s"\n' "$D/blocked.log"; cat "$D/dnsdist.conf"; } >"$D/dnsdist-log.conf"
 		printf 'controlSocket("127.0.0.1:%s")\nsetKey("%s")\n' "$CTL_PORT" "$DNSDIST_KEY" >"$D/client.conf"
 		;;
+	esac
+}
+
+# peer_log_file: where the server logs its blocked queries with PEER_LOG=1 (sinkholed: its block log)
+peer_log_file() {
+	case $SRV in
+	sinkholed) echo "$BLOCK_LOG" ;;
+	unbound) echo "$D/unbound.log" ;;
+	dnsmasq) echo "$D/dnsmasq.log" ;;
+	dnsdist) echo "$D/blocked.log" ;;
 	esac
 }
 
@@ -96,11 +119,13 @@ srv_ports_free() {
 }
 
 srv_start() { # caller checked srv_ports_free
+	local cpus=${SRV_CPUS:-$SRV_CPU} v=""
+	[ "${PEER_LOG:-0}" = 1 ] && [ "$SRV" != sinkholed ] && v=-log
 	case $SRV in
-	sinkholed) taskset -c "$SRV_CPU" "$SINKHOLED_BIN" -c "${SINKHOLED_CONF:-$D/sinkholed.yaml}" >>"$D/stderr.log" 2>&1 & ;;
-	unbound) taskset -c "$SRV_CPU" unbound -d -c "$D/unbound.conf" >>"$D/stderr.log" 2>&1 & ;;
-	dnsmasq) taskset -c "$SRV_CPU" dnsmasq -k -C "$D/dnsmasq.conf" >>"$D/stderr.log" 2>&1 & ;;
-	dnsdist) taskset -c "$SRV_CPU" dnsdist --supervised --disable-syslog -C "$D/dnsdist.conf" >>"$D/stderr.log" 2>&1 & ;;
+	sinkholed) taskset -c "$cpus" "$SINKHOLED_BIN" -c "${SINKHOLED_CONF:-$D/sinkholed.yaml}" >>"$D/stderr.log" 2>&1 & ;;
+	unbound) taskset -c "$cpus" unbound -d -c "$D/unbound$v.conf" >>"$D/stderr.log" 2>&1 & ;;
+	dnsmasq) taskset -c "$cpus" dnsmasq -k -C "$D/dnsmasq$v.conf" >>"$D/stderr.log" 2>&1 & ;;
+	dnsdist) taskset -c "$cpus" dnsdist --supervised --disable-syslog -C "$D/dnsdist$v.conf" >>"$D/stderr.log" 2>&1 & ;;
 	esac
 	SRV_PID=$!
 	track "$SRV_PID"
@@ -132,6 +157,15 @@ srv_reload_how() {
 	esac
 }
 
+srv_log_how() {
+	case $SRV in
+	sinkholed) echo "block log: one JSON line per blocked query (always on)" ;;
+	unbound) echo "log-local-actions: yes, to its logfile (one line per local-zone answer)" ;;
+	dnsmasq) echo "log-queries, log-facility a file (2 lines per blocked query: query, config answer)" ;;
+	dnsdist) echo "LogAction(file, text, append, buffered) before the SpoofAction (one line per query)" ;;
+	esac
+}
+
 srv_version() {
 	case $SRV in
 	sinkholed) "$SINKHOLED_BIN" --version 2>&1 | head -1 ;;
@@ -141,9 +175,24 @@ srv_version() {
 	esac
 }
 
-# The block log of sinkholed grows by ~0.6 KB per blocked query: empty it after each run
-# (it is opened with O_APPEND, so truncating under the writer is safe).
+# The block log of sinkholed grows by ~0.6 KB per blocked query, a peer's log by ~0.1 KB:
+# empty them after each run (all are opened with O_APPEND, so truncating under the writer is
+# safe; dnsdist's buffered LogAction may still hold a few lines).
 truncate_blocklog() {
-	[ "$SRV" = sinkholed ] && [ -f "$BLOCK_LOG" ] && : >"$BLOCK_LOG"
+	local f
+	f=$(peer_log_file)
+	if [ "$SRV" = sinkholed ] || [ "${PEER_LOG:-0}" = 1 ]; then
+		[ -f "$f" ] && : >"$f"
+	fi
 	return 0
+}
+# log_lines: lines in the log of blocked queries so far (sinkholed: always; a peer: with PEER_LOG=1)
+log_lines() {
+	local f
+	f=$(peer_log_file)
+	if { [ "$SRV" = sinkholed ] || [ "${PEER_LOG:-0}" = 1 ]; } && [ -f "$f" ]; then
+		wc -l <"$f"
+	else
+		echo -
+	fi
 }
