@@ -372,7 +372,7 @@ def sc_upstream_garbage(s):
     s.load_done()
     s.check_answers({"NOERROR", "NXDOMAIN"}, fwd=["NOERROR"])
     st = s.stats_line()
-    m = re.search(r"mismatched replies (\d+)", st)
+    m = re.search(r"upstream_mismatched (\d+)", st)
     s.row.notes.append(f"daemon: {m.group(0)}" if m else "no stats line")
 
 
