@@ -12,6 +12,7 @@
 #include "listen_tcp.h"
 #include "log.h"
 #include "util.h"
+#include "util/hash.h"
 
 #define TCP_REPLY_MAX (2 + 65535)
 
@@ -40,15 +41,15 @@ static void attempt_start(struct query *qr);
 
 /* ---- coalescing of identical queries in flight ---- */
 
-static uint32_t key_hash(const struct dns_query *q)
+uint32_t upstream_key_hash(const struct dns_query *q, uint64_t seed)
 {
-	uint32_t h = 2166136261u; /* FNV-1a: the key is short and the table per worker */
+	uint64_t h = hash_bytes_seeded(q->name, q->name_len, seed);
+	uint64_t rest = (uint64_t)q->qtype << 32 | (uint64_t)q->qclass << 16 |
+			(uint64_t)(q->edns_do | q->cd << 1 | q->edns << 2);
 
-	for (size_t i = 0; i < q->name_len; i++)
-		h = (h ^ q->name[i]) * 16777619u;
-	h = (h ^ q->qtype) * 16777619u;
-	h = (h ^ q->qclass) * 16777619u;
-	return h ^ (uint32_t)(q->edns_do | q->cd << 1 | q->edns << 2) * 0x9e3779b1u;
+	/* Seeded: the names are the client's choice, and must not be made to share a bucket. */
+	h = hash_mum(h ^ rest, seed ^ HASH_K2);
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static bool same_key(const struct dns_query *a, const struct dns_query *b)
@@ -449,7 +450,7 @@ void upstream_forward(struct worker *w, const struct dns_query *q, const struct 
 	w->queries = qr;
 	w->pending++;
 
-	qr->key_hash = key_hash(&qr->q);
+	qr->key_hash = upstream_key_hash(&qr->q, w->key_seed);
 	qr->leader = find_leader(w, &qr->q, qr->key_hash);
 	if (qr->leader) {
 		/* The same question is already on its way upstream: wait for that answer. */

@@ -51,6 +51,11 @@ struct query {
  */
 void upstream_forward(struct worker *w, const struct dns_query *q, const struct client *cl,
 		      const struct policy_match *m, int64_t recv_ms);
+/**
+ * The coalescing table's hash of q's key (name, type, class, DO, CD, EDNS), keyed by seed
+ * (the worker's key_seed): names a client crafts cannot be made to share a bucket.
+ */
+uint32_t upstream_key_hash(const struct dns_query *q, uint64_t seed);
 /** Abandon every query in flight (end of a graceful stop): no answer is sent. */
 void upstream_cancel_all(struct worker *w);
 

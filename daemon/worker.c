@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 #include "upstream.h"
 #include "util.h"
+#include "util/hash.h"
 
 /* How long a stopping worker waits for queries in flight (DESIGN.md section 2). */
 #define STOP_GRACE_MS 2000
@@ -530,6 +531,7 @@ int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog
 	w->blocklog = bl;
 	w->retire = retire;
 	w->retire_arg = retire_arg;
+	w->key_seed = hash_seed();
 	atomic_init(&w->mailbox, NULL);
 	atomic_init(&w->stop_requested, false);
 	w->cur = wstate_new(w, st);

@@ -44,6 +44,30 @@ static inline uint64_t hash_bytes(const void *data, size_t n)
 	return h;
 }
 
+/**
+ * Hash of data[0..n) keyed by seed (from hash_seed()): for tables whose keys a client or a
+ * feed chooses, so that nobody can predict which keys collide.
+ */
+static inline uint64_t hash_bytes_seeded(const void *data, size_t n, uint64_t seed)
+{
+	const uint8_t *s = data;
+	uint64_t h = hash_mum(n ^ seed ^ HASH_K0, seed ^ HASH_K1);
+
+	for (; n >= 8; n -= 8, s += 8) {
+		uint64_t v;
+
+		memcpy(&v, s, 8);
+		h = hash_mum(v ^ HASH_K1, h ^ seed);
+	}
+	if (n) {
+		uint64_t v = 0;
+
+		memcpy(&v, s, n);
+		h = hash_mum(v ^ HASH_K0, h ^ seed);
+	}
+	return hash_mum(h ^ HASH_K2, seed ^ HASH_K1);
+}
+
 /** A random 64-bit seed from the kernel (getrandom), falling back to the clock. */
 uint64_t hash_seed(void);
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@
 #include "cache.h"
 #include "config.h"
 #include "dnsmsg.h"
+#include "upstream.h"
+#include "util/hash.h"
 #include "worker.h"
 
 /* Per thread: only the calling thread's allocations count (the block-log writer has its own). */
@@ -338,6 +341,58 @@ static void rpz_answers_allocate_nothing(void **state)
 	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
 }
 
+/* The coalescing table's hash before it was seeded: FNV-1a over the key. */
+static uint32_t fnv1a_key(const struct dns_query *q)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < q->name_len; i++)
+		h = (h ^ q->name[i]) * 16777619u;
+	h = (h ^ q->qtype) * 16777619u;
+	h = (h ^ q->qclass) * 16777619u;
+	return h ^ (uint32_t)(q->edns_do | q->cd << 1 | q->edns << 2) * 0x9e3779b1u;
+}
+
+#define FLOOD_NAMES 64
+
+/*
+ * Names crafted to share one bucket of the unseeded hash (found here by trial, as an attacker
+ * would) spread over the buckets once the hash is seeded, whatever the seed.
+ */
+static void coalescing_hash_is_seeded(void **state)
+{
+	static struct dns_query qs[FLOOD_NAMES];
+	static uint8_t pkts[FLOOD_NAMES][64];
+	unsigned found = 0;
+
+	(void)state;
+	for (unsigned i = 0; found < FLOOD_NAMES && i < 10000000; i++) {
+		char name[32];
+		size_t len;
+
+		snprintf(name, sizeof(name), "x%u.flood.example", i);
+		len = make_query(pkts[found], name, DNS_T_A, false);
+		assert_int_equal(dnsmsg_parse_query(pkts[found], len, &qs[found]), QUERY_OK);
+		if ((fnv1a_key(&qs[found]) & (WORKER_LEADER_BUCKETS - 1)) == 0)
+			found++;
+	}
+	assert_int_equal(found, FLOOD_NAMES);
+	for (unsigned s = 0; s < 4; s++) {
+		uint64_t seed = s < 3 ? hash_seed() : 0;
+		unsigned count[WORKER_LEADER_BUCKETS] = {0}, used = 0, most = 0;
+
+		for (unsigned i = 0; i < FLOOD_NAMES; i++) {
+			unsigned b = upstream_key_hash(&qs[i], seed) & (WORKER_LEADER_BUCKETS - 1);
+
+			used += count[b]++ == 0;
+			most = count[b] > most ? count[b] : most;
+		}
+		/* 64 keys in 1024 buckets: about 62 buckets used; 4 in one is already rare. */
+		assert_true(used >= FLOOD_NAMES / 2);
+		assert_true(most <= 4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(forward_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_hit_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(rpz_answers_allocate_nothing, setup, teardown),
+		cmocka_unit_test(coalescing_hash_is_seeded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
