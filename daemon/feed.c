@@ -38,6 +38,7 @@
 struct feed {
 	struct list_conf lc; /* a copy: the config's own goes with its state */
 	char *meta_path;     /* <path>.meta: the validators of the copy (ETag, Last-Modified) */
+	char *status_path;   /* <path>.status: when the last fetch ran, and its result */
 	char *tmp_path;	     /* where a new copy is written before the rename */
 	int64_t next;	     /* when to fetch (Unix seconds) */
 	int64_t last_ok;     /* the copy was last confirmed current (fetched or 304); 0: never */
@@ -73,6 +74,7 @@ static void feed_deinit(struct feed *f)
 {
 	config_list_deinit(&f->lc);
 	free(f->meta_path);
+	free(f->status_path);
 	free(f->tmp_path);
 }
 
@@ -107,6 +109,7 @@ static struct feed *feeds_of(const struct config *cfg, size_t *n)
 			continue;
 		if (config_list_copy(&f->lc, lc) < 0 ||
 		    asprintf(&f->meta_path, "%s.meta", lc->path) < 0 ||
+		    asprintf(&f->status_path, "%s.status", lc->path) < 0 ||
 		    asprintf(&f->tmp_path, "%s.tmp", lc->path) < 0) {
 			feeds_free(v, *n + 1);
 			*n = 0;
@@ -247,6 +250,40 @@ static void write_meta(const struct feed *f, const char *etag, const char *lm)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", f->meta_path);
 	if (n > 0 && (size_t)n < sizeof(buf))
 		(void)write_durably(f->meta_path, tmp, buf, (size_t)n);
+}
+
+/* The last fetch's time and result, for the health lines (feed_last_fetch). */
+static void write_status(const struct feed *f, int64_t when, const char *result)
+{
+	char buf[900], tmp[4200];
+	int n = snprintf(buf, sizeof(buf), "%lld\t%s\n", (long long)when, result);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f->status_path);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		(void)write_durably(f->status_path, tmp, buf, (size_t)n);
+}
+
+char *feed_last_fetch(const char *copy_path, int64_t now, char *buf, size_t len)
+{
+	char path[4200], line[900], *tab, *nl;
+	FILE *fp;
+	long long when;
+
+	snprintf(buf, len, "never fetched");
+	snprintf(path, sizeof(path), "%s.status", copy_path);
+	fp = fopen(path, "re");
+	if (!fp)
+		return buf;
+	if (fgets(line, sizeof(line), fp) && (tab = strchr(line, '\t'))) {
+		*tab++ = 0;
+		nl = strchr(tab, '\n');
+		if (nl)
+			*nl = 0;
+		when = strtoll(line, NULL, 10);
+		snprintf(buf, len, "%s, %llds ago", tab, (long long)(now - when));
+	}
+	fclose(fp);
+	return buf;
 }
 
 /* A response header's value (without CR/LF) into out, or "". */
@@ -412,6 +449,7 @@ out:
 	curl_slist_free_all(hdrs);
 	free(b.buf);
 	age_text(f->last_ok ? now - f->last_ok : -1, age, sizeof(age));
+	write_status(f, now, result);
 	if (ret >= 0) {
 		f->failures = 0;
 		f->next = now + f->lc.refresh_s;

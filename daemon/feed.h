@@ -13,11 +13,19 @@
 #define SINKHOLED_FEED_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 struct config;
 struct fetcher;
 struct metrics;
+
+/**
+ * The last fetch of the feed whose copy is at copy_path, as "RESULT, Ns ago" (or "never
+ * fetched") into buf: for the per-list health lines and --check. Returns buf.
+ */
+char *feed_last_fetch(const char *copy_path, int64_t now, char *buf, size_t len);
 
 /** Call once, before any thread starts (libcurl's global init). */
 int feed_global_init(void);

@@ -134,25 +134,44 @@ static void on_retire(uv_async_t *a)
 	retire_work(&local.req);
 }
 
-static void print_stats(const struct policy_stats *ps)
+/* List i's health line: its counts and, for a feed, its last fetch. */
+static char *list_health(const struct state *st, size_t i, char *buf, size_t len)
 {
-	char line[1024];
+	const struct policy_stats *ps = policy_stats(st->policy);
+	const struct list_conf *lc = &st->cfg->lists[i];
+	int64_t now = time(NULL);
+	size_t o;
+
+	policy_list_health(&ps->files[i], now, buf, len);
+	o = strlen(buf);
+	if (lc->url && o + 16 < len) {
+		memcpy(buf + o, "; last fetch: ", 15);
+		feed_last_fetch(lc->path, now, buf + o + 14, len - o - 14);
+	}
+	return buf;
+}
+
+static void print_stats(const struct state *st)
+{
+	const struct policy_stats *ps = policy_stats(st->policy);
+	char line[1536];
 
 	printf("blocklists: %zu list(s)\n", ps->n_files);
 	for (size_t i = 0; i < ps->n_files; i++)
-		printf("  %s\n", policy_list_health(&ps->files[i], time(NULL), line, sizeof(line)));
+		printf("  %s\n", list_health(st, i, line, sizeof(line)));
 	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
 	       (ps->memory + 1023) / 1024);
 }
 
 /* One health line per list after a load. */
-static void log_lists(const struct policy_stats *ps)
+static void log_lists(const struct state *st)
 {
-	char line[1024];
+	const struct policy_stats *ps = policy_stats(st->policy);
+	char line[1536];
 
 	for (size_t i = 0; i < ps->n_files; i++)
 		log_msg(ps->files[i].rejected ? LOG_WARN : LOG_INFO, "list", "%s",
-			policy_list_health(&ps->files[i], time(NULL), line, sizeof(line)));
+			list_health(st, i, line, sizeof(line)));
 }
 
 /* ---- reload ---- */
@@ -285,7 +304,7 @@ static void reload_after(uv_work_t *req, int status)
 					"reload: %s is not valid: still using its previous "
 					"version (%zu entries)",
 					ps->files[i].file, ps->files[i].block + ps->files[i].allow);
-		log_lists(ps);
+		log_lists(st);
 		metrics_state_loaded(srv->metrics, st->cfg, ps, time(NULL));
 		metrics_reload_done(srv->metrics, true);
 		http_set_allow(srv->http, st->cfg->http.allow);
@@ -465,7 +484,7 @@ int server_check(const char *config_path)
 	if (!st)
 		return EXIT_INVALID;
 	printf("%s: OK\n", config_path);
-	print_stats(policy_stats(st->policy));
+	print_stats(st);
 	state_free(st);
 	feed_global_cleanup();
 	return EXIT_OK;
@@ -621,7 +640,7 @@ int server_run(const char *config_path)
 		return EXIT_INVALID;
 	}
 	log_set_level(st->cfg->log_level);
-	log_lists(policy_stats(st->policy));
+	log_lists(st);
 	srv.cur = st;
 
 	n = st->cfg->workers;
