@@ -122,8 +122,14 @@ REPORTERS = ["abuse_ch", "malware_hunter", "skocherhan", "DonPasci", "juroots", 
 
 def threatfox_csv(path, domains, n_rows):
     """A ThreatFox CSV export of n_rows IOCs; domain rows take the names of `domains` in order.
-    Returns (domain rows, their names' bytes, the last domain)."""
+    IOCs come in submissions of 1-20 rows, as reporters send them: one malware family, threat
+    type, confidence, reference (None for 60%, else one of a few thousand reports), tags,
+    reporter and first_seen second per submission. Returns (domain rows, their names' bytes,
+    the last domain)."""
     hexd = "0123456789abcdef"
+    refs = [f"https://bazaar.abuse.ch/sample/{''.join(rng.choice(hexd) for _ in range(64))}/"
+            for _ in range(2000)] + [f"https://{rng.choice(['x.com', 'blog', 'www.joesandbox.com', 'tria.ge'])}"
+                                     f"/{word(3, 8)}/{rng.randint(10**6, 10**9)}" for _ in range(2000)]
     with open(path, "w") as f:
         f.write("#" * 64 + "\n# ThreatFox IOCs: full data dump" + " " * 30 + "#\n"
                 "# Last updated: 2026-05-28 08:04:47 UTC" + " " * 24 + "#\n#" + " " * 62 + "#\n"
@@ -133,10 +139,23 @@ def threatfox_csv(path, domains, n_rows):
                 '"malware_alias","malware_printable","last_seen_utc","confidence_level",'
                 '"is_compromised","reference","tags","anonymous","reporter"\n')
         di, nbytes, last = 0, 0, ""
-        ioc = 1_600_000 + 3 * n_rows
+        ioc = 1_600_000 + 2 * n_rows
+        left = 0
         for i in range(n_rows):
-            ioc -= rng.randint(1, 3)
-            fk, alias, printable = rng.choice(MALWARE)
+            if left == 0:  # a new submission
+                left = rng.randint(1, 20)
+                fk, alias, printable = rng.choice(MALWARE)
+                threat = rng.choice(THREAT)
+                conf = rng.choice(["100", "100", "75", "50", "None"])
+                ref = "None" if rng.random() < 0.6 else rng.choice(refs)
+                tags = "None" if rng.random() < 0.3 else printable.replace(" ", "") + ("," + word(3, 6) if rng.random() < 0.3 else "")
+                anon = "1" if rng.random() < 0.05 else "0"
+                rep = "anonymous" if anon == "1" else rng.choice(REPORTERS)
+                # newest first, as the export is: 900 days back from its date
+                first = (NOW - datetime.timedelta(days=i * 900 // n_rows, seconds=rng.randint(0, 86399))
+                         ).strftime("%Y-%m-%d %H:%M:%S")
+            left -= 1
+            ioc -= rng.randint(1, 2)
             r = rng.random()
             if r < 0.85 and di < len(domains):
                 value, typ = domains[di], "domain"
@@ -153,16 +172,8 @@ def threatfox_csv(path, domains, n_rows):
                 value, typ = "".join(rng.choice(hexd) for _ in range(32)), "md5_hash"
             else:
                 value, typ = "".join(rng.choice(hexd) for _ in range(64)), "sha256_hash"
-            # newest first, as the export is: 900 days back from its date
-            first = (NOW - datetime.timedelta(days=i * 900 // n_rows, seconds=rng.randint(0, 86399))
-                     ).strftime("%Y-%m-%d %H:%M:%S")
             lastseen = "" if rng.random() < 0.8 else "None"
-            conf = rng.choice(["100", "100", "75", "50", "None"])
-            ref = "None" if rng.random() < 0.5 else f"https://bazaar.abuse.ch/sample/{''.join(rng.choice(hexd) for _ in range(16))}/"
-            tags = "None" if rng.random() < 0.3 else printable.replace(" ", "") + ("," + typ if rng.random() < 0.3 else "")
-            anon = "1" if rng.random() < 0.05 else "0"
-            rep = "anonymous" if anon == "1" else rng.choice(REPORTERS)
-            f.write(f'"{first}", "{ioc}", "{value}", "{typ}", "{rng.choice(THREAT)}", "{fk}", "{alias}", '
+            f.write(f'"{first}", "{ioc}", "{value}", "{typ}", "{threat}", "{fk}", "{alias}", '
                     f'"{printable}", "{lastseen}", "{conf}", "False", "{ref}", "{tags}", "{anon}", "{rep}"\n')
         f.write(f"#\n# END OF FILE ({n_rows} IOCs)\n#\n")
     return di, nbytes, last
