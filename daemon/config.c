@@ -1056,8 +1056,14 @@ static void key_allow(struct ctx *c, const char *key, yaml_node_t *n)
 	parse_acl(c, key, n, &c->cfg->acl);
 }
 
+static void key_trusted_proxies(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	parse_acl(c, key, n, &c->cfg->trusted_proxies);
+}
+
 static const struct key_def access_keys[] = {
 	{"allow", key_allow},
+	{"trusted_proxies", key_trusted_proxies},
 };
 
 static void key_access(struct ctx *c, const char *key, yaml_node_t *n)
@@ -1713,6 +1719,7 @@ void config_free(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->upstreams);
 	free(cfg->acl);
+	free(cfg->trusted_proxies);
 	free(cfg->http.allow);
 	free(cfg->blocklog_path);
 	free(cfg->dvc);

@@ -80,6 +80,11 @@ struct config {
 
 	struct sinkhole_conf sinkhole;
 	struct acl *acl; /**< access.allow; default loopback + private ranges */
+	/**
+	 * access.trusted_proxies: peers whose queries may carry a PROXY v2 header naming the real
+	 * client (dnsdist in front); NULL (default) = none.
+	 */
+	struct acl *trusted_proxies;
 	struct cache_conf cache; /**< the `cache:` section; size is per worker */
 
 	char *blocklog_path; /**< block_log.path; "-" = stdout; default /var/log/sinkholed/blocked.jsonl */

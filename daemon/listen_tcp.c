@@ -7,9 +7,15 @@
 #include <string.h>
 #include <uv.h>
 
+#include "acl.h"
+#include "config.h"
 #include "log.h"
+#include "proxy.h"
 #include "util.h"
 #include "worker.h"
+
+/* A PROXY header longer than this (its TLVs) is refused. */
+#define PROXY_MAX 512
 
 /*
  * Queries in flight plus answers not yet written, per connection: beyond it we stop reading
@@ -35,6 +41,7 @@ struct tcp_conn {
 	uint64_t frame_start;	      /**< loop time the partial frame in buf began */
 	bool closing, eof, reading;
 	bool consuming;		      /**< inside consume(): no re-entry */
+	bool proxy_checked;	      /**< the start was checked for a PROXY header */
 	struct client cl;
 	uint8_t *buf; /**< received bytes not yet consumed */
 	size_t len, cap;
@@ -165,12 +172,40 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
 }
 
+/*
+ * The start of a connection from a trusted proxy may be a PROXY v2 header naming the client:
+ * take it off the buffer. False while more bytes are needed, or when the connection was closed
+ * (a malformed header, or one from a peer not in trusted_proxies).
+ */
+static bool proxy_header(struct tcp_conn *c)
+{
+	const struct acl *trusted = c->w->cur->st->cfg->trusted_proxies;
+	int hlen = proxy_parse(c->buf, c->len, &c->cl.addr);
+
+	if (hlen == -2 && c->len < PROXY_MAX)
+		return false;
+	if (hlen != 0 && (hlen < 0 || !trusted || !acl_match(trusted, (const struct sockaddr *)&c->cl.peer))) {
+		log_debug("tcp", "PROXY header %s: closing",
+			  hlen < 0 ? "malformed" : "from a peer not in trusted_proxies");
+		conn_close(c);
+		return false;
+	}
+	c->proxy_checked = true;
+	if (hlen > 0) {
+		memmove(c->buf, c->buf + hlen, c->len - (size_t)hlen);
+		c->len -= (size_t)hlen;
+	}
+	return true;
+}
+
 /* Hand every complete frame to the worker; keep a partial one for the next read. */
 static void consume(struct tcp_conn *c)
 {
 	size_t off = 0;
 
 	if (c->consuming)
+		return;
+	if (!c->proxy_checked && !proxy_header(c))
 		return;
 	c->consuming = true;
 	/* Stop at the owed limit: the rest waits in buf until the client has read its answers. */
@@ -282,6 +317,7 @@ static void on_connection(uv_stream_t *server, int status)
 	c->cl.tcp = c;
 	c->cl.udp = NULL;
 	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->cl.addr, &len);
+	c->cl.peer = c->cl.addr;
 	if (w->stopping || w->tcp_clients > cfg->tcp_max_clients ||
 	    same_client(w, c) > cfg->tcp_max_per_client) {
 		STAT_INC(w, tcp_refused);

@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "acl.h"
 #include "addr.h"
+#include "config.h"
+#include "proxy.h"
 #include "dnsmsg.h"
 #include "log.h"
 #include "worker.h"
@@ -99,6 +102,9 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 {
 	struct udp_listener *l = h->data;
 	struct client cl;
+	const uint8_t *pkt;
+	size_t len;
+	int hlen;
 
 	if (nread < 0) {
 		if (nread != UV_ENOBUFS || buf->len != 0) /* not on_alloc's end of a round */
@@ -127,9 +133,26 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	cl.tr = TRANSPORT_UDP;
 	cl.udp = l;
 	cl.tcp = NULL;
-	memcpy(&cl.addr, addr,
+	memcpy(&cl.peer, addr,
 	       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	worker_handle_query(l->w, (const uint8_t *)buf->base, (size_t)nread, &cl);
+	cl.addr = cl.peer;
+	pkt = (const uint8_t *)buf->base;
+	len = (size_t)nread;
+	/* A PROXY v2 header (a DNS header never starts with its signature): trusted peers only. */
+	if (pkt[0] == 0x0d && (hlen = proxy_parse(pkt, len, &cl.addr)) != 0) {
+		const struct acl *trusted = l->w->cur->st->cfg->trusted_proxies;
+
+		if (hlen < 0 || !trusted || !acl_match(trusted, addr)) {
+			STAT_INC_AT(l->w, queries, TRANSPORT_UDP);
+			STAT_INC_AT(l->w, dropped, DROP_MALFORMED);
+			log_debug("udp", "PROXY header %s: dropped",
+				  hlen < 0 ? "malformed" : "from a peer not in trusted_proxies");
+			return;
+		}
+		pkt += hlen;
+		len -= (size_t)hlen;
+	}
+	worker_handle_query(l->w, pkt, len, &cl);
 }
 
 struct udp_listener *listen_udp_start(struct worker *w, int fd)

@@ -161,7 +161,7 @@ static void send_counted(struct worker *w, const struct client *cl, const uint8_
 		return;
 	STAT_INC_AT(w, responses, rcode);
 	if (cl->tr == TRANSPORT_UDP)
-		listen_udp_send(cl->udp, (const struct sockaddr *)&cl->addr, data, len);
+		listen_udp_send(cl->udp, (const struct sockaddr *)&cl->peer, data, len);
 	else
 		listen_tcp_send(cl->tcp, data, len);
 }

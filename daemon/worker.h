@@ -47,7 +47,12 @@ enum transport { TRANSPORT_UDP = 0, TRANSPORT_TCP = 1 };
 /** Where an answer goes. For TCP the query holds a reference on conn. */
 struct client {
 	enum transport tr;
+	/**
+	 * The client: the peer, or the one a trusted proxy's PROXY header names. ACL, rate
+	 * limit and the block log use it.
+	 */
 	struct sockaddr_storage addr;
+	struct sockaddr_storage peer; /**< where UDP answers go: the peer that sent the query */
 	struct udp_listener *udp;
 	struct tcp_conn *tcp;
 };
