@@ -137,7 +137,7 @@ dp() {
 	if [ "$SRV" = sinkholed ] && [ "$kind" != warm ]; then
 		thread_ns "$SRV_PID" >"$RUN/thr1"
 		event "threads_${wl}_$kind" "$(awk -v pid="$SRV_PID" 'NR == FNR {a[$1] = $2; next}
-			{printf "%s%s=%d ", ($1 == pid ? "main:" : ""), $1, $2 - a[$1]}' "$RUN/thr0" "$RUN/thr1")" \
+			{printf "%s%s=%.0f ", ($1 == pid ? "main:" : ""), $1, $2 - a[$1]}' "$RUN/thr0" "$RUN/thr1")" \
 			"CPU ns per thread (TID=ns) during the $kind run $rep"
 	fi
 	if [ -n "$smp" ]; then

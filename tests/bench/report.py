@@ -220,7 +220,7 @@ def threads(wl, kind):
     """sinkholed's CPU ns per answered query by thread in the last KIND run of WL."""
     v = evv("sinkholed", f"threads_{wl}_{kind}")
     rr = [r for r in rows if r["server"] == "sinkholed" and r["workload"] == wl and r["kind"] == kind]
-    if not v or not rr:
+    if not v or not rr or "=2147483647" in v:  # 32-bit awk printf of older runs: overflowed
         return None
     n = max(1, int(num(rr[-1]["completed"]) or 1))
     return ", ".join(f"{t.split('=')[0]} {int(t.split('=')[1]) / n:,.0f}"
