@@ -215,19 +215,29 @@ def test_counts_add_up_under_load():
                              f"{sent} sent ({answered} answered)")
     s = {k: v - base.get(k, 0) for k, v in s.items()}
     eq(s.get('sinkholed_queries_total{transport="tcp"}'), 0, "TCP queries")
-    eq(int(total(s, "sinkholed_responses_total")), answered, "responses (all rcodes) vs answered")
-    eq(int(s.get('sinkholed_responses_total{rcode="NOERROR"}')), st["rcodes"].get("NOERROR", 0),
-       "NOERROR responses vs dnsperf's")
-    eq(int(s.get('sinkholed_blocked_total{action="block",list="blocklist.yaml"}')),
-       (sent + 1) // 2, "blocked_total vs blocked queries sent")
+    # Every answer dnsperf got was counted; on a busy machine its socket may also drop some
+    # that were sent (then it counts them lost), so the counts are at least dnsperf's.
+    responses = int(total(s, "sinkholed_responses_total"))
+    check(answered <= responses <= sent - udp_drops(port),
+          f"responses {responses} vs answered {answered} and received {sent - udp_drops(port)}")
+    check(int(s.get('sinkholed_responses_total{rcode="NOERROR"}')) >=
+          st["rcodes"].get("NOERROR", 0), "NOERROR responses vs dnsperf's")
+    # Queries the kernel dropped (on a busy machine) are blocked or forwarded names, which
+    # ones is not known: each count is exact without drops, and within the drops with them.
+    drops = udp_drops(port)
+    blocked = int(s.get('sinkholed_blocked_total{action="block",list="blocklist.yaml"}'))
+    lookups = int(s["sinkholed_cache_hits_total"] + s["sinkholed_cache_misses_total"])
+    eq(blocked + lookups, sent - drops, "blocked + cache lookups vs queries received")
+    check((sent + 1) // 2 - drops <= blocked <= (sent + 1) // 2,
+          f"blocked_total {blocked} vs blocked queries sent {(sent + 1) // 2} ({drops} dropped)")
     eq(int(total(s, "sinkholed_dropped_total")), 0, "dropped")
-    hits, misses = s["sinkholed_cache_hits_total"], s["sinkholed_cache_misses_total"]
-    eq(int(hits + misses), sent // 2, "cache lookups vs forwarded names sent")
     written = s['sinkholed_blocklog_records_total{result="written"}']
     dropped = s['sinkholed_blocklog_records_total{result="dropped"}']
     h.wait_until(lambda: sum(samples(get(hport)[1]).get(
         f'sinkholed_blocklog_records_total{{result="{r}"}}', 0) for r in ("written", "dropped"))
-        == (sent + 1) // 2, 10, what=f"block-log records ({written} + {dropped}) to add up")
+        - base.get('sinkholed_blocklog_records_total{result="written"}', 0)
+        - base.get('sinkholed_blocklog_records_total{result="dropped"}', 0)
+        == blocked, 10, what=f"block-log records ({written} + {dropped}) to add up")
     print(f"     dnsperf sent {sent}, answered {answered}, the kernel dropped "
           f"{udp_drops(port)}; {len(scrapes)} scrapes during the load")
 

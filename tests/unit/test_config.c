@@ -431,9 +431,9 @@ static void test_err_unknown_nested_key(void **state)
 	(void)state;
 	expect_err(UP "sinkhole:\n  mode: nxdomain\n  tll: 5\n", 4, 3,
 		   "sinkhole: unknown key \"tll\" (did you mean \"ttl\"?); "
-		   "valid keys: mode, ipv4, ipv6, ttl, min_confidence");
+		   "valid keys: mode, ipv4, ipv6, ttl, min_confidence, inspect_cname");
 	expect_err(UP "access:\n  deny: [10.0.0.0/8]\n", 3, 3,
-		   "access: unknown key \"deny\"; valid keys: allow");
+		   "access: unknown key \"deny\"; valid keys: allow, trusted_proxies");
 	expect_err(UP "block_log: {path: \"-\", dcv: x}\n", 2, 24,
 		   "block_log: unknown key \"dcv\" (did you mean \"dvc\"?); valid keys: path, dvc");
 }
