@@ -28,7 +28,12 @@
 #   SINKHOLED_CACHE_DIR  cache of the base tarball and the .debs
 #                        (default ${XDG_CACHE_HOME:-$HOME/.cache}/sinkholed)
 #   FRESH_BASE_DAYS      rebuild the base when older than this many days (default 7)
-#   FRESH_ORDERS         which orders to run (default "A B")
+#   FRESH_ORDERS         which orders to run (default "A B"); also A1 (command 1 alone) and
+#                        P (the Debian package: built from the committed tree on this machine,
+#                        checked by lintian, installed into a fresh root: --check on the
+#                        installed config, systemd-analyze verify on the installed unit, the
+#                        unit not enabled, an edited config kept by a reinstall, man pages)
+#   FRESH_FUZZ_SECONDS   each fuzz target's seconds in command 2 (default 10)
 #   FRESH_REV            the commit to test (default HEAD)
 #   FRESH_MIRROR         Debian mirror for debootstrap (default: debootstrap's own)
 #   FRESH_CMD1_TIMEOUT, FRESH_CMD2_TIMEOUT  seconds for each command (default 900, 1800)
@@ -42,6 +47,7 @@ top=$(cd "$here/../.." && pwd)
 cache=${SINKHOLED_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sinkholed}
 base_days=${FRESH_BASE_DAYS:-7}
 orders=${FRESH_ORDERS:-A B}
+fuzz_seconds=${FRESH_FUZZ_SECONDS:-10}
 rev=${FRESH_REV:-HEAD}
 cmd1_timeout=${FRESH_CMD1_TIMEOUT:-900}
 cmd2_timeout=${FRESH_CMD2_TIMEOUT:-1800}
@@ -269,7 +275,7 @@ run_cmd1() { # $1 = order, $2 = root: command 1 in the background, checked, then
 
 run_cmd2() { # $1 = order, $2 = root
 	local o=$1 r=$2 log="$work/logs/$1-command2.log" rc=0
-	start_job "$log" "$cmd2_timeout" "$r" "$cmd2" FUZZ_SECONDS=10
+	start_job "$log" "$cmd2_timeout" "$r" "$cmd2" FUZZ_SECONDS="$fuzz_seconds"
 	wait "$job" || rc=$?
 	job=""
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -281,6 +287,67 @@ run_cmd2() { # $1 = order, $2 = root
 	phase_done "order $o: command 2"
 }
 
+in_root() { # $1 = root, then a command: run as root in it with a clean environment, bounded
+	local r=$1
+	shift
+	timeout -k 10 900 chroot "$r" /usr/bin/env -i HOME=/root PATH="$chroot_path" \
+		DEBIAN_FRONTEND=noninteractive "$@" </dev/null
+}
+
+run_package() { # $1 = root: the Debian package, built here, installed there
+	local r=$1 log="$work/logs/P-package.log" pkg="$work/pkg" deb n
+	sh "$top/tests/deps.sh" package >>"$log" 2>&1 || die "deps.sh package failed (see $log)"
+	mkdir -p "$pkg/src"
+	git -C "$top" archive "$rev" | tar -C "$pkg/src" -xf -
+	if ! (cd "$pkg/src" && DEB_BUILD_OPTIONS=parallel="$(nproc)" timeout -k 10 900 \
+		dpkg-buildpackage -b -us -uc) >>"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "package: dpkg-buildpackage failed"
+	fi
+	deb=$(ls "$pkg"/sinkholed_*.deb)
+	phase_done "package: dpkg-buildpackage"
+	lintian --fail-on error "$deb" >"$work/logs/P-lintian.log" 2>&1 || {
+		cat "$work/logs/P-lintian.log" >&2
+		die "package: lintian reports errors"
+	}
+	n=$(grep -c '^[EW]:' "$work/logs/P-lintian.log" || true)
+	say "package: lintian: no error ($n warnings)"
+	phase_done "package: lintian"
+	cp "$deb" "$r/tmp/sinkholed.deb"
+	{
+		in_root "$r" apt-get update -qq &&
+			in_root "$r" apt-get install -y -qq --no-install-recommends \
+				/tmp/sinkholed.deb systemd
+	} >>"$log" 2>&1 || { tail -n 40 "$log" >&2; die "package: apt-get install failed"; }
+	phase_done "package: install into a fresh root"
+	in_root "$r" sinkholed --check -c /etc/sinkholed/sinkholed.yaml >>"$log" 2>&1 ||
+		{ tail -n 20 "$log" >&2; die "package: sinkholed --check on the installed config"; }
+	in_root "$r" systemd-analyze verify /lib/systemd/system/sinkholed.service \
+		>"$work/logs/P-verify.log" 2>&1 || true
+	if grep -q 'sinkholed' "$work/logs/P-verify.log"; then
+		cat "$work/logs/P-verify.log" >&2
+		die "package: systemd-analyze verify reports problems with the installed unit"
+	fi
+	case $(in_root "$r" systemctl is-enabled sinkholed.service 2>/dev/null) in
+	disabled) ;;
+	*) die "package: the unit is enabled on install; it must wait for the admin" ;;
+	esac
+	for f in /usr/sbin/sinkholed /usr/share/man/man8/sinkholed.8.gz \
+		/usr/share/man/man5/sinkholed.yaml.5.gz /etc/logrotate.d/sinkholed \
+		/usr/share/doc/sinkholed/copyright; do
+		[ -e "$r$f" ] || die "package: $f not installed"
+	done
+	# An edited config survives a reinstall (it is a conffile).
+	echo "# edited by the admin" >>"$r/etc/sinkholed/sinkholed.yaml"
+	in_root "$r" dpkg -i --force-confold /tmp/sinkholed.deb >>"$log" 2>&1 ||
+		die "package: reinstall failed"
+	grep -q '^# edited by the admin$' "$r/etc/sinkholed/sinkholed.yaml" ||
+		die "package: the edited config was overwritten by a reinstall"
+	say "package: lintian clean, installs, --check passes, unit verified and not enabled," \
+		"edited config kept"
+	phase_done "package: checks"
+}
+
 for o in $orders; do
 	r="$work/root-$o"
 	say "order $o: fresh root in $r"
@@ -288,8 +355,10 @@ for o in $orders; do
 	phase_done "order $o: fresh root"
 	case $o in
 	A) run_cmd1 A "$r"; run_cmd2 A "$r" ;;
+	A1) run_cmd1 A1 "$r" ;;
+	P) run_package "$r" ;;
 	B) run_cmd2 B "$r"; run_cmd1 B "$r" ;;
-	*) die "unknown order $o (A or B)" ;;
+	*) die "unknown order $o (A, B, A1 or P)" ;;
 	esac
 	for p in $(pids_in "$r"); do kill -KILL "$p" 2>/dev/null || true; done
 	unmount_all "$r"
