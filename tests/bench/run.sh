@@ -415,8 +415,8 @@ run_server() {
 		# Block-log lines written and dropped (ring full), summed over every start of this
 		# run: the last stats line before each "stopped" is that process's total.
 		event blocklog "$(awk '/ stats: /{last = $0} / stopped$/ && last != "" {
-				if (match(last, /block log written [0-9]+/)) w += substr(last, RSTART + 18, RLENGTH - 18)
-				if (match(last, /block log dropped [0-9]+/)) d += substr(last, RSTART + 18, RLENGTH - 18)
+				if (match(last, /block(log_| log )written [0-9]+/)) { x = substr(last, RSTART, RLENGTH); sub(/.* /, "", x); w += x }
+				if (match(last, /block(log_| log )dropped [0-9]+/)) { x = substr(last, RSTART, RLENGTH); sub(/.* /, "", x); d += x }
 				last = ""} END {printf "%d %d", w, d}' "$D/stderr.log")" \
 			"block-log lines written and dropped over the whole run"
 	fi
