@@ -40,6 +40,8 @@
 #   KEEP_TMP=1           keep the roots, not only the logs of a failure
 #                        (in ${TMPDIR:-/tmp}/sinkholed-fresh.*)
 set -euo pipefail
+# shellcheck disable=SC2317 # (the cleanup functions run from traps)
+{ # the whole script is read before it runs, so editing it cannot disturb a run in progress
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -78,6 +80,14 @@ cmd1=${cmds[0]}
 cmd2=${cmds[1]}
 say "command 1: $cmd1"
 say "command 2: $cmd2"
+
+# ---- one run at a time on a machine: the runs share the cache and port 5300 ------------------
+mkdir -p "$cache"
+exec 9>"$cache/lock"
+if ! flock -n 9; then
+	say "waiting for another tests/fresh/run.sh on this machine to finish ($cache/lock)"
+	flock -w 3600 9 || die "still locked after an hour: $cache/lock"
+fi
 
 # ---- host tools ----------------------------------------------------------------------------
 missing=""
@@ -204,7 +214,7 @@ start_job() {
 	local log=$1 secs=$2 r=$3 cmd=$4
 	shift 4
 	setsid timeout -k 10 "$secs" chroot "$r" /usr/bin/env -i HOME=/root PATH="$chroot_path" \
-		"$@" /bin/bash -c "cd $src && $cmd" </dev/null > >(stamp >"$log") 2>&1 &
+		"$@" /bin/bash -c "cd $src && $cmd" </dev/null > >(stamp >"$log") 2>&1 9>&- &
 	job=$!
 }
 stamp() { # each line of the log prefixed with the time it was written
@@ -372,3 +382,5 @@ echo "sinkholed Quick start on a fresh Debian 12 minbase root (orders: $orders)"
 printf '  %s\n' "${times[@]}"
 printf '  %-34s %4d s\n' total $(($(date +%s) - t_start))
 echo "fresh: all passed"
+exit
+}
