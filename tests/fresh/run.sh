@@ -294,6 +294,9 @@ run_cmd2() { # $1 = order, $2 = root
 		fail_cmd "$o" 2 "$log" "exit status $rc"
 	fi
 	say "order $o: command 2 passed ($(grep -E 'tests passed|tests failed' "$log" | tail -n 1))"
+	# Its closing lines (ctest's summary), without the time stamps, for whoever reads ours.
+	echo "--- order $o: the end of command 2's output"
+	grep -v '^$' "$log" | tail -n 25 | cut -c10-
 	phase_done "order $o: command 2"
 }
 
