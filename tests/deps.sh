@@ -11,7 +11,7 @@ set -eu
 build_pkgs="cmake make gcc libc6-dev pkg-config libuv1-dev libldns-dev libyaml-dev libyajl-dev libcurl4-openssl-dev libmicrohttpd-dev ca-certificates"
 fuzz_pkgs="$build_pkgs clang libclang-rt-14-dev"
 package_pkgs="$build_pkgs dpkg-dev debhelper lintian"
-test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 openssl systemd logrotate iproute2 dnsperf valgrind strace prometheus dnsdist"
+test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 openssl systemd logrotate iproute2 dnsperf valgrind strace prometheus dnsdist python3-yaml"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
