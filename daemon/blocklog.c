@@ -437,6 +437,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	const char *rname = rcode_name(rec->rcode);
 	bool blocked = rec->action != BLOCKLOG_ALLOWED;
 	bool answered = rec->action != BLOCKLOG_DROPPED; /* else no response fields */
+	bool cname = rec->via == BLOCKLOG_VIA_CNAME && rec->matched_len > 0;
 	static const char hex[] = "0123456789ABCDEF";
 	char txid[4];
 
@@ -504,10 +505,18 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	txid[3] = hex[rec->txid & 0xf];
 	put_str(&o, ",\"TransactionIdHex\":\"");
 	put_mem(&o, txid, sizeof(txid));
-	put_str(&o, "\",\"ThreatField\":\"Domain\"");
-	if (rec->rule_off < rec->qname_len) {
-		put_str(&o, ",\"RuleName\":");
-		put_name(&o, rec->qname, rec->rule_off, rec->qname_len);
+	if (cname) {
+		put_str(&o, "\",\"ThreatField\":\"DnsResponseName\"");
+		if (rec->rule_off < rec->matched_len) {
+			put_str(&o, ",\"RuleName\":");
+			put_name(&o, rec->matched, rec->rule_off, rec->matched_len);
+		}
+	} else {
+		put_str(&o, "\",\"ThreatField\":\"Domain\"");
+		if (rec->rule_off < rec->qname_len) {
+			put_str(&o, ",\"RuleName\":");
+			put_name(&o, rec->qname, rec->rule_off, rec->qname_len);
+		}
 	}
 	if (meta) {
 		put_opt_str(&o, ",\"ThreatName\":", meta->malware);
@@ -522,6 +531,12 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		}
 	}
 	put_str(&o, ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
+	if (cname) {
+		put_str(&o, ",\"MatchedVia\":\"cname\",\"MatchedName\":");
+		put_name(&o, rec->matched, 0, rec->matched_len);
+	} else {
+		put_str(&o, ",\"MatchedVia\":\"qname\"");
+	}
 	if (meta) {
 		put_opt_str(&o, ",\"ListSource\":", meta->source);
 		put_opt_str(&o, ",\"ListFile\":", meta->file);

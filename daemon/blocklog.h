@@ -21,6 +21,8 @@ struct ioc_meta;
 /** DvcAction; DROPPED is a block answered with nothing at all (an RPZ rpz-drop. entry). */
 enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1, BLOCKLOG_DROPPED = 2 };
 enum blocklog_proto { BLOCKLOG_UDP = 0, BLOCKLOG_TCP = 1 };
+/** AdditionalFields.MatchedVia: what matched the entry, the query name or a name in the answer. */
+enum blocklog_via { BLOCKLOG_VIA_QNAME = 0, BLOCKLOG_VIA_CNAME = 1 };
 
 /** One lookup, copied into the queue. No pointers but meta. */
 struct blocklog_rec {
@@ -36,8 +38,12 @@ struct blocklog_rec {
 	uint16_t qtype;		  /**< DnsQueryType */
 	uint16_t txid;		  /**< TransactionIdHex: the client's ID */
 	uint8_t qname_len;	  /**< bytes of qname */
-	uint8_t rule_off;	  /**< RuleName = qname from this offset */
+	uint8_t rule_off;	  /**< RuleName = qname (matched for VIA_CNAME) from this offset */
+	uint8_t via;		  /**< enum blocklog_via */
+	uint8_t matched_len;	  /**< VIA_CNAME: bytes of matched, else 0 */
 	uint8_t qname[DNS_MAX_NAME]; /**< canonical wire form (DnsQuery) */
+	/** VIA_CNAME: the CNAME or DNAME target that matched (MatchedName), canonical wire form */
+	uint8_t matched[DNS_MAX_NAME];
 	/**
 	 * The matched entry (ThreatName, ...). Borrowed from a policy snapshot: whoever retires
 	 * a snapshot calls blocklog_sync() before freeing it.

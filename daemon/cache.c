@@ -69,6 +69,7 @@ struct entry {
 	uint8_t name_len;
 	uint8_t failures;   /* consecutive failures (failure record only) */
 	bool referenced;    /* CLOCK bit: hit since the hand last passed */
+	bool alias;	    /* a CNAME or DNAME in the answer section */
 	uint16_t ttl_off[]; /* n_ttl offsets, then name, then reply */
 };
 
@@ -81,6 +82,7 @@ struct cache {
 	struct entry *hand; /* CLOCK hand, NULL when empty */
 	uint64_t seed[2];
 	struct cache_stats st; /* bytes is computed by cache_get_stats */
+	bool last_alias;       /* the answer of the last hit has a CNAME or DNAME */
 };
 
 /* The lookup key, gathered into one buffer for hashing. */
@@ -339,6 +341,7 @@ struct scan {
 	bool soa;	  /* the first SOA of the authority section: */
 	uint32_t soa_ttl, soa_minimum;
 	bool opt;
+	bool alias;	   /* a CNAME or DNAME in the answer section */
 	uint8_t ext_rcode; /* upper 8 bits of the rcode, from the OPT */
 };
 
@@ -355,7 +358,7 @@ static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 
 	s->n_ttl = 0;
 	s->min_ttl = UINT32_MAX;
-	s->soa = s->opt = false;
+	s->soa = s->opt = s->alias = false;
 	s->ext_rcode = 0;
 	for (unsigned i = 0; i < an + ns + ar; i++) {
 		struct dns_rr rr;
@@ -372,6 +375,8 @@ static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 			s->ext_rcode = p[rr.fixed + 4];
 			continue;
 		}
+		if (i < an && (rr.type == DNS_T_CNAME || rr.type == DNS_T_DNAME))
+			s->alias = true;
 		ttl = rr_ttl(rr.ttl);
 		if (s->ttl_off)
 			s->ttl_off[s->n_ttl] = (uint16_t)(rr.fixed + 4);
@@ -518,11 +523,17 @@ size_t cache_lookup(struct cache *c, const struct dns_query *q, uint64_t now_ms,
 		goto miss;
 hit:
 	e->referenced = true;
+	c->last_alias = e->alias;
 	c->st.hits++;
 	return n;
 miss:
 	c->st.misses++;
 	return 0;
+}
+
+bool cache_hit_has_alias(const struct cache *c)
+{
+	return c->last_alias;
 }
 
 /* A new entry for q with room for n_ttl offsets and len reply bytes, or NULL. */
@@ -598,6 +609,7 @@ void cache_store(struct cache *c, const struct dns_query *q, const uint8_t *repl
 		dns_set32(t, negative && v > ttl ? ttl : v);
 	}
 	e->ttl = ttl;
+	e->alias = s.alias;
 	e->stored_ms = now_ms;
 	e->expire_ms = now_ms + (uint64_t)ttl * 1000;
 	insert(c, e, now_ms);

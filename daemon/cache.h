@@ -48,6 +48,12 @@ size_t cache_lookup(struct cache *c, const struct dns_query *q, uint64_t now_ms,
 		    size_t cap, size_t limit);
 
 /**
+ * Whether the answer of the last cache_lookup() hit has a CNAME or DNAME record in its answer
+ * section (so that only those are inspected, worker.c). Undefined before a hit.
+ */
+bool cache_hit_has_alias(const struct cache *c);
+
+/**
  * Store an accepted upstream reply for q (as received from upstream: any ID, question case
  * of the query that was sent). Not stored: TC=1, rcodes other than NOERROR/NXDOMAIN (use
  * cache_store_failure for SERVFAIL), NODATA/NXDOMAIN without SOA (RFC 2308 section 5:

@@ -996,12 +996,18 @@ UINT_KEY(key_ttl, sinkhole.ttl, 0, 604800)
 
 UINT_KEY(key_min_confidence, sinkhole.min_confidence, 0, 100)
 
+static void key_inspect_cname(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->sinkhole.inspect_cname);
+}
+
 static const struct key_def sinkhole_keys[] = {
 	{"mode", key_mode},
 	{"ipv4", key_ipv4},
 	{"ipv6", key_ipv6},
 	{"ttl", key_ttl},
 	{"min_confidence", key_min_confidence},
+	{"inspect_cname", key_inspect_cname},
 };
 
 static void key_sinkhole(struct ctx *c, const char *key, yaml_node_t *n)
@@ -1331,6 +1337,7 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->sinkhole.mode = SINKHOLE_ADDRESS;
 	cfg->sinkhole.ttl = 60;
 	cfg->sinkhole.min_confidence = 0;
+	cfg->sinkhole.inspect_cname = true;
 	cfg->cache.enabled = true;
 	cfg->cache.size = 64u << 20;
 	cfg->cache.min_ttl = 0;

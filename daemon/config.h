@@ -27,6 +27,8 @@ struct sinkhole_conf {
 	uint8_t ipv6[16];	 /**< AAAA answer in address mode, default :: */
 	uint32_t ttl;		 /**< TTL of sinkhole answers and SOA minimum, default 60 */
 	int min_confidence;	 /**< 0-100; entries below only log, default 0 */
+	/** Check the CNAME and DNAME targets of upstream answers against the policy; default true */
+	bool inspect_cname;
 };
 
 /** A list's `defaults:`: entry fields for entries that lack them (NULL / -1 when unset). */

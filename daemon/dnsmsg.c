@@ -85,6 +85,59 @@ size_t dnsmsg_skip_name(const uint8_t *p, size_t len, size_t off)
 	}
 }
 
+size_t dnsmsg_read_name(const uint8_t *p, size_t len, size_t off, uint8_t out[DNS_MAX_NAME])
+{
+	size_t n = 0;
+
+	for (;;) {
+		uint8_t l;
+
+		if (off >= len)
+			return 0;
+		l = p[off];
+		if ((l & 0xC0) == 0xC0) {
+			size_t target;
+
+			if (len - off < 2)
+				return 0;
+			/* Only backwards, past the header: every hop moves back, so no loop. */
+			target = (size_t)(l & 0x3F) << 8 | p[off + 1];
+			if (target < DNS_HDR_LEN || target >= off)
+				return 0;
+			off = target;
+			continue;
+		}
+		if (l & 0xC0)
+			return 0; /* reserved label types 01 and 10 */
+		if (n + 1u + l > DNS_MAX_NAME || len - off < 1u + l)
+			return 0;
+		out[n++] = l;
+		for (size_t i = 1; i <= l; i++)
+			out[n++] = ascii_lower(p[off + i]);
+		if (l == 0)
+			return n;
+		off += 1u + l;
+	}
+}
+
+size_t dnsmsg_answer_section(const uint8_t *msg, size_t len, unsigned *ancount)
+{
+	size_t off = DNS_HDR_LEN;
+	unsigned qd;
+
+	if (len < DNS_HDR_LEN)
+		return 0;
+	qd = dns_get16(msg + 4);
+	*ancount = dns_get16(msg + 6);
+	for (unsigned i = 0; i < qd; i++) {
+		off = dnsmsg_skip_name(msg, len, off);
+		if (!off || len - off < 4)
+			return 0;
+		off += 4;
+	}
+	return off;
+}
+
 /* Parse the question at offset 12 into q; returns the offset after QCLASS, 0 on error. */
 static size_t parse_question(struct dns_query *q)
 {

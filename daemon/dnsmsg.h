@@ -57,10 +57,12 @@ enum dns_rcode {
 enum dns_type {
 	DNS_T_A = 1,
 	DNS_T_NS = 2,
+	DNS_T_CNAME = 5,
 	DNS_T_SOA = 6,
 	DNS_T_MX = 15,
 	DNS_T_TXT = 16,
 	DNS_T_AAAA = 28,
+	DNS_T_DNAME = 39,
 	DNS_T_OPT = 41,
 	DNS_T_ANY = 255,
 };
@@ -157,6 +159,20 @@ size_t dnsmsg_relay_reply(uint8_t *buf, size_t len, size_t cap, const struct dns
  * end: names follow the header).
  */
 size_t dnsmsg_skip_name(const uint8_t *msg, size_t len, size_t off);
+
+/**
+ * Read the name at byte offset off of msg (len bytes) into out in canonical wire form
+ * (lowercase), following compression pointers; each must point backwards from where it is, so
+ * there is no loop. Returns the name's length in out (root label included), or 0 when it is
+ * malformed, cut or longer than DNS_MAX_NAME.
+ */
+size_t dnsmsg_read_name(const uint8_t *msg, size_t len, size_t off, uint8_t out[DNS_MAX_NAME]);
+
+/**
+ * Offset of the answer section of msg (len bytes; the question skipped as dnsmsg_skip_name()
+ * does) and its record count in *ancount. Returns 0 when the header or question is cut.
+ */
+size_t dnsmsg_answer_section(const uint8_t *msg, size_t len, unsigned *ancount);
 
 /** One resource record, as dnsmsg_next_rr() reads it (offsets into the message). */
 struct dns_rr {

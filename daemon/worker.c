@@ -144,6 +144,8 @@ static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 	r->qname_len = q->name_len;
 	memcpy(r->qname, q->name, q->name_len);
 	r->rule_off = (uint8_t)(m->rule_off >= 0 ? m->rule_off : 0);
+	r->via = BLOCKLOG_VIA_QNAME;
+	r->matched_len = 0;
 	r->meta = m->meta;
 }
 
@@ -308,6 +310,94 @@ static inline void count_match(struct worker *w, const struct ioc_meta *m, enum 
 	STAT_INC_AT(w, blocked, w->cur->list_slot[idx] * ACTIONS + a);
 }
 
+enum verdict worker_inspect_answer(const struct policy *p, const uint8_t *msg, size_t len,
+				   size_t off, unsigned ancount, int64_t now,
+				   struct answer_hit *hit)
+{
+	enum verdict found = VERDICT_PASS;
+
+	for (unsigned i = 0; i < ancount; i++) {
+		struct policy_match m;
+		struct dns_rr rr;
+		uint8_t name[DNS_MAX_NAME];
+		size_t n;
+
+		off = dnsmsg_next_rr(msg, len, off, &rr);
+		if (!off)
+			break;
+		if ((rr.type != DNS_T_CNAME && rr.type != DNS_T_DNAME) || rr.rclass != 1)
+			continue;
+		/* The target must lie in its RDATA (a pointer may lead out of it, backwards). */
+		n = dnsmsg_read_name(msg, rr.rdata + rr.rdlen, rr.rdata, name);
+		if (!n)
+			continue;
+		policy_lookup(p, name, n, now, &m);
+		if (m.verdict != VERDICT_BLOCK && (m.verdict != VERDICT_LOG || found != VERDICT_PASS))
+			continue;
+		hit->m = m;
+		hit->name_len = (uint8_t)n;
+		memcpy(hit->name, name, n);
+		found = m.verdict;
+		if (found == VERDICT_BLOCK)
+			break;
+	}
+	return found;
+}
+
+/*
+ * Inspect the answer ans (len bytes) to q when the config asks for it and the query name
+ * neither is allowed (an allowed name is never blocked by its targets) nor decided already. A
+ * listed target (BLOCK, or LOG when the query name logs nothing itself) fills *r and is
+ * counted; its verdict is returned, else VERDICT_PASS.
+ */
+static enum verdict check_answer(struct worker *w, const struct state *st,
+				 const struct dns_query *q, const struct client *cl,
+				 const struct policy_match *qm, int64_t t_ms, const uint8_t *ans,
+				 size_t len, struct blocklog_rec *r)
+{
+	struct answer_hit hit;
+	enum verdict v;
+	unsigned an;
+
+	if (!st->cfg->sinkhole.inspect_cname || qm->verdict == VERDICT_ALLOW ||
+	    qm->verdict == VERDICT_BLOCK || len < q->question_end)
+		return VERDICT_PASS;
+	/* The answer's question is the client's (relayed or cached), so it ends where q's does. */
+	an = dns_get16(ans + 6);
+	v = worker_inspect_answer(st->policy, ans, len, q->question_end, an, t_ms / 1000, &hit);
+	if (v == VERDICT_PASS || (v == VERDICT_LOG && qm->verdict == VERDICT_LOG))
+		return VERDICT_PASS;
+	count_match(w, hit.m.meta, v == VERDICT_BLOCK ? ACTION_BLOCK : ACTION_LOG);
+	fill_log_record(r, q, cl, &hit.m, t_ms);
+	r->via = BLOCKLOG_VIA_CNAME;
+	r->matched_len = hit.name_len;
+	memcpy(r->matched, hit.name, hit.name_len);
+	return v;
+}
+
+/*
+ * The sinkhole answer for q of entry meta, written to w->abuf (an answer in it is replaced),
+ * and what *r says of it. Returns its length, 0 when the entry drops the query.
+ */
+static size_t sinkhole_for(struct worker *w, const struct config *cfg, const struct dns_query *q,
+			   const struct client *cl, const struct ioc_meta *meta,
+			   struct blocklog_rec *r)
+{
+	struct sinkhole_conf sc;
+
+	if (!entry_sinkhole(&cfg->sinkhole, meta, q->qtype, &sc)) {
+		STAT_INC_AT(w, dropped, DROP_POLICY);
+		r->action = BLOCKLOG_DROPPED;
+		r->rcode = DNS_NOERROR;
+		r->resp_family = 0;
+		return 0;
+	}
+	r->action = BLOCKLOG_BLOCKED;
+	sinkhole_result(&sc, q->qtype, r);
+	/* The SOA's owner is the query name: the listed name is not in the question. */
+	return dnsmsg_answer_sinkhole(q, &sc, -1, w->abuf, sizeof(w->abuf), answer_limit(q, cl));
+}
+
 enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t len,
 				 const struct client *cl, struct query_ctx *ctx)
 {
@@ -379,7 +469,25 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 		if (ctx->out_len == 0)
 			STAT_INC(w, cache_misses);
 		if (ctx->out_len > 0) {
+			enum verdict v;
+
 			STAT_INC(w, cache_hits);
+			/* Against the current policy: a target listed since it was cached is caught. */
+			v = cache_hit_has_alias(w->cache)
+				? check_answer(w, st, q, cl, &ctx->m, ctx->t_ms, w->abuf,
+					       ctx->out_len, &ctx->rec)
+				: VERDICT_PASS;
+			if (v == VERDICT_BLOCK) {
+				ctx->log = true;
+				ctx->out_len = sinkhole_for(w, cfg, q, cl, ctx->rec.meta, &ctx->rec);
+				return ctx->out_len ? QA_ANSWER : QA_DROP;
+			}
+			if (v == VERDICT_LOG) {
+				ctx->rec.action = BLOCKLOG_ALLOWED;
+				reply_result(w->abuf, ctx->out_len, &ctx->rec);
+				ctx->log = true;
+				return QA_ANSWER;
+			}
 			if (ctx->m.verdict == VERDICT_LOG) {
 				fill_log_record(&ctx->rec, q, cl, &ctx->m, ctx->t_ms);
 				ctx->rec.action = BLOCKLOG_ALLOWED;
@@ -425,6 +533,24 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 	struct blocklog_rec r;
 
 	if (reply) {
+		switch (check_answer(w, qr->ws->st, q, &qr->cl, &qr->match, qr->recv_ms, reply, len,
+				     &r)) {
+		case VERDICT_BLOCK:
+			/* r holds what the reply said; the reply (maybe in w->abuf) is not needed. */
+			len = sinkhole_for(w, qr->ws->st->cfg, q, &qr->cl, r.meta, &r);
+			worker_send(w, &qr->cl, w->abuf, len);
+			submit_log(w, &r);
+			return;
+		case VERDICT_LOG:
+			r.action = BLOCKLOG_ALLOWED;
+			reply_result(reply, len, &r);
+			len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
+			worker_send(w, &qr->cl, reply, len);
+			submit_log(w, &r);
+			return;
+		default:
+			break;
+		}
 		len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
 		worker_send(w, &qr->cl, reply, len);
 	} else {

@@ -142,6 +142,24 @@ struct query_ctx {
 	struct blocklog_rec rec;
 };
 
+/** A name in an upstream answer that the policy lists (worker_inspect_answer). */
+struct answer_hit {
+	struct policy_match m;	    /**< its decision; rule_off is an offset in name */
+	uint8_t name[DNS_MAX_NAME]; /**< the CNAME or DNAME target, canonical wire form */
+	uint8_t name_len;
+};
+
+/**
+ * Check the CNAME and DNAME targets in the answer section of msg (len bytes; the section
+ * starts at byte off and holds ancount records) against policy p at now (Unix seconds), as
+ * the query name is checked. Returns VERDICT_BLOCK for the first blocked target,
+ * else VERDICT_LOG for the first log-only one (*hit says which), else VERDICT_PASS.
+ * Allocation-free; a malformed record ends the walk.
+ */
+enum verdict worker_inspect_answer(const struct policy *p, const uint8_t *msg, size_t len,
+				   size_t off, unsigned ancount, int64_t now,
+				   struct answer_hit *hit);
+
 /**
  * The I/O-free part of handling one query: parse, ACL, policy, sinkhole answer or cache hit.
  * Allocation-free, lock-free, no syscall (the clocks are vDSO reads).

@@ -228,6 +228,40 @@ static void path_cache_hit(struct bench *b, const struct path *p)
 	measure_end(p);
 }
 
+/*
+ * Inspection of a typical answer (worker_inspect_answer): www.example.org CNAME
+ * cdn.example.net, then two A records of it (owners compressed, as upstreams send them).
+ */
+static void path_answer_inspection(struct bench *b, const struct path *p)
+{
+	static const uint8_t answer[] = {
+	    0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 17, /* CNAME, rdata: */
+	    3,	  'c',	'd', 'n', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'n', 'e', 't', 0,
+	    0xc0, 0x2d, 0, 1, 0, 1, 0, 0, 0x00, 0x3c, 0, 4, 192, 0, 2, 10, /* A */
+	    0xc0, 0x2d, 0, 1, 0, 1, 0, 0, 0x00, 0x3c, 0, 4, 192, 0, 2, 11, /* A */
+	};
+	struct answer_hit hit;
+	uint8_t pkt[512], reply[512];
+	size_t len = make_query(pkt, "www.example.org", DNS_T_A), qlen = len - 11, rlen;
+	unsigned long blocked = 0;
+
+	memcpy(reply, pkt, qlen);
+	reply[2] |= 0x80;
+	reply[3] |= 0x80;
+	reply[7] = 3;
+	reply[11] = 0;
+	memcpy(reply + qlen, answer, sizeof(answer));
+	rlen = qlen + sizeof(answer);
+	for (unsigned long i = 0; i < warmup_ops(p); i++)
+		blocked += worker_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+	measure_begin();
+	for (unsigned long i = 0; i < p->ops; i++)
+		blocked += worker_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+	measure_end(p);
+	if (blocked)
+		fail(p->name, "a clean answer was found listed");
+}
+
 /* Not listed, not cached: up to the decision to forward (upstream's work is not counted). */
 static void path_forward_decision(struct bench *b, const struct path *p)
 {
@@ -328,6 +362,7 @@ static const struct path paths[] = {
 	{"blocked_query", 20000, path_blocked_query},
 	{"cache_hit", 20000, path_cache_hit},
 	{"forward_decision", 20000, path_forward_decision},
+	{"answer_inspection", 20000, path_answer_inspection},
 	{"blocklog_record", 20000, path_blocklog_record},
 	{"list_entry_plain", LIST_NAMES, path_list_plain},
 	{"list_entry_group", LIST_NAMES, path_list_group},

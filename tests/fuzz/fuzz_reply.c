@@ -11,13 +11,16 @@
  * The query must parse (QUERY_OK: only those are forwarded). Then, as upstream.c and
  * worker.c do: dnsmsg_reply_matches, dnsmsg_is_truncated/dnsmsg_rcode, and for an accepted
  * reply dnsmsg_relay_reply into a buffer of the reply's size and into a large one,
- * dnsmsg_first_address, and
+ * dnsmsg_first_address, the CNAME/DNAME inspection (worker_inspect_answer, against a small
+ * policy listing evil.test, c2.example and watch.test) and
  * cache_store + cache_lookup.
  */
 #include <sys/socket.h>
 
+#include "policy/policy.h"
 #include "cache.h"
 #include "fuzz_common.h"
+#include "worker.h"
 
 #define FIXED_ID 0x5eed
 
@@ -39,7 +42,10 @@ static void check_relayed(const struct dns_query *q, const uint8_t *reply, size_
 	FUZZ_ASSERT(!memcmp(msg + DNS_HDR_LEN, q->pkt + DNS_HDR_LEN, qlen));
 	if (rlen <= limit) {
 		FUZZ_ASSERT(n == rlen);
-		FUZZ_ASSERT(!memcmp(msg + 2, reply + 2, DNS_HDR_LEN - 2));
+		/* A recursive service's answer: AA=0, RA=1, Z=0; the other bits as received. */
+		FUZZ_ASSERT(msg[2] == (reply[2] & ~0x04));
+		FUZZ_ASSERT(msg[3] == ((reply[3] | 0x80) & ~0x40));
+		FUZZ_ASSERT(!memcmp(msg + 4, reply + 4, DNS_HDR_LEN - 4));
 		FUZZ_ASSERT(!memcmp(msg + DNS_HDR_LEN + qlen, reply + DNS_HDR_LEN + qlen,
 				    rlen - DNS_HDR_LEN - qlen));
 		return;
@@ -204,6 +210,65 @@ static void check_cache_pressure(const struct dns_query *q, const uint8_t *reply
 	cache_free(c);
 }
 
+/* Names in answers the inspection may find: blocked, logged, allowed. */
+static const char inspect_list[] = "allow: [ok.evil.test]\n"
+				   "block:\n"
+				   "  - evil.test\n"
+				   "  - c2.example\n"
+				   "  - {domain: watch.test, action: log}\n";
+
+/*
+ * worker_inspect_answer over the reply: a hit names a well-formed canonical name that the
+ * policy decides as reported, and makes a valid block-log line.
+ */
+static void check_inspection(const struct dns_query *q, const uint8_t *reply, size_t rlen)
+{
+	static struct policy *p;
+	struct answer_hit hit;
+	struct policy_match m;
+	struct blocklog_rec rec;
+	enum verdict v;
+	unsigned an = 0;
+	size_t off, i;
+
+	if (!p) {
+		struct parse_errs errs = {0};
+
+		p = policy_load_string(inspect_list, strlen(inspect_list), "inspect.yaml", 0,
+				       1700000000, &errs);
+		FUZZ_ASSERT(p);
+	}
+	off = dnsmsg_answer_section(reply, rlen, &an);
+	if (!off)
+		return;
+	FUZZ_ASSERT(off == q->question_end);
+	v = worker_inspect_answer(p, reply, rlen, off, an, 1700000000, &hit);
+	FUZZ_ASSERT(v == VERDICT_PASS || v == VERDICT_BLOCK || v == VERDICT_LOG);
+	if (v == VERDICT_PASS)
+		return;
+	FUZZ_ASSERT(hit.name_len >= 1 && hit.name_len <= DNS_MAX_NAME);
+	for (i = 0; i < hit.name_len && hit.name[i]; i += 1u + hit.name[i]) {
+		FUZZ_ASSERT(hit.name[i] <= 63);
+		for (size_t k = 1; k <= hit.name[i]; k++)
+			FUZZ_ASSERT(!(hit.name[i + k] >= 'A' && hit.name[i + k] <= 'Z'));
+	}
+	FUZZ_ASSERT(i == hit.name_len - 1u);
+	policy_lookup(p, hit.name, hit.name_len, 1700000000, &m);
+	FUZZ_ASSERT(m.verdict == v && m.meta == hit.m.meta && m.rule_off == hit.m.rule_off);
+	memset(&rec, 0, sizeof(rec));
+	rec.src_family = AF_INET;
+	rec.qname_len = q->name_len;
+	memcpy(rec.qname, q->name, q->name_len);
+	rec.qtype = q->qtype;
+	rec.action = v == VERDICT_BLOCK ? BLOCKLOG_BLOCKED : BLOCKLOG_ALLOWED;
+	rec.via = BLOCKLOG_VIA_CNAME;
+	rec.rule_off = (uint8_t)hit.m.rule_off;
+	rec.matched_len = hit.name_len;
+	memcpy(rec.matched, hit.name, hit.name_len);
+	rec.meta = hit.m.meta;
+	fz_check_blocklog(&rec, "fuzz");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -282,6 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = dnsmsg_relay_reply(buf, rlen, sizeof(buf), &q, q.udp_limit);
 	check_relayed(&q, reply, rlen, buf, n, sizeof(buf), q.udp_limit);
 
+	check_inspection(&q, reply, rlen);
 	check_cache(&q, reply, rlen, limit, (unsigned)(ctl >> 3) * 64);
 	check_cache_pressure(&q, reply, rlen, limit, ctl >> 3);
 	return 0;

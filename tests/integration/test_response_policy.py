@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Answers as relayed (README "Answers"): the daemon in front of a scripted authoritative
 upstream (AA=1, RA=0) over UDP and TCP; every answer looks like a recursive service's, from
-the upstream and from the cache."""
+the upstream and from the cache; CNAME and DNAME targets are checked against the lists
+(sinkhole.inspect_cname), before and after a reload that lists or unlists them."""
 
 import os
 import select
@@ -19,10 +20,18 @@ from harness import eq, check  # noqa: E402
 T_CNAME, T_DNAME = 5, 39
 
 BLOCKLIST = """\
+allow:
+  - trusted.example
 block:
   - domain: listed.test
     malware: TestRAT
+  - domain: c2.evil.test
+    malware: CloakRAT
+    threat_type: botnet_cc
+  - domain: watched.test
+    action: log
 """
+LISTED_LATER = "  - domain: later.test\n"
 
 env = h.Env()
 S = {}  # ports, paths and the upstream, filled in by setup()
@@ -169,10 +178,147 @@ def test_sinkhole_answer_flags():
           f"sinkhole answer: RA=1, AA=0, AD=0, Z=0 (flags {m.flags:#06x})")
 
 
+def chain(qname, hops, last, final_addr="192.0.2.66"):
+    """A CNAME chain of hops records from qname via hopN.<qname> to last, then last's A."""
+    names = [qname] + [f"hop{i}.{qname}" for i in range(1, hops)] + [last]
+    recs = [cname(names[i], names[i + 1]) for i in range(hops)]
+    return recs + [a(last, final_addr)]
+
+
+def serve(name, records, qtype=h.T_A):
+    S["up"].zone[(name, qtype)] = records
+
+
+def log_lines(**fields):
+    return [r for r in h.read_log(S["log"]) if all(r.get(k) == v for k, v in fields.items())]
+
+
+def expect_blocked(name, rule, target, tcp, qtype=h.T_A):
+    """name's answer is the sinkhole's, and one new block-log line names rule and target."""
+    before = len(log_lines(DnsQuery=name, RuleName=rule))
+    m = ask(name, qtype, tcp=tcp)
+    what = f"{name} over {'TCP' if tcp else 'UDP'}"
+    eq(m.rcode, 0, f"{what}: rcode")
+    if qtype == h.T_A:
+        eq(m.addresses(), ["0.0.0.0"], f"{what}: the sinkhole answer")
+    check(m.ra and not m.aa, f"{what}: RA=1, AA=0")
+    check(all(rr[1] != T_CNAME for rr in m.answer), f"{what}: no CNAME relayed")
+    h.wait_until(lambda: len(log_lines(DnsQuery=name, RuleName=rule)) > before, 5,
+                 what=f"a block-log line for {what}")
+    rec = log_lines(DnsQuery=name, RuleName=rule)[-1]
+    eq(rec["DvcAction"], "Blocked", f"{what}: DvcAction")
+    eq(rec["ThreatField"], "DnsResponseName", f"{what}: ThreatField")
+    eq(rec["AdditionalFields"]["MatchedVia"], "cname", f"{what}: MatchedVia")
+    eq(rec["AdditionalFields"]["MatchedName"], target, f"{what}: MatchedName")
+    return rec
+
+
+def test_cname_chains_to_listed_name():
+    """Chains of 1, 3 and 8 hops ending at (a subdomain of) a listed name, and a chain whose
+    middle is listed: the sinkhole answer, from the upstream and then from the cache."""
+    cases = [("one.example", 1, "c2.evil.test"), ("three.example", 3, "x.c2.evil.test"),
+             ("eight.example", 8, "c2.evil.test")]
+    for qname, hops, last in cases:
+        serve(qname, chain(qname, hops, last))
+    serve("middle.example", [cname("middle.example", "a.c2.evil.test"),
+                             cname("a.c2.evil.test", "clean.example"), a("clean.example", "192.0.2.5")])
+    cases.append(("middle.example", 2, "a.c2.evil.test"))
+    for tcp in (False, True):
+        for qname, hops, last in cases:
+            for _ in ("upstream", "cache"):
+                rec = expect_blocked(qname, "c2.evil.test", last, tcp)
+            eq(rec.get("ThreatName"), "CloakRAT", "ThreatName of the target's entry")
+
+
+def test_dname_and_loop():
+    serve("www.dn.example", [dname("dn.example", "c2.evil.test"),
+                             cname("www.dn.example", "www.c2.evil.test"),
+                             a("www.c2.evil.test", "192.0.2.9")])
+    serve("a.loop.example", [cname("a.loop.example", "b.loop.example"),
+                             cname("b.loop.example", "a.loop.example")])
+    serve("c.loop.example", [cname("c.loop.example", "d.loop.example"),
+                             cname("d.loop.example", "c2.evil.test"),
+                             cname("c2.evil.test", "c.loop.example")])
+    for tcp in (False, True):
+        expect_blocked("www.dn.example", "c2.evil.test", "c2.evil.test", tcp)
+        m = ask("a.loop.example", tcp=tcp)
+        eq([rr[1] for rr in m.answer], [T_CNAME, T_CNAME], "a clean CNAME loop relayed as it is")
+        expect_blocked("c.loop.example", "c2.evil.test", "c2.evil.test", tcp)
+
+
+def test_clean_chain_and_allow_and_log_only():
+    serve("clean.chain.example", chain("clean.chain.example", 3, "cdn.example"))
+    serve("trusted.example", chain("trusted.example", 1, "c2.evil.test"))
+    serve("watching.example", chain("watching.example", 2, "x.watched.test"))
+    for tcp in (False, True):
+        for _ in ("upstream", "cache"):
+            eq(ask("clean.chain.example", tcp=tcp).addresses(), ["192.0.2.66"], "clean chain")
+            m = ask("trusted.example", tcp=tcp)
+            eq(m.addresses(), ["192.0.2.66"], "an allowed name is not blocked by its target")
+            m = ask("watching.example", tcp=tcp)
+            eq(len(m.answer), 3, "a log-only target: the answer relayed unchanged")
+            eq(m.addresses(), ["192.0.2.66"], "log-only target: address")
+    eq(log_lines(DnsQuery="trusted.example"), [], "no block-log line for the allowed name")
+    h.wait_until(lambda: len(log_lines(DnsQuery="watching.example")) >= 4, 5,
+                 what="a block-log line per lookup of watching.example")
+    rec = log_lines(DnsQuery="watching.example")[-1]
+    eq(rec["DvcAction"], "Allowed", "log-only target: DvcAction")
+    eq(rec["RuleName"], "watched.test", "log-only target: RuleName")
+    eq(rec["AdditionalFields"]["MatchedVia"], "cname", "log-only target: MatchedVia")
+    eq(rec["DnsResponseName"], "192.0.2.66", "log-only target: the upstream's address")
+
+
+def test_qname_hit_says_qname():
+    ask("listed.test")
+    rec = h.wait_log_line(S["log"], DnsQuery="listed.test")
+    eq(rec["ThreatField"], "Domain", "query-name hit: ThreatField")
+    eq(rec["AdditionalFields"]["MatchedVia"], "qname", "query-name hit: MatchedVia")
+    check("MatchedName" not in rec["AdditionalFields"], "no MatchedName for a query-name hit")
+
+
+def test_reload_lists_and_unlists_a_target():
+    """A cached answer whose target a reload lists is never served again; unlisted, it is."""
+    serve("late.example", chain("late.example", 2, "later.test"))
+    for tcp in (False, True):
+        eq(ask("late.example", tcp=tcp).addresses(), ["192.0.2.66"], "not listed yet")
+    h.write_file(S["list"], BLOCKLIST + LISTED_LATER)
+    S["daemon"].signal(signal.SIGHUP)
+    h.wait_until(lambda: ask("late.example").addresses() == ["0.0.0.0"], 8, interval=0.1,
+                 what="late.example sinkholed after the reload")
+    before = S["up"].queries
+    for tcp in (False, True):
+        expect_blocked("late.example", "later.test", "later.test", tcp)
+    eq(S["up"].queries, before, "the cached answer was checked, not fetched again")
+    h.write_file(S["list"], BLOCKLIST)
+    S["daemon"].signal(signal.SIGHUP)
+    h.wait_until(lambda: ask("late.example").addresses() == ["192.0.2.66"], 8, interval=0.1,
+                 what="late.example relayed again after the reload")
+    eq(ask("late.example", tcp=True).addresses(), ["192.0.2.66"], "unlisted, over TCP")
+
+
+def test_inspection_off():
+    """sinkhole.inspect_cname: false relays the cloaked answer (a second daemon)."""
+    port = h.free_port()
+    cfg = h.write_config(env.tmp, port, [S["up"].port], name="off.yaml", block_log="off.jsonl",
+                         extra="")
+    text = cfg.read_text().replace("  min_confidence: 0\n",
+                                   "  min_confidence: 0\n  inspect_cname: false\n")
+    cfg.write_text(text)
+    env.start_daemon(cfg, port, name="sinkholed-off")
+    _, m = h.query(port, "one.example", h.T_A)
+    eq(m.addresses(), ["192.0.2.66"], "the cloaked answer, inspection off")
+
+
 TESTS = [
     test_authoritative_upstream_relayed_as_recursive,
     test_notimp_has_no_ra_ad_cd,
     test_sinkhole_answer_flags,
+    test_cname_chains_to_listed_name,
+    test_dname_and_loop,
+    test_clean_chain_and_allow_and_log_only,
+    test_qname_hit_says_qname,
+    test_reload_lists_and_unlists_a_target,
+    test_inspection_off,
 ]
 
 if __name__ == "__main__":

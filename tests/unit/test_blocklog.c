@@ -113,7 +113,7 @@ static const char example_line[] =
 	"\"ThreatField\":\"Domain\",\"RuleName\":\"www.mobile1.com\",\"ThreatName\":\"NanoCore RAT\","
 	"\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75,"
 	"\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\","
-	"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"ListSource\":\"ThreatFox\","
+	"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\",\"ListSource\":\"ThreatFox\","
 	"\"ListFile\":\"blocklist.yaml\"}}\n";
 
 static void test_format_design_example(void **state)
@@ -172,7 +172,7 @@ static void test_format_allowed_tcp_ipv6(void **state)
 		"\"DnsResponseName\":\"2001:db8::1\",\"TransactionIdHex\":\"00AF\","
 		"\"ThreatField\":\"Domain\",\"RuleName\":\"evil.example\","
 		"\"ThreatCategory\":\"phishing\",\"ThreatConfidence\":0,"
-		"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"ListFile\":\"lists/feed.yaml\","
+		"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\",\"ListFile\":\"lists/feed.yaml\","
 		"\"IocId\":\"1234567\",\"IocReference\":\"https://threatfox.abuse.ch/ioc/1234567/\","
 		"\"IocExpires\":\"2026-12-31T00:00:00Z\"}}\n";
 	struct blocklog_rec rec = {0};
@@ -208,7 +208,7 @@ static void test_format_no_meta(void **state)
 		"\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"example.org\","
 		"\"DnsQueryType\":15,\"DnsQueryTypeName\":\"MX\",\"DnsResponseCode\":2,"
 		"\"TransactionIdHex\":\"FFFF\",\"ThreatField\":\"Domain\","
-		"\"RuleName\":\"example.org\",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"}}\n";
+		"\"RuleName\":\"example.org\",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\"}}\n";
 	static const struct ioc_meta empty = {
 		.confidence = -1,
 		.first_seen = INT64_MIN,
@@ -282,7 +282,7 @@ static void test_format_escaping(void **state)
 	assert_non_null(strstr(buf, expect_threat));
 	assert_non_null(strstr(buf, expect_dvc));
 	assert_non_null(strstr(buf, "\"TransactionIdHex\":\"0A0B\""));
-	assert_non_null(strstr(buf, "\"AdditionalFields\":{\"ThreatIocType\":\"domain\","
+	assert_non_null(strstr(buf, "\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\","
 				    "\"ListSource\":\"s\"}}\n"));
 }
 
@@ -334,6 +334,25 @@ static void test_format_type_rcode_names(void **state)
 	rec.rule_off = 0;
 	assert_field(&rec, "\"DnsQuery\":\".\",");
 	assert_field(&rec, "\"RuleName\":\".\",");
+}
+
+/* A block by a CNAME target: ThreatField, RuleName and MatchedName name the answer's name. */
+static void test_format_cname(void **state)
+{
+	struct blocklog_rec rec;
+
+	(void)state;
+	example_rec(&rec);
+	SET_NAME(&rec, "\7cloaked\7example");
+	rec.rule_off = 0;
+	rec.via = BLOCKLOG_VIA_CNAME;
+	memcpy(rec.matched, "\3cdn\2c2\4evil\0", 14);
+	rec.matched_len = 14;
+	rec.rule_off = 4;
+	assert_field(&rec, "\"DnsQuery\":\"cloaked.example\",");
+	assert_field(&rec, "\"ThreatField\":\"DnsResponseName\",\"RuleName\":\"c2.evil\",");
+	assert_field(&rec, "\"AdditionalFields\":{\"ThreatIocType\":\"domain\","
+			   "\"MatchedVia\":\"cname\",\"MatchedName\":\"cdn.c2.evil\",");
 }
 
 static void test_format_cap(void **state)
@@ -1055,6 +1074,7 @@ int main(void)
 		cmocka_unit_test(test_format_no_meta),
 		cmocka_unit_test(test_format_escaping),
 		cmocka_unit_test(test_format_type_rcode_names),
+		cmocka_unit_test(test_format_cname),
 		cmocka_unit_test(test_format_cap),
 		cmocka_unit_test(test_format_worst_case),
 		cmocka_unit_test(test_format_long_plain_strings),

@@ -153,6 +153,7 @@ static void test_defaults(void **state)
 	assert_memory_equal(cfg->sinkhole.ipv6, zero, 16);
 	assert_int_equal(cfg->sinkhole.ttl, 60);
 	assert_int_equal(cfg->sinkhole.min_confidence, 0);
+	assert_true(cfg->sinkhole.inspect_cname);
 	assert_string_equal(cfg->blocklog_path, "/var/log/sinkholed/blocked.jsonl");
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
 	assert_string_equal(cfg->dvc, host);
@@ -354,11 +355,12 @@ static void test_enums_and_bounds(void **state)
 		config_free(cfg);
 	}
 	cfg = load_ok(UP "upstream_timeout_ms: 10\nworkers: 256\n"
-			 "sinkhole: {ttl: 604800, min_confidence: 100}\n");
+			 "sinkhole: {ttl: 604800, min_confidence: 100, inspect_cname: false}\n");
 	assert_int_equal(cfg->upstream_timeout_ms, 10);
 	assert_int_equal(cfg->workers, 256);
 	assert_int_equal(cfg->sinkhole.ttl, 604800);
 	assert_int_equal(cfg->sinkhole.min_confidence, 100);
+	assert_false(cfg->sinkhole.inspect_cname);
 	config_free(cfg);
 	cfg = load_ok(UP "upstream_timeout_ms: 60000\nsinkhole: {ttl: 0}\naccess: {allow: []}\n");
 	assert_int_equal(cfg->upstream_timeout_ms, 60000);
@@ -863,7 +865,7 @@ static void test_err_multiple(void **state)
 		{7, 9, "sinkhole.ipv4: expected an IPv4 address like 0.0.0.0, got \"1.2.3\""},
 		{8, 3,
 		 "sinkhole: unknown key \"colour\"; valid keys: mode, ipv4, ipv6, ttl, "
-		 "min_confidence"},
+		 "min_confidence, inspect_cname"},
 		{10, 11,
 		 "access.allow: bad prefix \"10.0.0.1/8\": host bits set beyond the prefix length "
 		 "(did you mean 10.0.0.0/8?)"},

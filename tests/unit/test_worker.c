@@ -22,6 +22,7 @@
 #include "cache.h"
 #include "config.h"
 #include "dnsmsg.h"
+#include "retro.h"
 #include "upstream.h"
 #include "util/hash.h"
 #include "worker.h"
@@ -64,7 +65,8 @@ static const char config_text[] = "listen: [\"127.0.0.1:5300\"]\n"
 				  "block_log: {path: \"-\"}\n"
 				  "access: {allow: [127.0.0.0/8]}\n";
 
-static const char blocklist_text[] = "block:\n"
+static const char blocklist_text[] = "allow: [ok.example]\n"
+				     "block:\n"
 				     "  - malware: NanoCore RAT\n"
 				     "    threat_type: botnet_cc\n"
 				     "    confidence: 75\n"
@@ -341,6 +343,139 @@ static void rpz_answers_allocate_nothing(void **state)
 	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
 }
 
+/* Append to reply a record owned by the name at offset owner, of type, with name rdata. */
+static size_t put_name_rr(uint8_t *reply, size_t n, size_t owner, uint16_t type, const char *target)
+{
+	uint8_t *rdlen;
+	const char *p = target;
+	size_t start;
+
+	reply[n++] = (uint8_t)(0xC0 | owner >> 8), reply[n++] = (uint8_t)owner;
+	reply[n++] = (uint8_t)(type >> 8), reply[n++] = (uint8_t)type;
+	reply[n++] = 0, reply[n++] = 1;
+	reply[n++] = 0, reply[n++] = 0, reply[n++] = 1, reply[n++] = 0x2c;
+	rdlen = reply + n;
+	n += 2;
+	start = n;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		reply[n++] = (uint8_t)l;
+		memcpy(reply + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	reply[n++] = 0;
+	rdlen[0] = (uint8_t)((n - start) >> 8), rdlen[1] = (uint8_t)(n - start);
+	return n;
+}
+
+/*
+ * The upstream's answer to pkt (len bytes): a chain of hops CNAMEs from the query name through
+ * hop1.chain.example ... to last, then an A record of last (owned by the last target).
+ */
+static size_t chain_reply(uint8_t *reply, const uint8_t *pkt, size_t len, unsigned hops,
+			  const char *last)
+{
+	static const uint8_t a[] = {0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, 66};
+	size_t n = len, owner = 12;
+	char name[64];
+
+	memcpy(reply, pkt, len);
+	reply[2] |= 0x84; /* QR, AA: an authoritative upstream */
+	reply[7] = (uint8_t)(hops + 1);
+	for (unsigned i = 1; i <= hops; i++) {
+		size_t at = n;
+
+		snprintf(name, sizeof(name), "hop%u.chain.example", i);
+		n = put_name_rr(reply, n, owner, DNS_T_CNAME, i == hops ? last : name);
+		owner = at + 12; /* the target's name in this record's RDATA */
+	}
+	reply[n++] = (uint8_t)(0xC0 | owner >> 8), reply[n++] = (uint8_t)owner;
+	memcpy(reply + n, a, sizeof(a));
+	return n + sizeof(a);
+}
+
+/*
+ * CNAME inspection on a cache hit (and of the answer itself): a chain ending at a listed name
+ * gets the sinkhole answer and a record naming the target, allocation-free; a log-only target
+ * is relayed and logged; an allowed query name is never blocked by its targets.
+ */
+static void cname_inspection_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	struct answer_hit hit;
+	uint8_t pkt[512], reply[1024];
+	static const uint8_t target[] = "\1x\3www\7mobile1\3com";
+	size_t len, rlen, off;
+	unsigned an;
+
+	for (unsigned hops = 1; hops <= 8; hops += hops == 1 ? 2 : 5) {
+		len = make_query(pkt, hops == 1 ? "Cloaked1.example" : hops == 3 ? "cloaked3.example"
+											  : "cloaked8.example",
+				 DNS_T_A, false);
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+		rlen = chain_reply(reply, pkt, len, hops, "x.www.mobile1.com");
+		off = dnsmsg_answer_section(reply, rlen, &an);
+		assert_int_equal(off, len);
+		assert_int_equal(an, hops + 1);
+		allocs = 0;
+		assert_int_equal(worker_inspect_answer(f->st.policy, reply, rlen, off, an,
+						       1700000000, &hit),
+				 VERDICT_BLOCK);
+		assert_int_equal(allocs, 0);
+		assert_int_equal(hit.name_len, sizeof(target));
+		assert_memory_equal(hit.name, target, sizeof(target));
+		worker_upstream_result(f->w, &ctx.q, reply, rlen);
+
+		allocs = 0;
+		for (int i = 0; i < 100; i++)
+			assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+		assert_int_equal(allocs, 0);
+		assert_int_equal(f->w->abuf[7], 1); /* one A: the sinkhole's */
+		assert_memory_equal(f->w->abuf + ctx.out_len - 4, "\0\0\0\0", 4);
+		assert_true(ctx.log);
+		assert_int_equal(ctx.rec.action, BLOCKLOG_BLOCKED);
+		assert_int_equal(ctx.rec.via, BLOCKLOG_VIA_CNAME);
+		assert_int_equal(ctx.rec.matched_len, sizeof(target));
+		assert_memory_equal(ctx.rec.matched, target, sizeof(target));
+		assert_int_equal(ctx.rec.rule_off, 2); /* www.mobile1.com */
+		assert_int_equal(ctx.rec.qname_len, 18);
+	}
+
+	/* A log-only target: the cached answer as it is, and an Allowed record. */
+	len = make_query(pkt, "watcher.example", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	rlen = chain_reply(reply, pkt, len, 2, "a.watch.example");
+	worker_upstream_result(f->w, &ctx.q, reply, rlen);
+	allocs = 0;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(ctx.out_len, rlen);
+	assert_true(ctx.log);
+	assert_int_equal(ctx.rec.action, BLOCKLOG_ALLOWED);
+	assert_int_equal(ctx.rec.via, BLOCKLOG_VIA_CNAME);
+
+	/* An allowed query name: relayed, not logged. */
+	len = make_query(pkt, "ok.example", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	rlen = chain_reply(reply, pkt, len, 1, "moocow.my");
+	worker_upstream_result(f->w, &ctx.q, reply, rlen);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(ctx.out_len, rlen);
+	assert_false(ctx.log);
+
+	/* Inspection off: the cloaked answer is served. */
+	f->cfg->sinkhole.inspect_cname = false;
+	len = make_query(pkt, "Cloaked1.example", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_false(ctx.log);
+	assert_int_equal(f->w->abuf[7], 2);
+	f->cfg->sinkhole.inspect_cname = true;
+}
+
 /* The coalescing table's hash before it was seeded: FNV-1a over the key. */
 static uint32_t fnv1a_key(const struct dns_query *q)
 {
@@ -359,6 +494,39 @@ static uint32_t fnv1a_key(const struct dns_query *q)
  * Names crafted to share one bucket of the unseeded hash (found here by trial, as an attacker
  * would) spread over the buckets once the hash is seeded, whatever the seed.
  */
+/*
+ * Retro-hunt on: forwarded, cached and log-only lookups go to the worker's ring, blocked ones
+ * do not, and recording allocates nothing.
+ */
+static void retro_recording_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct retro_ring rg = {0};
+	struct retro r = {.rings = &rg, .n_rings = 1};
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len;
+
+	rg.ev = calloc(RETRO_RING, sizeof(*rg.ev));
+	assert_non_null(rg.ev);
+	f->w->retro = &r;
+	allocs = 0;
+	len = make_query(pkt, "Example.ORG", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	len = make_query(pkt, "x.watch.example", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	len = make_query(pkt, "www.mobile1.com", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(atomic_load(&rg.head), 2);
+	assert_int_equal(rg.ev[0].len, 13); /* example.org, canonical */
+	assert_memory_equal(rg.ev[0].name, "\7example\3org", 13);
+	assert_int_equal(rg.ev[0].family, AF_INET);
+	assert_int_equal(rg.ev[0].t_ms, ctx.t_ms);
+	f->w->retro = NULL;
+	free(rg.ev);
+}
+
 static void coalescing_hash_is_seeded(void **state)
 {
 	static struct dns_query qs[FLOOD_NAMES];
@@ -401,6 +569,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(forward_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_hit_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(rpz_answers_allocate_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(cname_inspection_allocates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(retro_recording_allocates_nothing, setup, teardown),
 		cmocka_unit_test(coalescing_hash_is_seeded),
 	};
 
