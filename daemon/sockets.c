@@ -2,6 +2,8 @@
 #include "sockets.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -126,9 +128,96 @@ void sockets_close(struct sockets *s, unsigned from)
 	}
 }
 
+/*
+ * Socket activation (sd_listen_fds(3)): the service manager passed LISTEN_FDS sockets from fd
+ * 3 on, for this process (LISTEN_PID). Returns how many, 0 without.
+ */
+static int passed_fds(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long n;
+
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	n = strtol(fds, NULL, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n <= 0 || n > 1024)
+		return 0;
+	for (int fd = 3; fd < 3 + n; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return (int)n;
+}
+
+/* The passed fd of type for ss, or -1. */
+static int passed_for(int n, const struct sockaddr_storage *ss, int type)
+{
+	for (int fd = 3; fd < 3 + n; fd++) {
+		struct sockaddr_storage bound;
+		socklen_t len = sizeof(bound);
+		int t;
+		socklen_t tlen = sizeof(t);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &tlen) < 0 || t != type ||
+		    getsockname(fd, (struct sockaddr *)&bound, &len) < 0)
+			continue;
+		if (addr_equal((const struct sockaddr *)&bound, (const struct sockaddr *)ss))
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * The sockets the service manager passed, one UDP and one TCP per listen address; every
+ * worker reads the same sockets (a dup each). Passed sockets that no listen address names
+ * are closed. 0, or -1 (logged).
+ */
+static int adopt_passed(struct sockets *s, const struct config *cfg, int n)
+{
+	char a[64];
+	bool used[1024] = {false};
+
+	for (size_t i = 0; i < cfg->n_listen; i++) {
+		int fds[2] = {passed_for(n, &cfg->listen[i], SOCK_DGRAM),
+			      passed_for(n, &cfg->listen[i], SOCK_STREAM)};
+
+		addr_format((const struct sockaddr *)&cfg->listen[i], a, sizeof(a));
+		for (int k = 0; k < 2; k++) {
+			if (fds[k] < 0) {
+				log_err("main",
+					"socket activation: no %s socket for %s was passed: add "
+					"%s=%s to sinkholed.socket, or remove it from `listen`",
+					k ? "TCP" : "UDP", a, k ? "ListenStream" : "ListenDatagram", a);
+				return -1;
+			}
+			used[fds[k] - 3] = true;
+			for (unsigned w = 0; w < s->n_workers; w++) {
+				int fd = w == 0 ? fds[k] : fcntl(fds[k], F_DUPFD_CLOEXEC, 3);
+
+				if (fd < 0) {
+					log_err("main", "socket activation: dup: %s", strerror(errno));
+					return -1;
+				}
+				(k ? sockets_tcp(s, w) : sockets_udp(s, w))[i] = fd;
+			}
+		}
+		log_info("main", "socket activation: %s (UDP and TCP) from the service manager", a);
+	}
+	for (int fd = 3; fd < 3 + n; fd++) {
+		if (!used[fd - 3]) {
+			log_warn("main", "socket activation: fd %d is not a `listen` address: closed",
+				 fd);
+			close(fd);
+		}
+	}
+	return 0;
+}
+
 int sockets_bind(struct sockets *s, const struct config *cfg, unsigned n_workers)
 {
 	size_t n = (size_t)n_workers * cfg->n_listen;
+	int passed = passed_fds();
 
 	s->n_workers = n_workers;
 	s->n_listen = cfg->n_listen;
@@ -140,6 +229,12 @@ int sockets_bind(struct sockets *s, const struct config *cfg, unsigned n_workers
 	}
 	for (size_t j = 0; j < n; j++)
 		s->udp[j] = s->tcp[j] = -1;
+	if (passed > 0) {
+		if (adopt_passed(s, cfg, passed) == 0)
+			return 0;
+		sockets_close(s, 0);
+		return -1;
+	}
 	for (unsigned i = 0; i < n_workers; i++) {
 		if (bind_worker(cfg, sockets_udp(s, i), sockets_tcp(s, i)) != 0) {
 			sockets_close(s, 0);

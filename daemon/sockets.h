@@ -18,7 +18,11 @@ struct sockets {
 	size_t n_listen;
 };
 
-/** Bind every listen address of cfg for n_workers workers. 0, or -1 (logged; none left open). */
+/**
+ * Bind every listen address of cfg for n_workers workers. 0, or -1 (logged; none left open).
+ * Started by a socket unit (LISTEN_FDS, sd_listen_fds(3)): adopt the passed sockets instead,
+ * one UDP and one TCP for every listen address, shared by the workers.
+ */
 int sockets_bind(struct sockets *s, const struct config *cfg, unsigned n_workers);
 /** The UDP and TCP fds of worker i (n_listen each). */
 int *sockets_udp(const struct sockets *s, unsigned i);

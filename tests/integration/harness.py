@@ -544,7 +544,7 @@ def testns_data(zone=ZONE):
 class Proc:
     """A process we started, with stdout/stderr captured to files in the temp dir."""
 
-    def __init__(self, name, argv, tmpdir, env=None):
+    def __init__(self, name, argv, tmpdir, env=None, **popen_kw):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.out_path = Path(tmpdir) / f"{name}.stdout"
@@ -552,7 +552,7 @@ class Proc:
         self._out = open(self.out_path, "ab")
         self._err = open(self.err_path, "ab")
         self.popen = subprocess.Popen(self.argv, stdout=self._out, stderr=self._err,
-                                      stdin=subprocess.DEVNULL, env=env)
+                                      stdin=subprocess.DEVNULL, env=env, **popen_kw)
         self.pid = self.popen.pid
 
     def alive(self):

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Check the shipped systemd unit and logrotate config.
 # usage: test_systemd.sh SYSTEMD_DIR SINKHOLED_BIN
-#   - systemd-analyze verify: no warning about our unit (ExecStart rewritten to the built
-#     binary so verify can check that it is executable);
+#   - systemd-analyze verify: no warning about our units, the service and the socket
+#     (ExecStart rewritten to the built binary so verify can check that it is executable);
 #   - systemd-analyze security --offline=true: overall exposure <= 2.0;
 #   - logrotate -d on a copy with paths under a temp dir: no error (skipped without logrotate).
 set -u
@@ -34,9 +34,10 @@ trap cleanup EXIT
 # verify: the unit must be named sinkholed.service in the copy, so warnings name it.
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 sed "s#^ExecStart=[^ ]*#ExecStart=$bin#" "$unit" >"$tmp/sinkholed.service"
-(cd "$tmp" && systemd-analyze verify ./sinkholed.service) >"$tmp/verify.out" 2>&1
+cp "$sysdir/sinkholed.socket" "$tmp/sinkholed.socket"
+(cd "$tmp" && systemd-analyze verify ./sinkholed.service ./sinkholed.socket) >"$tmp/verify.out" 2>&1
 rc=$?
-if grep -q 'sinkholed\.service' "$tmp/verify.out"; then
+if grep -q 'sinkholed\.s' "$tmp/verify.out"; then
 	fail "systemd-analyze verify reports problems with the unit (rc=$rc):"
 	sed 's/^/    /' "$tmp/verify.out"
 elif [ $rc -ne 0 ]; then
