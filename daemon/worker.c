@@ -310,40 +310,6 @@ static inline void count_match(struct worker *w, const struct ioc_meta *m, enum 
 	STAT_INC_AT(w, blocked, w->cur->list_slot[idx] * ACTIONS + a);
 }
 
-enum verdict worker_inspect_answer(const struct policy *p, const uint8_t *msg, size_t len,
-				   size_t off, unsigned ancount, int64_t now,
-				   struct answer_hit *hit)
-{
-	enum verdict found = VERDICT_PASS;
-
-	for (unsigned i = 0; i < ancount; i++) {
-		struct policy_match m;
-		struct dns_rr rr;
-		uint8_t name[DNS_MAX_NAME];
-		size_t n;
-
-		off = dnsmsg_next_rr(msg, len, off, &rr);
-		if (!off)
-			break;
-		if ((rr.type != DNS_T_CNAME && rr.type != DNS_T_DNAME) || rr.rclass != 1)
-			continue;
-		/* The target must lie in its RDATA (a pointer may lead out of it, backwards). */
-		n = dnsmsg_read_name(msg, rr.rdata + rr.rdlen, rr.rdata, name);
-		if (!n)
-			continue;
-		policy_lookup(p, name, n, now, &m);
-		if (m.verdict != VERDICT_BLOCK && (m.verdict != VERDICT_LOG || found != VERDICT_PASS))
-			continue;
-		hit->m = m;
-		hit->name_len = (uint8_t)n;
-		memcpy(hit->name, name, n);
-		found = m.verdict;
-		if (found == VERDICT_BLOCK)
-			break;
-	}
-	return found;
-}
-
 /*
  * Inspect the answer ans (len bytes) to q when the config asks for it and the query name
  * neither is allowed (an allowed name is never blocked by its targets) nor decided already. A
@@ -364,7 +330,7 @@ static enum verdict check_answer(struct worker *w, const struct state *st,
 		return VERDICT_PASS;
 	/* The answer's question is the client's (relayed or cached), so it ends where q's does. */
 	an = dns_get16(ans + 6);
-	v = worker_inspect_answer(st->policy, ans, len, q->question_end, an, t_ms / 1000, &hit);
+	v = policy_inspect_answer(st->policy, ans, len, q->question_end, an, t_ms / 1000, &hit);
 	if (v == VERDICT_PASS || (v == VERDICT_LOG && qm->verdict == VERDICT_LOG))
 		return VERDICT_PASS;
 	count_match(w, hit.m.meta, v == VERDICT_BLOCK ? ACTION_BLOCK : ACTION_LOG);

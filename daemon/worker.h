@@ -67,6 +67,7 @@ struct worker {
 	struct cache *cache; /**< this worker's answer cache, NULL when disabled */
 	struct ratelimit *ratelimit; /**< per-client buckets, NULL until rate_limit.qps > 0 */
 	struct metrics *metrics; /**< names the label slots of new states; may be NULL */
+	struct retro *retro; /**< retro-hunt: records this worker's lookups; NULL when off */
 	unsigned n_workers;	     /**< workers sharing the clients (rate-limit share) */
 	state_retire_fn retire;
 	void *retire_arg;
@@ -141,24 +142,6 @@ struct query_ctx {
 	bool log;		   /**< rec is a block-log record to submit */
 	struct blocklog_rec rec;
 };
-
-/** A name in an upstream answer that the policy lists (worker_inspect_answer). */
-struct answer_hit {
-	struct policy_match m;	    /**< its decision; rule_off is an offset in name */
-	uint8_t name[DNS_MAX_NAME]; /**< the CNAME or DNAME target, canonical wire form */
-	uint8_t name_len;
-};
-
-/**
- * Check the CNAME and DNAME targets in the answer section of msg (len bytes; the section
- * starts at byte off and holds ancount records) against policy p at now (Unix seconds), as
- * the query name is checked. Returns VERDICT_BLOCK for the first blocked target,
- * else VERDICT_LOG for the first log-only one (*hit says which), else VERDICT_PASS.
- * Allocation-free; a malformed record ends the walk.
- */
-enum verdict worker_inspect_answer(const struct policy *p, const uint8_t *msg, size_t len,
-				   size_t off, unsigned ancount, int64_t now,
-				   struct answer_hit *hit);
 
 /**
  * The I/O-free part of handling one query: parse, ACL, policy, sinkhole answer or cache hit.

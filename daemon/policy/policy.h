@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsmsg.h"
 #include "perr.h"
 
 struct config;
@@ -164,5 +165,30 @@ struct policy_match {
  */
 void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int64_t now,
 		   struct policy_match *m);
+
+struct domainset;
+/**
+ * The names p lists to block or log (each with its metadata's index as value), to iterate
+ * with domainset_next() or look up exactly. Borrowed from p.
+ */
+const struct domainset *policy_block_set(const struct policy *p);
+
+/** A name in an upstream answer that the policy lists (policy_inspect_answer). */
+struct answer_hit {
+	struct policy_match m;	    /**< its decision; rule_off is an offset in name */
+	uint8_t name[DNS_MAX_NAME]; /**< the CNAME or DNAME target, canonical wire form */
+	uint8_t name_len;
+};
+
+/**
+ * Check the CNAME and DNAME targets in the answer section of msg (len bytes; the section
+ * starts at byte off and holds ancount records) against policy p at now (Unix seconds), as
+ * the query name is checked. Returns VERDICT_BLOCK for the first blocked target,
+ * else VERDICT_LOG for the first log-only one (*hit says which), else VERDICT_PASS.
+ * Allocation-free; a malformed record ends the walk.
+ */
+enum verdict policy_inspect_answer(const struct policy *p, const uint8_t *msg, size_t len,
+				   size_t off, unsigned ancount, int64_t now,
+				   struct answer_hit *hit);
 
 #endif

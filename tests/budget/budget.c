@@ -229,7 +229,7 @@ static void path_cache_hit(struct bench *b, const struct path *p)
 }
 
 /*
- * Inspection of a typical answer (worker_inspect_answer): www.example.org CNAME
+ * Inspection of a typical answer (policy_inspect_answer): www.example.org CNAME
  * cdn.example.net, then two A records of it (owners compressed, as upstreams send them).
  */
 static void path_answer_inspection(struct bench *b, const struct path *p)
@@ -253,10 +253,10 @@ static void path_answer_inspection(struct bench *b, const struct path *p)
 	memcpy(reply + qlen, answer, sizeof(answer));
 	rlen = qlen + sizeof(answer);
 	for (unsigned long i = 0; i < warmup_ops(p); i++)
-		blocked += worker_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
 	measure_begin();
 	for (unsigned long i = 0; i < p->ops; i++)
-		blocked += worker_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
 	measure_end(p);
 	if (blocked)
 		fail(p->name, "a clean answer was found listed");

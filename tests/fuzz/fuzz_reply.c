@@ -11,7 +11,7 @@
  * The query must parse (QUERY_OK: only those are forwarded). Then, as upstream.c and
  * worker.c do: dnsmsg_reply_matches, dnsmsg_is_truncated/dnsmsg_rcode, and for an accepted
  * reply dnsmsg_relay_reply into a buffer of the reply's size and into a large one,
- * dnsmsg_first_address, the CNAME/DNAME inspection (worker_inspect_answer, against a small
+ * dnsmsg_first_address, the CNAME/DNAME inspection (policy_inspect_answer, against a small
  * policy listing evil.test, c2.example and watch.test) and
  * cache_store + cache_lookup.
  */
@@ -218,7 +218,7 @@ static const char inspect_list[] = "allow: [ok.evil.test]\n"
 				   "  - {domain: watch.test, action: log}\n";
 
 /*
- * worker_inspect_answer over the reply: a hit names a well-formed canonical name that the
+ * policy_inspect_answer over the reply: a hit names a well-formed canonical name that the
  * policy decides as reported, and makes a valid block-log line.
  */
 static void check_inspection(const struct dns_query *q, const uint8_t *reply, size_t rlen)
@@ -242,7 +242,7 @@ static void check_inspection(const struct dns_query *q, const uint8_t *reply, si
 	if (!off)
 		return;
 	FUZZ_ASSERT(off == q->question_end);
-	v = worker_inspect_answer(p, reply, rlen, off, an, 1700000000, &hit);
+	v = policy_inspect_answer(p, reply, rlen, off, an, 1700000000, &hit);
 	FUZZ_ASSERT(v == VERDICT_PASS || v == VERDICT_BLOCK || v == VERDICT_LOG);
 	if (v == VERDICT_PASS)
 		return;
