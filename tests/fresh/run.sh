@@ -117,11 +117,8 @@ unmount_all() {
 	done
 }
 pids_in() { # processes whose root directory is at or below $1 (only this script's roots)
-	local p root
-	for p in /proc/[0-9]*; do
-		root=$(readlink "$p/root" 2>/dev/null) || continue
-		case $root in "$1" | "$1"/*) echo "${p#/proc/}" ;; esac
-	done
+	find /proc/[0-9]*/root -maxdepth 0 \( -lname "$1" -o -lname "$1/*" \) 2>/dev/null |
+		cut -d/ -f3 || true
 }
 stop_job() {
 	[ -n "$job" ] || return 0
