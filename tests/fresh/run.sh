@@ -46,7 +46,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-cache=${SINKHOLED_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sinkholed}
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)} # also when HOME is unset
+cache=${SINKHOLED_CACHE_DIR:-${XDG_CACHE_HOME:-$home/.cache}/sinkholed}
 base_days=${FRESH_BASE_DAYS:-7}
 orders=${FRESH_ORDERS:-A B}
 fuzz_seconds=${FRESH_FUZZ_SECONDS:-10}
