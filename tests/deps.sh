@@ -14,7 +14,7 @@ package_pkgs="$build_pkgs dpkg-dev debhelper lintian"
 test_pkgs="$fuzz_pkgs libcmocka-dev ldnsutils bind9-dnsutils python3 openssl systemd logrotate iproute2 dnsperf valgrind strace prometheus dnsdist python3-yaml"
 
 case "${1:-build}" in
-build) pkgs=$build_pkgs ;;
+build) pkgs="$build_pkgs bind9-dnsutils" ;; # and dig, to query it as the Quick start does
 fuzz) pkgs=$fuzz_pkgs ;;
 test) pkgs=$test_pkgs ;;
 package) pkgs=$package_pkgs ;;

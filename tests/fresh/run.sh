@@ -15,8 +15,9 @@
 # by bash in the repository as root, with a clean environment (HOME, PATH); command 2 is given
 # FUZZ_SECONDS=10 (each fuzz target runs 10 s instead of 60). Command 1 runs in the background
 # until the daemon answers on 127.0.0.1:5300 (the root shares this machine's network): the
-# check asks it for www.mobile1.com A from outside the root, requires 0.0.0.0 and the
-# block-log line on the daemon's output, then stops it with SIGTERM and requires exit code 0.
+# check asks it for www.mobile1.com A from outside the root and with the root's dig (as the
+# README goes on), requires 0.0.0.0 and the block-log line on the daemon's output, then stops
+# it with SIGTERM and requires exit code 0.
 # Downloaded .debs are kept between runs (bind-mounted on the root's /var/cache/apt/archives),
 # and dpkg in the roots skips fsync (force-unsafe-io, as in Debian's container images).
 # Every process is bounded by timeout(1); /proc, /sys, /dev, /dev/pts and /dev/shm are mounted
@@ -258,6 +259,13 @@ run_cmd1() { # $1 = order, $2 = root: command 1 in the background, checked, then
 	if [ "$ans" != "NOERROR 0.0.0.0" ]; then
 		fail_cmd "$o" 1 "$log" "$qname A answered '$ans', not NOERROR 0.0.0.0"
 	fi
+	# The README's next step, on the fresh machine itself: dig, which command 1 installed.
+	local dig_out
+	dig_out=$(timeout 10 chroot "$r" /usr/bin/env -i PATH="$chroot_path" \
+		dig @127.0.0.1 -p "$port" "$qname" +short +time=2 +tries=1 2>&1 9>&-) || true
+	if [ "$dig_out" != "0.0.0.0" ]; then
+		fail_cmd "$o" 1 "$log" "in the root, dig @127.0.0.1 -p $port $qname +short gave '$dig_out'"
+	fi
 	local line="\"DnsQuery\":\"$qname\".*\"ThreatName\":\"NanoCore RAT\""
 	for _ in $(seq 50); do grep -q "$line" "$log" && break; sleep 0.1; done
 	grep -q "$line" "$log" ||
@@ -277,7 +285,7 @@ run_cmd1() { # $1 = order, $2 = root: command 1 in the background, checked, then
 	wait "$job" || rc=$?
 	job=""
 	[ "$rc" -eq 0 ] || fail_cmd "$o" 1 "$log" "exit status $rc after SIGTERM (expected 0)"
-	say "order $o: command 1: $qname A -> $ans, block-log line written, clean stop"
+	say "order $o: command 1: $qname A -> $ans (dig in the root too), block-log line, clean stop"
 	phase_done "order $o: command 1 stop"
 }
 
