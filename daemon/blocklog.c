@@ -436,7 +436,8 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	int64_t secs = rec->time_ms / 1000, ms = rec->time_ms % 1000;
 	const char *rname = rcode_name(rec->rcode);
 	bool blocked = rec->action != BLOCKLOG_ALLOWED;
-	bool answered = rec->action != BLOCKLOG_DROPPED; /* else no response fields */
+	bool retro = rec->proto == BLOCKLOG_RETRO; /* a retro-hunt finding, not one query */
+	bool answered = rec->action != BLOCKLOG_DROPPED && !retro; /* else no response fields */
 	bool cname = rec->via == BLOCKLOG_VIA_CNAME && rec->matched_len > 0;
 	static const char hex[] = "0123456789ABCDEF";
 	char txid[4];
@@ -447,7 +448,17 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	}
 	put_str(&o, "{\"TimeGenerated\":");
 	put_time(&o, secs, (int)ms);
-	put_str(&o, ",\"EventCount\":1,\"EventType\":\"Query\",\"EventSubType\":");
+	if (retro) {
+		put_str(&o, ",\"EventCount\":");
+		put_uint(&o, rec->count);
+		put_str(&o, ",\"EventStartTime\":");
+		put_time(&o, rec->start_ms / 1000, (int)(rec->start_ms % 1000));
+		put_str(&o, ",\"EventEndTime\":");
+		put_time(&o, rec->end_ms / 1000, (int)(rec->end_ms % 1000));
+		put_str(&o, ",\"EventType\":\"Query\",\"EventSubType\":");
+	} else {
+		put_str(&o, ",\"EventCount\":1,\"EventType\":\"Query\",\"EventSubType\":");
+	}
 	if (answered) {
 		put_str(&o, "\"response\",\"EventResult\":");
 		put_str(&o, rec->rcode == DNS_NOERROR ? "\"Success\"" : "\"Failure\"");
@@ -470,24 +481,28 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	put_str(&o, ",\"SrcIpAddr\":");
 	if (!put_addr(&o, rec->src_family, rec->src_addr))
 		put_str(&o, "\"\"");
-	put_str(&o, ",\"SrcPortNumber\":");
-	put_uint(&o, rec->src_port);
-	put_str(&o, ",\"NetworkProtocol\":");
-	put_str(&o, rec->proto == BLOCKLOG_TCP ? "\"TCP\"" : "\"UDP\"");
+	if (!retro) {
+		put_str(&o, ",\"SrcPortNumber\":");
+		put_uint(&o, rec->src_port);
+		put_str(&o, ",\"NetworkProtocol\":");
+		put_str(&o, rec->proto == BLOCKLOG_TCP ? "\"TCP\"" : "\"UDP\"");
+	}
 	put_str(&o, ",\"NetworkProtocolVersion\":");
 	put_str(&o, rec->src_family == AF_INET6 ? "\"IPv6\"" : "\"IPv4\"");
 	put_str(&o, ",\"DnsQuery\":");
 	put_name(&o, rec->qname, 0, rec->qname_len);
-	put_str(&o, ",\"DnsQueryType\":");
-	put_uint(&o, rec->qtype);
-	put_str(&o, ",\"DnsQueryTypeName\":\"");
-	if (desc && desc->_name) {
-		put_str(&o, desc->_name);
-	} else {
-		put_str(&o, "TYPE");
+	if (!retro) {
+		put_str(&o, ",\"DnsQueryType\":");
 		put_uint(&o, rec->qtype);
+		put_str(&o, ",\"DnsQueryTypeName\":\"");
+		if (desc && desc->_name) {
+			put_str(&o, desc->_name);
+		} else {
+			put_str(&o, "TYPE");
+			put_uint(&o, rec->qtype);
+		}
+		put_char(&o, '"');
 	}
-	put_char(&o, '"');
 	if (answered) {
 		put_str(&o, ",\"DnsResponseCode\":");
 		put_uint(&o, rec->rcode);
@@ -503,16 +518,19 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	txid[1] = hex[(rec->txid >> 8) & 0xf];
 	txid[2] = hex[(rec->txid >> 4) & 0xf];
 	txid[3] = hex[rec->txid & 0xf];
-	put_str(&o, ",\"TransactionIdHex\":\"");
-	put_mem(&o, txid, sizeof(txid));
+	if (!retro) { /* one record stands for many lookups */
+		put_str(&o, ",\"TransactionIdHex\":\"");
+		put_mem(&o, txid, sizeof(txid));
+		put_char(&o, '"');
+	}
 	if (cname) {
-		put_str(&o, "\",\"ThreatField\":\"DnsResponseName\"");
+		put_str(&o, ",\"ThreatField\":\"DnsResponseName\"");
 		if (rec->rule_off < rec->matched_len) {
 			put_str(&o, ",\"RuleName\":");
 			put_name(&o, rec->matched, rec->rule_off, rec->matched_len);
 		}
 	} else {
-		put_str(&o, "\",\"ThreatField\":\"Domain\"");
+		put_str(&o, ",\"ThreatField\":\"Domain\"");
 		if (rec->rule_off < rec->qname_len) {
 			put_str(&o, ",\"RuleName\":");
 			put_name(&o, rec->qname, rec->rule_off, rec->qname_len);
@@ -531,6 +549,10 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		}
 	}
 	put_str(&o, ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
+	if (retro) {
+		put_str(&o, ",\"RetroHunt\":true,\"ListedTime\":");
+		put_time(&o, rec->listed_ms / 1000, (int)(rec->listed_ms % 1000));
+	}
 	if (cname) {
 		put_str(&o, ",\"MatchedVia\":\"cname\",\"MatchedName\":");
 		put_name(&o, rec->matched, 0, rec->matched_len);

@@ -20,7 +20,12 @@ struct ioc_meta;
 
 /** DvcAction; DROPPED is a block answered with nothing at all (an RPZ rpz-drop. entry). */
 enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1, BLOCKLOG_DROPPED = 2 };
-enum blocklog_proto { BLOCKLOG_UDP = 0, BLOCKLOG_TCP = 1 };
+/**
+ * NetworkProtocol. BLOCKLOG_RETRO is no single query but a retro-hunt finding (retro.h): the
+ * lookups of one client matching an entry listed since; count, start_ms, end_ms and listed_ms
+ * apply, and the transport, port, ID, type and answer fields are left out.
+ */
+enum blocklog_proto { BLOCKLOG_UDP = 0, BLOCKLOG_TCP = 1, BLOCKLOG_RETRO = 2 };
 /** AdditionalFields.MatchedVia: what matched the entry, the query name or a name in the answer. */
 enum blocklog_via { BLOCKLOG_VIA_QNAME = 0, BLOCKLOG_VIA_CNAME = 1 };
 
@@ -49,6 +54,11 @@ struct blocklog_rec {
 	 * a snapshot calls blocklog_sync() before freeing it.
 	 */
 	const struct ioc_meta *meta;
+	/* BLOCKLOG_RETRO only (not set for the other records): */
+	uint32_t count;	   /**< EventCount: the lookups */
+	int64_t start_ms;  /**< EventStartTime: the first lookup, Unix ms */
+	int64_t end_ms;	   /**< EventEndTime: the last lookup, Unix ms */
+	int64_t listed_ms; /**< AdditionalFields.ListedTime: when the entry was loaded, Unix ms */
 };
 
 struct blocklog;

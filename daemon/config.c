@@ -1123,6 +1123,35 @@ static void key_cache(struct ctx *c, const char *key, yaml_node_t *n)
 			 (unsigned)cc->min_ttl, key, (unsigned)cc->max_ttl);
 }
 
+static void key_retro_enabled(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->retro.enabled);
+}
+
+static void key_retro_window(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_duration(c, key, n, &c->cfg->retro.window_s);
+}
+
+static void key_retro_memory(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	uint64_t v;
+
+	if (get_size(c, key, n, 1ull << 20, 64ull << 30, "1M..64G", &v))
+		c->cfg->retro.memory = (size_t)v;
+}
+
+static const struct key_def retro_keys[] = {
+	{"enabled", key_retro_enabled},
+	{"window", key_retro_window},
+	{"memory", key_retro_memory},
+};
+
+static void key_retro(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, retro_keys, ARRAY_SIZE(retro_keys));
+}
+
 static void key_blocklog_path(struct ctx *c, const char *key, yaml_node_t *n)
 {
 	const char *s = get_string(c, key, n, "a file name or \"-\" for stdout");
@@ -1289,6 +1318,7 @@ static const struct key_def top_keys[] = {
 	{"sinkhole", key_sinkhole},
 	{"access", key_access},
 	{"cache", key_cache},
+	{"retro_hunt", key_retro},
 	{"rate_limit", key_rate_limit},
 	{"tcp", key_tcp},
 	{"upstream_max_pending", key_max_pending},
@@ -1343,6 +1373,9 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->cache.min_ttl = 0;
 	cfg->cache.max_ttl = 86400;
 	cfg->cache.negative_ttl_max = 3600;
+	cfg->retro.enabled = true;
+	cfg->retro.window_s = 7 * 86400;
+	cfg->retro.memory = 64u << 20;
 	cfg->blocklog_path = strdup("/var/log/sinkholed/blocked.jsonl");
 	cfg->state_dir = strdup("/var/lib/sinkholed");
 	cfg->watch = true;

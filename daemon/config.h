@@ -31,6 +31,13 @@ struct sinkhole_conf {
 	bool inspect_cname;
 };
 
+/** The `retro_hunt:` section: the memory of lookups checked against new entries. */
+struct retro_conf {
+	bool enabled;	   /**< default true */
+	unsigned window_s; /**< lookups older than this are forgotten; default 7d */
+	size_t memory;	   /**< bytes for the whole history (all workers); default 64M */
+};
+
 /** A list's `defaults:`: entry fields for entries that lack them (NULL / -1 when unset). */
 struct list_defaults {
 	char *malware, *threat_type, *source, *reference;
@@ -88,6 +95,7 @@ struct config {
 	 */
 	struct acl *trusted_proxies;
 	struct cache_conf cache; /**< the `cache:` section; size is per worker */
+	struct retro_conf retro; /**< the `retro_hunt:` section */
 
 	char *blocklog_path; /**< block_log.path; "-" = stdout; default /var/log/sinkholed/blocked.jsonl */
 	char *dvc;	     /**< block_log.dvc; default the host name */

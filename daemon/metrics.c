@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "blocklog.h"
+#include "retro.h"
 #include "config.h"
 #include "dnsmsg.h"
 #include "http.h"
@@ -48,6 +49,7 @@ struct metrics {
 	const struct worker_stats *const *workers; /* set once, before the workers start */
 	size_t n_workers;
 	struct blocklog *blocklog;
+	const struct retro *retro; /* NULL when off */
 };
 
 struct metrics *metrics_new(void)
@@ -81,6 +83,11 @@ void metrics_attach(struct metrics *m, const struct worker_stats *const *workers
 	m->workers = workers;
 	m->n_workers = n;
 	m->blocklog = bl;
+}
+
+void metrics_set_retro(struct metrics *m, const struct retro *r)
+{
+	m->retro = r;
 }
 
 /* The slot of name, given the next free one if new (the last slot when full). Under mu. */
@@ -538,6 +545,23 @@ char *metrics_render(struct metrics *m, size_t *len)
 		   m->blocklog ? blocklog_written(m->blocklog) : 0);
 	put_sample(&o, "sinkholed_blocklog_records_total", "result", "dropped",
 		   m->blocklog ? blocklog_dropped(m->blocklog) : 0);
+	if (m->retro) {
+		put_header(&o, "sinkholed_retro_hunt_history_seconds",
+			   "How far back the retro-hunt remembers lookups (at most retro_hunt.window)",
+			   "gauge");
+		put_sample(&o, "sinkholed_retro_hunt_history_seconds", NULL, NULL,
+			   (uint64_t)retro_span(m->retro));
+		put_header(&o, "sinkholed_retro_hunt_findings_total",
+			   "Retro-hunt records: a client that looked up a name listed later",
+			   "counter");
+		put_sample(&o, "sinkholed_retro_hunt_findings_total", NULL, NULL,
+			   retro_findings(m->retro));
+		put_header(&o, "sinkholed_retro_hunt_dropped_total",
+			   "Lookups the retro-hunt could not remember (a worker's ring was full)",
+			   "counter");
+		put_sample(&o, "sinkholed_retro_hunt_dropped_total", NULL, NULL,
+			   retro_dropped(m->retro));
+	}
 	put_header(&o, "sinkholed_reloads_total",
 		   "Reloads (SIGHUP, a changed file or feed): ok, or failed and the previous "
 		   "state kept",

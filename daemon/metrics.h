@@ -24,6 +24,7 @@
 #include "stats.h"
 
 struct blocklog;
+struct retro;
 struct config;
 struct http_reply;
 struct policy_stats;
@@ -40,6 +41,8 @@ void metrics_free(struct metrics *m);
  */
 void metrics_attach(struct metrics *m, const struct worker_stats *const *workers, size_t n,
 		    struct blocklog *bl);
+/** Report the retro-hunt's history span, findings and dropped lookups (r may be NULL). */
+void metrics_set_retro(struct metrics *m, const struct retro *r);
 
 /**
  * The label slots of cfg's lists (list_slot, STATS_LIST_SLOTS entries, by the index in

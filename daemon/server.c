@@ -32,6 +32,7 @@
 #include "notify.h"
 #include "perr.h"
 #include "policy/policy.h"
+#include "retro.h"
 #include "sockets.h"
 #include "state.h"
 #include "util.h"
@@ -52,6 +53,7 @@ struct server {
 	struct metrics *metrics; /**< the counters' registry, read by SIGUSR1 and /metrics */
 	const struct worker_stats **wstats; /**< each worker's counters, for metrics */
 	struct http *http;	 /**< the `http:` listener, NULL when off */
+	struct retro *retro;	 /**< the retro-hunt, NULL when off */
 	struct http_route routes[1];
 
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
@@ -200,6 +202,9 @@ static void report_restart_needed(const struct config *old, const struct config 
 	    (new->http.enabled && !addr_equal((const struct sockaddr *)&old->http.listen,
 					      (const struct sockaddr *)&new->http.listen)))
 		log_warn("main", "reload: `http.listen` changed; restart sinkholed to apply it");
+	if (old->retro.enabled != new->retro.enabled || old->retro.memory != new->retro.memory ||
+	    old->retro.window_s != new->retro.window_s)
+		log_warn("main", "reload: `retro_hunt` changed; restart sinkholed to apply it");
 	if ((old->user == NULL) != (new->user == NULL) ||
 	    (old->user && strcmp(old->user, new->user) != 0) || old->allow_root != new->allow_root)
 		log_warn("main",
@@ -271,7 +276,7 @@ static void notify_status(const struct server *srv, const char *what)
 static void reload_after(uv_work_t *req, int status)
 {
 	struct server *srv = req->data;
-	struct state *st = srv->reload_new;
+	struct state *st = srv->reload_new, *old;
 	const struct policy_stats *ps;
 
 	srv->reloading = false;
@@ -308,7 +313,14 @@ static void reload_after(uv_work_t *req, int status)
 		metrics_state_loaded(srv->metrics, st->cfg, ps, time(NULL));
 		metrics_reload_done(srv->metrics, true);
 		http_set_allow(srv->http, st->cfg->http.allow);
+		old = srv->cur;
+		if (srv->retro)
+			atomic_fetch_add(&old->refs, 1); /* the retro-hunt's, with one on st */
 		publish(srv, st);
+		if (srv->retro) {
+			atomic_fetch_add(&st->refs, 1);
+			retro_check(srv->retro, old, st);
+		}
 		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
 			 ps->block, ps->allow, ps->n_files);
 		notify_status(srv, "reloaded");
@@ -559,6 +571,8 @@ static void finish(struct server *srv, unsigned started)
 	for (unsigned i = 0; i < started; i++)
 		worker_join(&srv->workers[i]);
 	atomic_store(&srv->no_async, true);
+	retro_stop(srv->retro); /* its states go to the retired list */
+	srv->retro = NULL;
 	log_counters(srv);
 	if (srv->cur)
 		state_release(srv->cur, on_state_retired, srv);
@@ -648,8 +662,9 @@ int server_run(const char *config_path)
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		n = c > 0 ? (unsigned)c : 1;
 	}
-	/* One ring per worker: the workers hand records over without a lock. */
-	srv.blocklog = blocklog_new(st->cfg->blocklog_path, st->cfg->dvc, BLOCKLOG_QUEUE, n);
+	/* One ring per worker (and the retro-hunt): records are handed over without a lock. */
+	srv.blocklog = blocklog_new(st->cfg->blocklog_path, st->cfg->dvc, BLOCKLOG_QUEUE,
+				    n + st->cfg->retro.enabled);
 	if (!srv.blocklog) {
 		log_err("main", "cannot open block log %s: %s", st->cfg->blocklog_path,
 			strerror(errno));
@@ -670,6 +685,12 @@ int server_run(const char *config_path)
 		goto out;
 
 	init_loop(&srv);
+	if (st->cfg->retro.enabled) {
+		srv.retro = retro_start(&st->cfg->retro, n, srv.blocklog, n, on_state_retired, &srv);
+		for (unsigned i = 0; i < n; i++)
+			srv.workers[i].retro = srv.retro;
+		metrics_set_retro(srv.metrics, srv.retro);
+	}
 	started = start_workers(&srv, st, &socks);
 	st = NULL; /* held by the workers and srv.cur from here on */
 	if (started < n) {

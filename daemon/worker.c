@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "retro.h"
 #include "upstream.h"
 #include "util.h"
 #include "util/hash.h"
@@ -429,6 +430,9 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 	case VERDICT_PASS:
 		break;
 	}
+	/* Not blocked: remembered for a list that names it later (retro.h). */
+	if (w->retro)
+		retro_record(w->retro, w->id, q->name, q->name_len, &cl->addr, ctx->t_ms);
 	if (w->cache) {
 		ctx->out_len = cache_lookup(w->cache, q, mono_ms(), w->abuf, sizeof(w->abuf),
 					    answer_limit(q, cl));

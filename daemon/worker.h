@@ -24,6 +24,7 @@
 struct cache;
 struct metrics;
 struct ratelimit;
+struct retro;
 struct udp_listener;
 struct tcp_listener;
 struct tcp_conn;

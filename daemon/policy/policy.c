@@ -1018,3 +1018,8 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 		start = (size_t)off + name[off] + 1;
 	}
 }
+
+const struct domainset *policy_block_set(const struct policy *p)
+{
+	return p->block;
+}

@@ -26,8 +26,8 @@
 #define UP "upstreams: [\"192.0.2.1\"]\n"
 #define TOP_KEYS                                                                                   \
 	"listen, upstreams, upstream_timeout_ms, workers, blocklists, state_dir, watch, "          \
-	"sinkhole, access, cache, rate_limit, tcp, upstream_max_pending, block_log, http, "        \
-	"log_level, user, allow_root"
+	"sinkhole, access, cache, retro_hunt, rate_limit, tcp, upstream_max_pending, block_log, "  \
+	"http, log_level, user, allow_root"
 
 struct want_err {
 	int line, col;

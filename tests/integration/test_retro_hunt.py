@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Retro-hunt (README "Retro-hunt"): two clients look up names that are forwarded (and then
+answered from the cache); a SIGHUP lists some of them, and exactly one block-log record per
+(client, newly listed rule) appears: DvcAction Allowed, EventCount, EventStartTime and
+EventEndTime as asked, RetroHunt and ListedTime. A name asked only before the window, or never
+asked, gives nothing; a second reload of the same list gives nothing new. The summary line and
+the /metrics gauge report the history kept."""
+
+import datetime
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import eq, check  # noqa: E402
+
+WINDOW = 4  # seconds: retro_hunt.window
+
+NAMES = ["a.evil.test", "b.evil.test", "c2.retro.test", "old.retro.test", "clean.retro.test"]
+ZONE = [(n + ".", "A", "NOERROR", [f"{n}. 300 IN A 192.0.2.{50 + i}"], [])
+        for i, n in enumerate(NAMES)]
+
+V1 = "block:\n  - unrelated.example\n"
+V2 = ("block:\n"
+      "  - malware: NanoCore RAT\n"
+      "    threat_type: botnet_cc\n"
+      "    confidence: 80\n"
+      "    source: ThreatFox\n"
+      "    domains: [evil.test, c2.retro.test, old.retro.test, never.retro.test]\n"
+      "  - unrelated.example\n")
+
+env = h.Env()
+S = {}
+
+
+def setup():
+    _, S["up"] = env.start_upstream(zone=ZONE)
+    S["list"] = h.write_file(env.path("blocklist.yaml"), V1)
+    S["port"] = h.free_port()
+    S["hport"] = h.free_port(ipv6=False)
+    S["cfg"] = h.write_config(
+        env.tmp, S["port"], [S["up"]], workers=2,
+        extra=(f"retro_hunt: {{window: {WINDOW}s, memory: 16M}}\n"
+               f"http: {{listen: \"127.0.0.1:{S['hport']}\"}}\n"))
+    S["log"] = env.path("blocked.jsonl")
+    S["daemon"] = env.start_daemon(S["cfg"], S["port"])
+
+
+def ask(name, src="127.0.0.1"):
+    """One A query for name from source address src; the answer's addresses."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((src, 0))
+        data = h.udp_exchange(S["port"], h.build_query(name, h.T_A), 3.0, sock=s)
+    check(data is not None, f"no answer for {name} from {src}")
+    return h.Msg(data).addresses()
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def retro_records():
+    if not S["log"].exists():
+        return []
+    out = []
+    for line in S["log"].read_text().splitlines():
+        rec = json.loads(line)
+        if rec.get("AdditionalFields", {}).get("RetroHunt"):
+            out.append(rec)
+    return out
+
+
+def ms_of(ts):
+    d = datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000 + 0.5)
+
+
+def test_lookups_then_listing_finds_them():
+    # Asked only before the window: forgotten by the time the list names it.
+    eq(ask("old.retro.test"), ["192.0.2.53"], "old.retro.test forwarded")
+    time.sleep(WINDOW + 1.5)
+    t0 = now_ms()
+    eq(ask("a.evil.test"), ["192.0.2.50"], "a.evil.test forwarded")
+    ask("a.evil.test")  # from the cache (of the worker that has it)
+    time.sleep(0.05)  # b.evil.test is the last asked of evil.test, by more than a millisecond
+    ask("b.evil.test")
+    ask("c2.retro.test")
+    t1 = now_ms()
+    time.sleep(0.3)
+    ask("c2.retro.test", "127.0.0.2")
+    ask("clean.retro.test", "127.0.0.2")
+    t2 = now_ms()
+    time.sleep(0.2)  # the retro-hunt drains the workers' rings every 20 ms
+
+    mark = len(S["daemon"].stderr())
+    h.write_file(S["list"], V2)
+    S["daemon"].signal(signal.SIGHUP)
+    line = h.wait_until(
+        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
+                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    check("4 new entries checked, 2 clients matched (3 records), history covers" in line, line)
+    listed = now_ms()
+    h.wait_until(lambda: len(retro_records()) >= 3, 5, what="3 retro-hunt records")
+    time.sleep(0.3)
+    recs = retro_records()
+    eq(len(recs), 3, f"retro-hunt records {recs}")
+    by = {(r["SrcIpAddr"], r["RuleName"]): r for r in recs}
+    eq(sorted(by), [("127.0.0.1", "c2.retro.test"), ("127.0.0.1", "evil.test"),
+                    ("127.0.0.2", "c2.retro.test")], "(client, rule) pairs")
+
+    r = by[("127.0.0.1", "evil.test")]
+    eq(r["EventCount"], 3, "a.evil.test twice and b.evil.test once")
+    eq(r["DnsQuery"], "b.evil.test", "DnsQuery: the name asked last")
+    check(t0 - 5 <= ms_of(r["EventStartTime"]) <= ms_of(r["EventEndTime"]) <= t1 + 5,
+          f"first/last lookup {r['EventStartTime']} {r['EventEndTime']} within [{t0}, {t1}]")
+    for k, v in {"DvcAction": "Allowed", "EventSeverity": "Low", "ThreatName": "NanoCore RAT",
+                 "ThreatCategory": "botnet_cc", "ThreatConfidence": 80, "Dvc": "test-dvc",
+                 "ThreatField": "Domain", "NetworkProtocolVersion": "IPv4"}.items():
+        eq(r[k], v, k)
+    eq(r["AdditionalFields"]["ListSource"], "ThreatFox", "ListSource")
+    eq(r["AdditionalFields"]["ListFile"], "blocklist.yaml", "ListFile")
+    check(t2 <= ms_of(r["AdditionalFields"]["ListedTime"]) <= listed + 5, "ListedTime")
+    check(ms_of(r["AdditionalFields"]["ListedTime"]) <= ms_of(r["TimeGenerated"]) <= now_ms(),
+          "TimeGenerated: when the match was found")
+    for absent in ("SrcPortNumber", "TransactionIdHex", "DnsQueryType", "DnsResponseCode"):
+        check(absent not in r, f"{absent} in a retro-hunt record")
+
+    r = by[("127.0.0.1", "c2.retro.test")]
+    eq(r["EventCount"], 1, "c2.retro.test from 127.0.0.1")
+    r = by[("127.0.0.2", "c2.retro.test")]
+    eq(r["EventCount"], 1, "c2.retro.test from 127.0.0.2")
+    check(t1 <= ms_of(r["EventStartTime"]) <= t2 + 5, "its time")
+
+    # The names are blocked from now on; the daemon's own records for them are not retro.
+    eq(ask("a.evil.test"), ["0.0.0.0"], "a.evil.test blocked after the reload")
+
+
+def test_same_list_again_finds_nothing_new():
+    mark = len(S["daemon"].stderr())
+    S["daemon"].signal(signal.SIGHUP)
+    line = h.wait_until(
+        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
+                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    check("0 new entries checked, 0 clients matched" in line, line)
+    time.sleep(0.3)
+    eq(len(retro_records()), 3, "no new retro-hunt records")
+
+
+def test_metrics_gauge():
+    with urllib.request.urlopen(f"http://127.0.0.1:{S['hport']}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    vals = {l.split()[0]: float(l.split()[1]) for l in text.splitlines()
+            if l.startswith("sinkholed_retro_hunt_")}
+    check(0 < vals.get("sinkholed_retro_hunt_history_seconds", 0) <= WINDOW,
+          f"history gauge in {vals}")
+    eq(vals.get("sinkholed_retro_hunt_findings_total"), 3.0, "findings")
+    eq(vals.get("sinkholed_retro_hunt_dropped_total"), 0.0, "dropped")
+
+
+if __name__ == "__main__":
+    h.run_tests([test_lookups_then_listing_finds_them, test_same_list_again_finds_nothing_new,
+                 test_metrics_gauge], env=env, setup=setup)

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The retro-hunt's memory of lookups (retro.h): matching a new policy against it (exact
+ * names, subdomains, counts, first and last lookup per client and rule), bounded memory under
+ * a million distinct names with the oldest dropped, no false positives when names' hashes
+ * collide, the window, the workers' ring, and the block-log record of a finding.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocklog.h"
+#include "config.h"
+#include "policy/policy.h"
+#include "retro.h"
+
+#define T0 1764547200000LL /* 2025-12-01T00:00:00Z, ms */
+#define DAY 86400000LL
+
+static const uint8_t client_a[16] = {10, 0, 0, 1}, client_b[16] = {10, 0, 0, 2};
+
+/* "www.evil.com" in canonical wire form into buf; returns its length. */
+static size_t wire(const char *dotted, uint8_t *buf)
+{
+	size_t n = 0;
+	const char *p = dotted;
+
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+
+		buf[n++] = (uint8_t)l;
+		memcpy(buf + n, p, l);
+		n += l;
+		p += l + (dot ? 1 : 0);
+	}
+	buf[n++] = 0;
+	return n;
+}
+
+static void add(struct retro_store *s, const char *name, const uint8_t *client, int64_t t)
+{
+	uint8_t w[DNS_MAX_NAME];
+
+	retro_store_add(s, w, wire(name, w), AF_INET, client, t);
+}
+
+static struct policy *policy(const char *yaml)
+{
+	struct parse_errs errs = {0};
+	struct policy *p = policy_load_string(yaml, strlen(yaml), "bl.yaml", 0, T0 / 1000, &errs);
+
+	assert_non_null(p);
+	assert_int_equal(errs.n, 0);
+	return p;
+}
+
+static void put_policy(struct policy *p)
+{
+	if (policy_release(p))
+		policy_free(p);
+}
+
+#define MAX_FOUND 64
+
+struct found {
+	struct policy *p; /* the new policy, which the findings' metadata borrow from */
+	size_t n;
+	struct retro_finding f[MAX_FOUND];
+};
+
+static void collect(const struct retro_finding *f, void *arg)
+{
+	struct found *out = arg;
+
+	assert_true(out->n < MAX_FOUND);
+	out->f[out->n++] = *f;
+}
+
+/* The finding of client for the listed rule (dotted), or NULL. */
+static const struct retro_finding *find(const struct found *fd, const uint8_t *client,
+					const char *rule)
+{
+	uint8_t w[DNS_MAX_NAME];
+	size_t n = wire(rule, w);
+
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct retro_finding *f = &fd->f[i];
+
+		if (memcmp(f->addr, client, 16) == 0 && (size_t)(f->name_len - f->rule_off) == n &&
+		    memcmp(f->name + f->rule_off, w, n) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static void match(struct retro_store *s, const char *old_yaml, const char *new_yaml, int64_t now,
+		  struct found *fd, struct retro_result *res)
+{
+	struct policy *o = policy(old_yaml), *n = policy(new_yaml);
+
+	memset(fd, 0, sizeof(*fd));
+	assert_int_equal(retro_store_match(s, o, n, now, collect, fd, res), 0);
+	assert_int_equal(res->findings, fd->n);
+	put_policy(o);
+	fd->p = n;
+}
+
+static void done(struct found *fd)
+{
+	put_policy(fd->p);
+	fd->p = NULL;
+}
+
+static const char old_list[] = "block: [old.example]\n";
+
+/* Exact names and subdomains, summed per (client, rule), with first and last lookup. */
+static void finds_clients_of_new_entries(void **state)
+{
+	struct retro_store *s = retro_store_new(4u << 20, 7 * 86400, 42);
+	struct retro_result res;
+	const struct retro_finding *f;
+	struct found fd;
+	uint8_t w[DNS_MAX_NAME];
+
+	(void)state;
+	assert_non_null(s);
+	add(s, "www.mobile1.com", client_a, T0 + 1000);
+	add(s, "www.mobile1.com", client_a, T0 + 5000);
+	add(s, "cdn.evil.example", client_a, T0 + 2000);
+	add(s, "a.b.evil.example", client_a, T0 + 9000); /* the same rule: summed */
+	add(s, "www.mobile1.com", client_b, T0 + 3000);
+	add(s, "notevil.example", client_b, T0 + 3000); /* not under evil.example */
+	add(s, "old.example", client_b, T0 + 3000);	/* listed before: not new */
+	add(s, "quiet.example", client_b, T0 + 3000);	/* never listed */
+	match(s, old_list,
+	      "block:\n"
+	      "  - malware: NanoCore RAT\n"
+	      "    domains: [www.mobile1.com, evil.example, old.example, never.asked]\n",
+	      T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 3); /* www.mobile1.com, evil.example, never.asked */
+	assert_int_equal(res.clients, 2);
+	assert_int_equal(fd.n, 3);
+
+	f = find(&fd, client_a, "www.mobile1.com");
+	assert_non_null(f);
+	assert_int_equal(f->count, 2);
+	assert_int_equal(f->first_ms, T0 + 1000);
+	assert_int_equal(f->last_ms, T0 + 5000);
+	assert_string_equal(f->meta->malware, "NanoCore RAT");
+
+	f = find(&fd, client_a, "evil.example");
+	assert_non_null(f);
+	assert_int_equal(f->count, 2);
+	assert_int_equal(f->first_ms, T0 + 2000);
+	assert_int_equal(f->last_ms, T0 + 9000);
+	/* DnsQuery: the name asked last. */
+	assert_int_equal(f->name_len, wire("a.b.evil.example", w));
+	assert_memory_equal(f->name, w, f->name_len);
+
+	f = find(&fd, client_b, "www.mobile1.com");
+	assert_non_null(f);
+	assert_int_equal(f->count, 1);
+	assert_null(find(&fd, client_b, "evil.example"));
+	assert_null(find(&fd, client_b, "old.example"));
+
+	/* An allow entry wins, as in policy_lookup; exact-match lists match only the name. */
+	done(&fd);
+	match(s, old_list, "allow: [www.mobile1.com]\nblock: [mobile1.com]\n", T0 + DAY, &fd, &res);
+	assert_int_equal(fd.n, 0);
+	done(&fd);
+	retro_store_free(s);
+}
+
+/* Lookups older than the window are not reported; newer ones are. */
+static void window_expiry(void **state)
+{
+	struct retro_store *s = retro_store_new(1u << 20, 100, 42);
+	struct retro_result res;
+	struct found fd;
+
+	(void)state;
+	assert_non_null(s);
+	add(s, "c2.example", client_a, T0);
+	match(s, old_list, "block: [c2.example]\n", T0 + 99000, &fd, &res);
+	assert_int_equal(fd.n, 1);
+	done(&fd);
+	match(s, old_list, "block: [c2.example]\n", T0 + 101000, &fd, &res);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(res.new_entries, 1);
+	/* A lookup asked before and after the cut: reported, the last inside the window. */
+	add(s, "c2.example", client_a, T0 + 150000);
+	done(&fd);
+	match(s, old_list, "block: [c2.example]\n", T0 + 200000, &fd, &res);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].last_ms, T0 + 150000);
+	done(&fd);
+	retro_store_free(s);
+}
+
+static uint64_t same_hash(const uint8_t *name, size_t len, uint64_t seed)
+{
+	(void)name, (void)len, (void)seed;
+	return 7;
+}
+
+/* Every name hashes alike: the bytes keep them apart, and only the listed one is reported. */
+static void no_false_positive_on_collisions(void **state)
+{
+	struct retro_store *s = retro_store_new(1u << 20, 7 * 86400, 42);
+	struct retro_result res;
+	struct found fd;
+	char name[64];
+
+	(void)state;
+	assert_non_null(s);
+	retro_store_set_hash(s, same_hash);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "host%d.good.example", i);
+		add(s, name, client_b, T0 + i);
+	}
+	add(s, "c2.evil.example", client_a, T0 + 500);
+	add(s, "c2.evil.example", client_a, T0 + 600);
+	match(s, old_list, "block: [evil.example, good0.example]\n", T0 + 1000, &fd, &res);
+	assert_int_equal(fd.n, 1);
+	assert_memory_equal(fd.f[0].addr, client_a, 16);
+	assert_int_equal(fd.f[0].count, 2);
+	/* The 200 names stayed 200 pairs despite the one hash. */
+	assert_int_equal(retro_store_pairs(s), 201);
+	done(&fd);
+	retro_store_free(s);
+}
+
+/* A million distinct names in 8 MiB: memory is fixed, the oldest go, the newest stay. */
+static void bounded_memory_oldest_dropped(void **state)
+{
+	const size_t mem = 8u << 20;
+	struct retro_store *s = retro_store_new(mem, 7 * 86400, 42);
+	struct retro_result res;
+	struct found fd;
+	char name[64], span[32];
+	int64_t now = T0 + 1000000 * 100LL;
+
+	(void)state;
+	assert_non_null(s);
+	assert_true(retro_store_memory(s) <= mem);
+	for (int i = 0; i < 1000000; i++) {
+		snprintf(name, sizeof(name), "n%d.example", i);
+		add(s, name, client_a, T0 + i * 100LL); /* one lookup every 100 ms: 27.8 h */
+	}
+	assert_true(retro_store_memory(s) <= mem);
+	assert_true(retro_store_pairs(s) < 1000000);
+	assert_true(retro_store_pairs(s) > 50000);
+	/* The history covers less than the window and less than the 27.8 h asked. */
+	assert_true(retro_store_span(s, now) < 100000);
+	assert_true(retro_store_span(s, now) > 0);
+	printf("1M names in %zu bytes: %zu pairs kept, history covers %s\n", retro_store_memory(s),
+	       retro_store_pairs(s),
+	       retro_format_span(retro_store_span(s, now), span, sizeof(span)));
+	match(s, old_list, "block: [n0.example, n999999.example, n999000.example]\n", now, &fd,
+	      &res);
+	assert_int_equal(fd.n, 2); /* n0 is gone */
+	assert_null(find(&fd, client_a, "n0.example"));
+	assert_non_null(find(&fd, client_a, "n999999.example"));
+	assert_non_null(find(&fd, client_a, "n999000.example"));
+	done(&fd);
+	retro_store_free(s);
+}
+
+static void span_format(void **state)
+{
+	char b[32];
+
+	(void)state;
+	assert_string_equal(retro_format_span(2 * 86400 + 4 * 3600 + 59, b, sizeof(b)), "2d 4h");
+	assert_string_equal(retro_format_span(3 * 3600 + 5 * 60, b, sizeof(b)), "3h 5m");
+	assert_string_equal(retro_format_span(42, b, sizeof(b)), "42s");
+	/* The span starts with the first lookup and stops at the window. */
+	struct retro_store *s = retro_store_new(1u << 20, 3600, 1);
+	assert_int_equal(retro_store_span(s, T0), 0);
+	add(s, "a.example", client_a, T0);
+	assert_int_equal(retro_store_span(s, T0 + 60000), 60);
+	assert_int_equal(retro_store_span(s, T0 + 7200000), 3600);
+	retro_store_free(s);
+}
+
+/* The workers' ring: what retro_record hands over, and a full ring drops and counts. */
+static void ring_record_and_drop(void **state)
+{
+	struct retro_ring rg = {.size = RETRO_RING};
+	struct retro r = {.rings = &rg, .n_rings = 1};
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	uint8_t w[DNS_MAX_NAME];
+	size_t n = wire("x.example", w);
+
+	(void)state;
+	rg.ev = calloc(RETRO_RING, sizeof(*rg.ev));
+	assert_non_null(rg.ev);
+	s6->sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::5", &s6->sin6_addr);
+	for (int i = 0; i < RETRO_RING + 10; i++)
+		retro_record(&r, 0, w, n, &ss, T0 + i);
+	assert_int_equal(atomic_load(&rg.head), RETRO_RING);
+	assert_int_equal(retro_dropped(&r), 10);
+	assert_int_equal(rg.ev[5].family, AF_INET6);
+	assert_int_equal(rg.ev[5].t_ms, T0 + 5);
+	assert_int_equal(rg.ev[5].len, n);
+	assert_memory_equal(rg.ev[5].name, w, n);
+	assert_memory_equal(rg.ev[5].addr, &s6->sin6_addr, 16);
+	/* The consumer frees room: the producer sees it. */
+	atomic_store(&rg.tail, 100);
+	retro_record(&r, 0, w, n, &ss, T0);
+	assert_int_equal(atomic_load(&rg.head), RETRO_RING + 1);
+	free(rg.ev);
+}
+
+/* A finding's block-log line: Allowed, counts and times, no per-query fields. */
+static void blocklog_record(void **state)
+{
+	struct policy *p = policy("block:\n  - malware: NanoCore RAT\n    threat_type: botnet_cc\n"
+				  "    domains: [mobile1.com]\n");
+	struct policy_match m;
+	struct blocklog_rec rec;
+	char buf[8192];
+	size_t n;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	rec.qname_len = (uint8_t)wire("www.mobile1.com", rec.qname);
+	policy_lookup(p, rec.qname, rec.qname_len, T0 / 1000, &m);
+	assert_int_equal(m.verdict, VERDICT_BLOCK);
+	rec.time_ms = T0 + 2 * DAY;
+	rec.src_family = AF_INET;
+	memcpy(rec.src_addr, client_a, 4);
+	rec.proto = BLOCKLOG_RETRO;
+	rec.action = BLOCKLOG_ALLOWED;
+	rec.rule_off = (uint8_t)m.rule_off;
+	rec.meta = m.meta;
+	rec.count = 3;
+	rec.start_ms = T0 + 1500;
+	rec.end_ms = T0 + DAY;
+	rec.listed_ms = T0 + 2 * DAY - 250;
+	n = blocklog_format(&rec, "dns1", buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf,
+			       "{\"TimeGenerated\":\"2025-12-03T00:00:00.000Z\","
+			       "\"EventCount\":3,\"EventStartTime\":\"2025-12-01T00:00:01.500Z\","
+			       "\"EventEndTime\":\"2025-12-02T00:00:00.000Z\","));
+	assert_non_null(
+	    strstr(buf, "\"DvcAction\":\"Allowed\",\"SrcIpAddr\":\"10.0.0.1\","
+			"\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"www.mobile1.com\""));
+	assert_non_null(strstr(buf, ",\"ThreatField\":\"Domain\",\"RuleName\":\"mobile1.com\","
+				    "\"ThreatName\":\"NanoCore RAT\""));
+	assert_non_null(strstr(buf, "\"RetroHunt\":true,\"ListedTime\":"
+				    "\"2025-12-02T23:59:59.750Z\""));
+	assert_null(strstr(buf, "SrcPortNumber"));
+	assert_null(strstr(buf, "TransactionIdHex"));
+	assert_null(strstr(buf, "DnsQueryType"));
+	assert_null(strstr(buf, "DnsResponseCode"));
+	assert_null(strstr(buf, "NetworkProtocol\""));
+	put_policy(p);
+}
+
+/* The config section: defaults, values, and errors with FILE:LINE:COLUMN. */
+static void config_section(void **state)
+{
+	static const char good[] = "retro_hunt: {window: 2d, memory: 16M}\n";
+	static const char off[] = "retro_hunt:\n  enabled: false\n";
+	static const char bad[] = "retro_hunt:\n  window: 2x\n  memory: 10K\n  colour: red\n";
+	struct parse_errs errs = {0};
+	struct config *cfg = NULL;
+	char msg[512];
+
+	(void)state;
+	assert_int_equal(config_load_string("{}\n", 3, "c.yaml", &cfg, &errs), 0);
+	assert_true(cfg->retro.enabled);
+	assert_int_equal(cfg->retro.window_s, 7 * 86400);
+	assert_int_equal(cfg->retro.memory, 64u << 20);
+	config_free(cfg);
+	assert_int_equal(config_load_string(good, strlen(good), "c.yaml", &cfg, &errs), 0);
+	assert_int_equal(cfg->retro.window_s, 2 * 86400);
+	assert_int_equal(cfg->retro.memory, 16u << 20);
+	config_free(cfg);
+	assert_int_equal(config_load_string(off, strlen(off), "c.yaml", &cfg, &errs), 0);
+	assert_false(cfg->retro.enabled);
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_not_equal(config_load_string(bad, strlen(bad), "c.yaml", &cfg, &errs), 0);
+	assert_int_equal(errs.n, 3);
+	perr_format(&errs.v[0], msg, sizeof(msg));
+	assert_non_null(strstr(msg, "c.yaml:2:11: retro_hunt.window"));
+	perr_format(&errs.v[1], msg, sizeof(msg));
+	assert_non_null(strstr(msg, "c.yaml:3:11: retro_hunt.memory"));
+	perr_format(&errs.v[2], msg, sizeof(msg));
+	assert_non_null(strstr(msg, "c.yaml:4:3"));
+	perr_clear(&errs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(finds_clients_of_new_entries),
+	    cmocka_unit_test(window_expiry),
+	    cmocka_unit_test(no_false_positive_on_collisions),
+	    cmocka_unit_test(bounded_memory_oldest_dropped),
+	    cmocka_unit_test(span_format),
+	    cmocka_unit_test(ring_record_and_drop),
+	    cmocka_unit_test(blocklog_record),
+	    cmocka_unit_test(config_section),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
