@@ -199,7 +199,7 @@ if floor:
         f"{label}: {fmt(v)} ns = " + ", ".join(
             f"{ratio(v, cpu_get(p, wl)[0])} {p}" for p in PEERS if cpu_get(p, wl)[0] is not None)
         for wl, label, v in floor) +
-      ". Above the floor (us per query, the server's own cost): " + "; ".join(
+      ". Above the floor (ns per query, the server's own cost): " + "; ".join(
         f"{label}: " + ", ".join(
             f"{s} {fmt(cpu_get(s, wl)[0] - v)}" for s in ["sinkholed"] + PEERS
             if cpu_get(s, wl)[0] is not None)
