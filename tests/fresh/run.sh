@@ -133,7 +133,7 @@ stop_job() {
 	job=""
 }
 cleanup() {
-	local rc=$? p
+	local rc=$? p r
 	trap - INT TERM
 	stop_job
 	for p in $(pids_in "$work"); do kill -KILL "$p" 2>/dev/null || true; done
@@ -144,6 +144,13 @@ cleanup() {
 	elif [ -n "${KEEP_TMP:-}" ]; then
 		say "kept $work"
 	elif [ "$rc" -ne 0 ]; then
+		# The test outputs in each root (fuzz, reliability, valgrind, ctest) go with the logs.
+		for r in "$work"/root-*; do
+			[ -d "$r$src" ] || continue
+			tar -C "$r$src" -czf "$work/logs/${r##*/}-outputs.tar.gz" --ignore-failed-read \
+				build-fuzz/fuzz-work build-reliability/run build-valgrind/logs \
+				build-asan/Testing/Temporary 2>/dev/null || true
+		done
 		find "$work" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf --one-file-system {} +
 		say "logs kept in $work/logs"
 	else
