@@ -69,12 +69,13 @@ die() {
 [ "$(id -u)" -eq 0 ] || { say "must run as root (debootstrap, chroot, mount)"; exit 2; }
 
 # ---- the two commands, from the README's Quick start ---------------------------------------
-# The first ```sh block after "## Quick start": its lines that are neither comments nor blank.
+# The first ```sh block after "## Quick start" in the README of the commit under test: its
+# lines that are neither comments nor blank.
 mapfile -t cmds < <(awk '
 	/^## / { in_qs = ($0 == "## Quick start"); next }
 	in_qs && !done && /^```sh$/ { in_block = 1; next }
 	in_block && /^```/ { in_block = 0; done = 1; next }
-	in_block && !/^[[:space:]]*(#|$)/ { print }' "$top/README.md")
+	in_block && !/^[[:space:]]*(#|$)/ { print }' < <(git -C "$top" show "$rev:README.md"))
 if [ "${#cmds[@]}" -ne 2 ]; then
 	die "expected two commands in the README's Quick start code block, found ${#cmds[@]}"
 fi
