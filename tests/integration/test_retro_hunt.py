@@ -5,14 +5,17 @@ answered from the cache); a SIGHUP lists some of them, and exactly one block-log
 (client, newly listed rule) appears: DvcAction Allowed, EventCount, EventStartTime and
 EventEndTime as asked, RetroHunt and ListedTime. A name asked only before the window, or never
 asked, gives nothing; a second reload of the same list gives nothing new. The summary line and
-the /metrics gauge report the history kept."""
+the /metrics gauge report the history kept. A feed that starts listing a name asked before
+brings its record within the feed's refresh and a reload."""
 
 import datetime
+import http.server
 import json
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 import urllib.request
 
@@ -52,11 +55,11 @@ def setup():
     S["daemon"] = env.start_daemon(S["cfg"], S["port"])
 
 
-def ask(name, src="127.0.0.1"):
+def ask(name, src="127.0.0.1", port=None):
     """One A query for name from source address src; the answer's addresses."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((src, 0))
-        data = h.udp_exchange(S["port"], h.build_query(name, h.T_A), 3.0, sock=s)
+        data = h.udp_exchange(port or S["port"], h.build_query(name, h.T_A), 3.0, sock=s)
     check(data is not None, f"no answer for {name} from {src}")
     return h.Msg(data).addresses()
 
@@ -163,6 +166,74 @@ def test_metrics_gauge():
     eq(vals.get("sinkholed_retro_hunt_dropped_total"), 0.0, "dropped")
 
 
+class FeedHandler(http.server.BaseHTTPRequestHandler):
+    """Serves S["feed"] at /feed.txt, with an ETag per version."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        body, etag = S["feed"].encode(), f'"{hash(S["feed"]) & 0xffffffff:x}"'
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_feed_update_finds_earlier_lookup():
+    S["feed"] = "placeholder.retro.test\n"
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = h.free_port()
+    cfg = h.write_config(env.tmp, port, [S["up"]], blocklists=(), name="feed.yaml",
+                         block_log="feed.jsonl")
+    cfg.write_text(cfg.read_text().replace("blocklists: []\n", "") +
+                   "state_dir: state\n"
+                   "blocklists:\n"
+                   "  - name: tf\n"
+                   f"    url: \"http://127.0.0.1:{srv.server_address[1]}/feed.txt\"\n"
+                   "    format: domains\n"
+                   "    refresh: 1s\n"
+                   "    defaults: {malware: NanoCore RAT, source: ThreatFox}\n")
+    d = env.start_daemon(cfg, port, name="sinkholed-feed")
+    try:
+        # The first copy is fetched after the start, and loaded by a reload.
+        h.wait_until(lambda: "retro-hunt:" in d.stderr(), 8, what="the feed's first load")
+        eq(ask("c2.retro.test", port=port), ["192.0.2.52"], "c2.retro.test forwarded")
+        time.sleep(0.2)
+        log = env.path("feed.jsonl")
+        S["feed"] = "placeholder.retro.test\nc2.retro.test\n"
+        t0 = time.monotonic()
+
+        def found():
+            if not log.exists():
+                return None
+            return [json.loads(l) for l in log.read_text().splitlines()
+                    if '"RetroHunt":true' in l]
+        recs = h.wait_until(found, 6, what="the feed's retro-hunt record")
+        took = time.monotonic() - t0
+        eq(len(recs), 1, f"records {recs}")
+        r = recs[0]
+        eq((r["SrcIpAddr"], r["RuleName"], r["EventCount"], r["ThreatName"]),
+           ("127.0.0.1", "c2.retro.test", 1, "NanoCore RAT"), "the record")
+        eq(r["AdditionalFields"]["ListFile"], "tf", "ListFile: the feed")
+        # The feed is fetched every second; its record follows the fetch at once.
+        check(took < 3.0, f"the record came {took:.2f} s after the feed changed")
+        print(f"     feed changed -> retro-hunt record: {took:.2f} s (refresh: 1s)")
+    finally:
+        d.stop()
+        srv.shutdown()
+
+
 if __name__ == "__main__":
     h.run_tests([test_lookups_then_listing_finds_them, test_same_list_again_finds_nothing_new,
-                 test_metrics_gauge], env=env, setup=setup)
+                 test_metrics_gauge, test_feed_update_finds_earlier_lookup], env=env,
+                setup=setup)
