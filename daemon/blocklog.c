@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ldns/ldns.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,9 +41,10 @@
 #define CACHE_LINE 64
 /*
  * Dvc and the ioc_meta strings are cut to this many JSON bytes each, so that a line always fits
- * in LINE_MAX_LEN: 7 strings * 640 + 2 names * 1261 + the rest = 7885 bytes at most.
+ * in LINE_MAX_LEN: 7 strings * 400 + 2 names * 1261 + the host name (64) + the rest (about
+ * 1500) = 6900 bytes at most, which leaves room for one more name.
  */
-#define STR_MAX_OUT 640
+#define STR_MAX_OUT 400
 
 /*
  * One producer's queue: a single-producer/single-consumer ring. head and tail count records
@@ -411,13 +414,45 @@ static bool put_addr(struct out *o, int family, const uint8_t *addr)
 	return true;
 }
 
+/* EventResultDetails: the IANA name of an rcode (RFC 6895's registry), "Unassigned" else. */
 static const char *rcode_name(unsigned rcode)
 {
-	static const char *const names[] = {"NOERROR",	"FORMERR", "SERVFAIL",
-					    "NXDOMAIN", "NOTIMP",  "REFUSED"};
+	static const char *const names[] = {
+		"NOERROR",  "FORMERR",	  "SERVFAIL",	"NXDOMAIN",   "NOTIMP",	    "REFUSED",
+		"YXDOMAIN", "YXRRSET",	  "NXRRSET",	"NOTAUTH",    "NOTZONE",    "DSOTYPENI",
+		NULL,	    NULL,	  NULL,		NULL,	      "BADVERS",    "BADKEY",
+		"BADTIME",  "BADMODE",	  "BADNAME",	"BADALG",     "BADTRUNC",   "BADCOOKIE",
+	};
 
-	return rcode < ARRAY_SIZE(names) ? names[rcode] : NULL;
+	return rcode < ARRAY_SIZE(names) && names[rcode] ? names[rcode] : "Unassigned";
 }
+
+/* DnsQueryClassName: IANA's DNS CLASS names, with the schema's Reserved and Unassigned. */
+static const char *class_name(unsigned qclass)
+{
+	switch (qclass) {
+	case 1:
+		return "IN";
+	case 3:
+		return "CH";
+	case 4:
+		return "HS";
+	case 254:
+		return "NONE";
+	case 255:
+		return "ANY";
+	case 0:
+		return "Reserved";
+	default:
+		return qclass >= 0xff00 ? "Reserved" : "Unassigned";
+	}
+}
+
+/* DvcOriginalAction, by enum blocklog_orig, quoted. */
+static const char *const orig_names[] = {
+	"\"address\"", "\"nxdomain\"", "\"nodata\"",	  "\"refused\"",
+	"\"local\"",   "\"drop\"",     "\"ratelimited\"", "\"log\"",
+};
 
 /* ",\"key\":" followed by the JSON string s, if s is set. */
 static void put_opt_str(struct out *o, const char *key, const char *s)
@@ -426,6 +461,34 @@ static void put_opt_str(struct out *o, const char *key, const char *s)
 		return;
 	put_str(o, key);
 	put_json_str(o, s, STR_MAX_OUT);
+}
+
+static pthread_once_t hostname_once = PTHREAD_ONCE_INIT;
+static char hostname_short[HOST_NAME_MAX + 1];
+
+static void read_hostname(void)
+{
+	if (gethostname(hostname_short, sizeof(hostname_short) - 1) != 0 || !hostname_short[0])
+		snprintf(hostname_short, sizeof(hostname_short), "localhost");
+	hostname_short[strcspn(hostname_short, ".")] = '\0';
+	if (!hostname_short[0])
+		snprintf(hostname_short, sizeof(hostname_short), "localhost");
+}
+
+const char *blocklog_hostname(void)
+{
+	pthread_once(&hostname_once, read_hostname);
+	return hostname_short;
+}
+
+/* The quoted address into a scratch buffer (a copy for each field that repeats it). */
+static size_t addr_text(char *buf, size_t cap, int family, const uint8_t *addr)
+{
+	struct out t = {buf, buf + cap, false};
+
+	if (!put_addr(&t, family, addr))
+		put_str(&t, "\"\"");
+	return t.overflow ? 0 : (size_t)(t.p - buf);
 }
 
 size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *buf, size_t cap)
@@ -439,51 +502,82 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	bool retro = rec->proto == BLOCKLOG_RETRO; /* a retro-hunt finding, not one query */
 	bool answered = rec->action != BLOCKLOG_DROPPED && !retro; /* else no response fields */
 	bool cname = rec->via == BLOCKLOG_VIA_CNAME && rec->matched_len > 0;
+	/* The entry's action: what a retro-hunt finding's entry does now, else what was done. */
+	bool log_only = retro && meta ? meta->action == IOC_LOG : !blocked;
 	static const char hex[] = "0123456789ABCDEF";
+	/* Values written more than once: the time, the client and the listener. */
+	char when[48], src[INET6_ADDRSTRLEN + 2], dst[INET6_ADDRSTRLEN + 2];
+	struct out t = {when, when + sizeof(when), false};
+	size_t when_len, src_len, dst_len;
 	char txid[4];
 
 	if (ms < 0) {
 		ms += 1000;
 		secs--;
 	}
+	put_time(&t, secs, (int)ms);
+	when_len = (size_t)(t.p - when);
+	src_len = addr_text(src, sizeof(src), rec->src_family, rec->src_addr);
+
 	put_str(&o, "{\"TimeGenerated\":");
-	put_time(&o, secs, (int)ms);
+	put_mem(&o, when, when_len);
 	if (retro) {
+		/* The lookups it stands for, the first and the last. */
 		put_str(&o, ",\"EventCount\":");
 		put_uint(&o, rec->count);
 		put_str(&o, ",\"EventStartTime\":");
 		put_time(&o, rec->start_ms / 1000, (int)(rec->start_ms % 1000));
 		put_str(&o, ",\"EventEndTime\":");
 		put_time(&o, rec->end_ms / 1000, (int)(rec->end_ms % 1000));
-		put_str(&o, ",\"EventType\":\"Query\",\"EventSubType\":");
 	} else {
-		put_str(&o, ",\"EventCount\":1,\"EventType\":\"Query\",\"EventSubType\":");
+		put_str(&o, ",\"EventStartTime\":");
+		put_mem(&o, when, when_len);
+		put_str(&o, ",\"EventEndTime\":");
+		put_mem(&o, when, when_len);
+		put_str(&o, ",\"EventCount\":1");
 	}
+	put_str(&o, ",\"EventType\":\"Query\",\"EventSubType\":");
 	if (answered) {
 		put_str(&o, "\"response\",\"EventResult\":");
 		put_str(&o, rec->rcode == DNS_NOERROR ? "\"Success\"" : "\"Failure\"");
 		put_str(&o, ",\"EventResultDetails\":\"");
-		if (rname)
-			put_str(&o, rname);
-		else
-			put_uint(&o, rec->rcode);
+		put_str(&o, rname);
 		put_char(&o, '"');
 	} else {
-		put_str(&o, "\"request\",\"EventResult\":\"NA\"");
+		put_str(&o, "\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\"");
 	}
-	put_str(&o, ",\"EventSeverity\":");
-	put_str(&o, blocked ? "\"Medium\"" : "\"Low\"");
-	put_str(&o, ",\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\","
-		    "\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":");
+	put_str(&o, blocked ? ",\"EventSeverity\":\"Medium\"" : ",\"EventSeverity\":\"Low\"");
+	put_str(&o, log_only ? ",\"EventOriginalType\":\"log\"" : ",\"EventOriginalType\":\"block\"");
+	put_str(&o, ",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"" SINKHOLED_VERSION
+		    "\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
+		    "\"EventSchemaVersion\":\"0.1.7\"");
+	if (meta)
+		put_opt_str(&o, ",\"EventReportUrl\":", meta->reference);
+	put_str(&o, ",\"Dvc\":");
 	put_json_str(&o, dvc ? dvc : "", STR_MAX_OUT);
+	put_str(&o, ",\"DvcHostname\":");
+	put_json_str(&o, blocklog_hostname(), HOST_NAME_MAX);
 	put_str(&o, ",\"DvcAction\":");
 	put_str(&o, blocked ? "\"Blocked\"" : "\"Allowed\"");
+	put_str(&o, ",\"DvcOriginalAction\":");
+	if (retro)
+		put_str(&o, "\"retrohunt\"");
+	else
+		put_str(&o, rec->orig < ARRAY_SIZE(orig_names) ? orig_names[rec->orig] : "\"\"");
 	put_str(&o, ",\"SrcIpAddr\":");
-	if (!put_addr(&o, rec->src_family, rec->src_addr))
-		put_str(&o, "\"\"");
-	if (!retro) {
+	put_mem(&o, src, src_len);
+	put_str(&o, ",\"Src\":");
+	put_mem(&o, src, src_len);
+	if (!retro) { /* one record stands for many lookups: no port, listener or transport */
+		dst_len = addr_text(dst, sizeof(dst), rec->dst_family, rec->dst_addr);
 		put_str(&o, ",\"SrcPortNumber\":");
 		put_uint(&o, rec->src_port);
+		put_str(&o, ",\"DstIpAddr\":");
+		put_mem(&o, dst, dst_len);
+		put_str(&o, ",\"Dst\":");
+		put_mem(&o, dst, dst_len);
+		put_str(&o, ",\"DstPortNumber\":");
+		put_uint(&o, rec->dst_port);
 		put_str(&o, ",\"NetworkProtocol\":");
 		put_str(&o, rec->proto == BLOCKLOG_TCP ? "\"TCP\"" : "\"UDP\"");
 	}
@@ -492,7 +586,11 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	put_str(&o, ",\"DnsQuery\":");
 	put_name(&o, rec->qname, 0, rec->qname_len);
 	if (!retro) {
-		put_str(&o, ",\"DnsQueryType\":");
+		put_str(&o, ",\"DnsQueryClass\":");
+		put_uint(&o, rec->qclass);
+		put_str(&o, ",\"DnsQueryClassName\":\"");
+		put_str(&o, class_name(rec->qclass));
+		put_str(&o, "\",\"DnsQueryType\":");
 		put_uint(&o, rec->qtype);
 		put_str(&o, ",\"DnsQueryTypeName\":\"");
 		if (desc && desc->_name) {
@@ -506,6 +604,11 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	if (answered) {
 		put_str(&o, ",\"DnsResponseCode\":");
 		put_uint(&o, rec->rcode);
+		put_str(&o, ",\"DnsResponseCodeName\":\"");
+		put_str(&o, rname);
+		put_char(&o, '"');
+	} else {
+		put_str(&o, ",\"DnsResponseCodeName\":\"NA\"");
 	}
 	if (answered && rec->resp_family != 0) {
 		struct out save = o;
@@ -514,11 +617,13 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		if (!put_addr(&o, rec->resp_family, rec->resp_addr))
 			o = save;
 	}
-	txid[0] = hex[rec->txid >> 12];
-	txid[1] = hex[(rec->txid >> 8) & 0xf];
-	txid[2] = hex[(rec->txid >> 4) & 0xf];
-	txid[3] = hex[rec->txid & 0xf];
-	if (!retro) { /* one record stands for many lookups */
+	if (!retro) {
+		put_str(&o, rec->rd ? ",\"DnsFlagsRecursionDesired\":true"
+				    : ",\"DnsFlagsRecursionDesired\":false");
+		txid[0] = hex[rec->txid >> 12];
+		txid[1] = hex[(rec->txid >> 8) & 0xf];
+		txid[2] = hex[(rec->txid >> 4) & 0xf];
+		txid[3] = hex[rec->txid & 0xf];
 		put_str(&o, ",\"TransactionIdHex\":\"");
 		put_mem(&o, txid, sizeof(txid));
 		put_char(&o, '"');
@@ -537,6 +642,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		}
 	}
 	if (meta) {
+		put_opt_str(&o, ",\"ThreatId\":", meta->id);
 		put_opt_str(&o, ",\"ThreatName\":", meta->malware);
 		put_opt_str(&o, ",\"ThreatCategory\":", meta->threat_type);
 		if (meta->confidence >= 0) {
@@ -548,6 +654,8 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 			put_time(&o, meta->first_seen, -1);
 		}
 	}
+	/* Entries match only while active (expired ones give way): a record's entry is active. */
+	put_str(&o, ",\"ThreatIsActive\":true");
 	put_str(&o, ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
 	if (retro) {
 		put_str(&o, ",\"RetroHunt\":true,\"ListedTime\":");
@@ -562,8 +670,6 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	if (meta) {
 		put_opt_str(&o, ",\"ListSource\":", meta->source);
 		put_opt_str(&o, ",\"ListFile\":", meta->file);
-		put_opt_str(&o, ",\"IocId\":", meta->id);
-		put_opt_str(&o, ",\"IocReference\":", meta->reference);
 		if (meta->expires != INT64_MAX) {
 			put_str(&o, ",\"IocExpires\":");
 			put_time(&o, meta->expires, -1);

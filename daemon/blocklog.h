@@ -18,7 +18,10 @@
 
 struct ioc_meta;
 
-/** DvcAction; DROPPED is a block answered with nothing at all (an RPZ rpz-drop. entry). */
+/**
+ * DvcAction; DROPPED is a block answered with nothing at all (an RPZ rpz-drop. entry, or a
+ * lookup over the rate limit with `rate_limit.action: drop`).
+ */
 enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1, BLOCKLOG_DROPPED = 2 };
 /**
  * NetworkProtocol. BLOCKLOG_RETRO is no single query but a retro-hunt finding (retro.h): the
@@ -28,6 +31,22 @@ enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1, BLOCKLOG_DROP
 enum blocklog_proto { BLOCKLOG_UDP = 0, BLOCKLOG_TCP = 1, BLOCKLOG_RETRO = 2 };
 /** AdditionalFields.MatchedVia: what matched the entry, the query name or a name in the answer. */
 enum blocklog_via { BLOCKLOG_VIA_QNAME = 0, BLOCKLOG_VIA_CNAME = 1 };
+/**
+ * DvcOriginalAction: what sinkholed did, in its own words. The sinkhole modes (the config's,
+ * or the entry's own RPZ answer), LOCAL (an RPZ entry's addresses), DROP (an RPZ rpz-drop.
+ * entry), RATELIMITED (over the client's rate limit) and LOG (an `action: log` lookup,
+ * answered normally).
+ */
+enum blocklog_orig {
+	BLOCKLOG_ORIG_ADDRESS = 0,
+	BLOCKLOG_ORIG_NXDOMAIN = 1,
+	BLOCKLOG_ORIG_NODATA = 2,
+	BLOCKLOG_ORIG_REFUSED = 3,
+	BLOCKLOG_ORIG_LOCAL = 4,
+	BLOCKLOG_ORIG_DROP = 5,
+	BLOCKLOG_ORIG_RATELIMITED = 6,
+	BLOCKLOG_ORIG_LOG = 7,
+};
 
 /** One lookup, copied into the queue. No pointers but meta. */
 struct blocklog_rec {
@@ -35,12 +54,18 @@ struct blocklog_rec {
 	uint8_t src_family;	  /**< AF_INET or AF_INET6 (NetworkProtocolVersion) */
 	uint8_t src_addr[16];	  /**< SrcIpAddr (4 bytes used for IPv4) */
 	uint16_t src_port;	  /**< SrcPortNumber, host order */
+	uint8_t dst_family;	  /**< AF_INET, AF_INET6, or 0 when not known */
+	uint8_t dst_addr[16];	  /**< DstIpAddr: the listener's bound address */
+	uint16_t dst_port;	  /**< DstPortNumber, host order */
 	uint8_t proto;		  /**< enum blocklog_proto */
 	uint8_t action;		  /**< enum blocklog_action (DvcAction) */
 	uint8_t rcode;		  /**< DnsResponseCode */
 	uint8_t resp_family;	  /**< 0 when no DnsResponseName, else AF_INET/AF_INET6 */
 	uint8_t resp_addr[16];	  /**< DnsResponseName address */
 	uint16_t qtype;		  /**< DnsQueryType */
+	uint16_t qclass;	  /**< DnsQueryClass */
+	uint8_t rd;		  /**< DnsFlagsRecursionDesired: the query's RD bit */
+	uint8_t orig;		  /**< enum blocklog_orig (DvcOriginalAction) */
 	uint16_t txid;		  /**< TransactionIdHex: the client's ID */
 	uint8_t qname_len;	  /**< bytes of qname */
 	uint8_t rule_off;	  /**< RuleName = qname (matched for VIA_CNAME) from this offset */
@@ -100,6 +125,12 @@ uint64_t blocklog_written(const struct blocklog *bl);
  * run concurrently or follow.
  */
 void blocklog_free(struct blocklog *bl);
+
+/**
+ * DvcHostname: the short host name (gethostname() up to its first dot, "localhost" when
+ * there is none), read once. Thread-safe.
+ */
+const char *blocklog_hostname(void);
 
 /**
  * Format rec as one JSON line (with the trailing '\n') into buf. Returns the length, or 0

@@ -28,6 +28,7 @@
 struct tcp_listener {
 	uv_tcp_t handle;
 	struct worker *w;
+	struct sockaddr_storage local; /**< the bound address (its connections copy it) */
 };
 
 struct tcp_conn {
@@ -43,6 +44,7 @@ struct tcp_conn {
 	bool consuming;		      /**< inside consume(): no re-entry */
 	bool proxy_checked;	      /**< the start was checked for a PROXY header */
 	struct client cl;
+	struct sockaddr_storage local; /**< the listener's bound address (cl.local) */
 	uint8_t *buf; /**< received bytes not yet consumed */
 	size_t len, cap;
 };
@@ -316,6 +318,9 @@ static void on_connection(uv_stream_t *server, int status)
 	c->cl.tr = TRANSPORT_TCP;
 	c->cl.tcp = c;
 	c->cl.udp = NULL;
+	/* A copy: the listener may close (graceful stop) while the connection's queries run. */
+	c->local = l->local;
+	c->cl.local = &c->local;
 	uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->cl.addr, &len);
 	c->cl.peer = c->cl.addr;
 	if (w->stopping || w->tcp_clients > cfg->tcp_max_clients ||
@@ -346,6 +351,11 @@ struct tcp_listener *listen_tcp_start(struct worker *w, int fd)
 	if (rc == 0)
 		rc = uv_tcp_open(&l->handle, fd);
 	if (rc == 0) {
+		int len = sizeof(l->local);
+
+		/* The block log's Dst, once: the bound address (a wildcard stays a wildcard). */
+		if (uv_tcp_getsockname(&l->handle, (struct sockaddr *)&l->local, &len) != 0)
+			l->local.ss_family = AF_UNSPEC;
 		l->handle.data = l;
 		rc = uv_listen((uv_stream_t *)&l->handle, 512, on_connection);
 	}

@@ -36,6 +36,7 @@ struct udp_listener {
 	unsigned batch_len; /**< datagrams of the current batch so far */
 	bool drained;	    /**< the last batch emptied the socket: skip libuv's next read */
 	struct udp_out out;
+	struct sockaddr_storage local; /**< the bound address (the block log's Dst) */
 };
 
 static void send_now(struct udp_listener *l, const struct sockaddr *addr, const uint8_t *data,
@@ -133,6 +134,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	cl.tr = TRANSPORT_UDP;
 	cl.udp = l;
 	cl.tcp = NULL;
+	cl.local = &l->local;
 	memcpy(&cl.peer, addr,
 	       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	cl.addr = cl.peer;
@@ -167,6 +169,11 @@ struct udp_listener *listen_udp_start(struct worker *w, int fd)
 	if (rc == 0)
 		rc = uv_udp_open(&l->handle, fd);
 	if (rc == 0) {
+		int len = sizeof(l->local);
+
+		/* The block log's Dst, once: the bound address (a wildcard stays a wildcard). */
+		if (uv_udp_getsockname(&l->handle, (struct sockaddr *)&l->local, &len) != 0)
+			l->local.ss_family = AF_UNSPEC;
 		l->handle.data = l;
 		rc = uv_udp_recv_start(&l->handle, on_alloc, on_udp_recv);
 	}

@@ -125,22 +125,41 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A socket address in the block log's form; family 0 for none. */
+static void rec_addr(const struct sockaddr_storage *ss, uint8_t *family, uint8_t addr[16],
+		     uint16_t *port)
+{
+	*family = 0;
+	*port = 0;
+	if (!ss)
+		return;
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(addr, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+		*family = AF_INET6;
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		memcpy(addr, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+		*family = AF_INET;
+	}
+}
+
+/* The record of a lookup that matched m: an `action: log` one until the caller says more. */
 static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 			    const struct client *cl, const struct policy_match *m, int64_t t_ms)
 {
 	r->time_ms = t_ms;
-	r->src_family = (uint8_t)cl->addr.ss_family;
-	if (cl->addr.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&cl->addr;
-		memcpy(r->src_addr, &s6->sin6_addr, 16);
-		r->src_port = ntohs(s6->sin6_port);
-	} else {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&cl->addr;
-		memcpy(r->src_addr, &s4->sin_addr, 4);
-		r->src_port = ntohs(s4->sin_port);
-	}
+	rec_addr(&cl->addr, &r->src_family, r->src_addr, &r->src_port);
+	rec_addr(cl->local, &r->dst_family, r->dst_addr, &r->dst_port);
 	r->proto = cl->tr == TRANSPORT_TCP ? BLOCKLOG_TCP : BLOCKLOG_UDP;
 	r->qtype = q->qtype;
+	r->qclass = q->qclass;
+	r->rd = q->rd;
+	r->orig = BLOCKLOG_ORIG_LOG;
 	r->txid = q->id;
 	r->qname_len = q->name_len;
 	memcpy(r->qname, q->name, q->name_len);
@@ -148,6 +167,31 @@ static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 	r->via = BLOCKLOG_VIA_QNAME;
 	r->matched_len = 0;
 	r->meta = m->meta;
+}
+
+/* DvcOriginalAction of a sinkhole answer: the entry's own answer, else sinkhole.mode. */
+static uint8_t sinkhole_orig(const struct sinkhole_conf *conf, const struct ioc_meta *m)
+{
+	static const uint8_t by_mode[] = {
+		[SINKHOLE_ADDRESS] = BLOCKLOG_ORIG_ADDRESS,
+		[SINKHOLE_NXDOMAIN] = BLOCKLOG_ORIG_NXDOMAIN,
+		[SINKHOLE_NODATA] = BLOCKLOG_ORIG_NODATA,
+		[SINKHOLE_REFUSED] = BLOCKLOG_ORIG_REFUSED,
+	};
+
+	switch (m->answer) {
+	case ANSWER_NXDOMAIN:
+		return BLOCKLOG_ORIG_NXDOMAIN;
+	case ANSWER_NODATA:
+		return BLOCKLOG_ORIG_NODATA;
+	case ANSWER_DROP:
+		return BLOCKLOG_ORIG_DROP;
+	case ANSWER_LOCAL:
+		return BLOCKLOG_ORIG_LOCAL;
+	case ANSWER_DEFAULT:
+		break;
+	}
+	return by_mode[conf->mode];
 }
 
 /* A full ring drops the record; the block log counts it (blocklog_dropped). */
@@ -292,7 +336,10 @@ static bool rate_ok(struct worker *w, const struct config *cfg, const struct cli
 	}
 	if (ctx->m.verdict == VERDICT_BLOCK) {
 		fill_log_record(&ctx->rec, &ctx->q, cl, &ctx->m, ctx->t_ms);
-		ctx->rec.action = BLOCKLOG_BLOCKED;
+		/* Dropped: a request with no response (no rcode); refused: REFUSED. */
+		ctx->rec.action = cfg->rate_limit.action == RATELIMIT_DROP ? BLOCKLOG_DROPPED
+									: BLOCKLOG_BLOCKED;
+		ctx->rec.orig = BLOCKLOG_ORIG_RATELIMITED;
 		ctx->rec.rcode = DNS_REFUSED;
 		ctx->rec.resp_family = 0;
 		ctx->log = true;
@@ -352,6 +399,7 @@ static size_t sinkhole_for(struct worker *w, const struct config *cfg, const str
 {
 	struct sinkhole_conf sc;
 
+	r->orig = sinkhole_orig(&cfg->sinkhole, meta);
 	if (!entry_sinkhole(&cfg->sinkhole, meta, q->qtype, &sc)) {
 		STAT_INC_AT(w, dropped, DROP_POLICY);
 		r->action = BLOCKLOG_DROPPED;
@@ -408,6 +456,7 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 	case VERDICT_BLOCK:
 		count_match(w, ctx->m.meta, ACTION_BLOCK);
 		fill_log_record(&ctx->rec, q, cl, &ctx->m, ctx->t_ms);
+		ctx->rec.orig = sinkhole_orig(&cfg->sinkhole, ctx->m.meta);
 		ctx->log = true;
 		if (!entry_sinkhole(&cfg->sinkhole, ctx->m.meta, q->qtype, &sc)) {
 			STAT_INC_AT(w, dropped, DROP_POLICY);

@@ -54,6 +54,12 @@ struct client {
 	 */
 	struct sockaddr_storage addr;
 	struct sockaddr_storage peer; /**< where UDP answers go: the peer that sent the query */
+	/**
+	 * Where the query arrived (the block log's Dst): the listener's bound address, a
+	 * wildcard for a wildcard bind. Owned by the listener (UDP) or the connection (TCP),
+	 * which outlive the query; NULL when not known.
+	 */
+	const struct sockaddr_storage *local;
 	struct udp_listener *udp;
 	struct tcp_conn *tcp;
 };

@@ -192,17 +192,116 @@ static inline bool fz_json_line(const char *buf, size_t n)
 	return j.s == j.end;
 }
 
-/* Format rec with blocklog_format into a buffer of the documented size and check the line. */
+/*
+ * The raw JSON value of the top-level field key in line (n bytes), as written: a string with
+ * its quotes, a number, true or false. Returns its length, 0 when the field is absent. Our
+ * values never contain ",\"" or "}" outside strings but for AdditionalFields, which is last.
+ */
+static inline size_t fz_field(const char *line, size_t n, const char *key, const char **val)
+{
+	char pat[64];
+	const char *p, *end = line + n, *q;
+	size_t klen = (size_t)snprintf(pat, sizeof(pat), "{\"%s\":", key);
+
+	/* The first field follows '{', the others ','. */
+	p = memmem(line, n, pat, klen);
+	if (!p) {
+		pat[0] = ',';
+		p = memmem(line, n, pat, klen);
+	}
+	if (!p)
+		return 0;
+	*val = q = p + klen;
+	if (*q == '"') {
+		for (q++; q < end && *q != '"'; q++)
+			if (*q == '\\')
+				q++;
+		return (size_t)(q + 1 - *val);
+	}
+	while (q < end && *q != ',' && *q != '}')
+		q++;
+	return (size_t)(q - *val);
+}
+
+/* Fields a and b are both present with the same value. */
+static inline bool fz_same(const char *line, size_t n, const char *a, const char *b)
+{
+	const char *va, *vb;
+	size_t la = fz_field(line, n, a, &va), lb = fz_field(line, n, b, &vb);
+
+	return la && la == lb && memcmp(va, vb, la) == 0;
+}
+
+/* The field is present, and its value starts with c (a JSON type: '"', a digit, 't'/'f'). */
+static inline bool fz_kind(const char *line, size_t n, const char *key, const char *kinds)
+{
+	const char *v;
+
+	return fz_field(line, n, key, &v) && strchr(kinds, v[0]);
+}
+
+/*
+ * Format rec with blocklog_format into a buffer of the documented size and check the line:
+ * valid JSON, the fields every record has with their one JSON type (conf/sentinel/table.json),
+ * and the fields that repeat another one equal to it.
+ */
 static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char *dvc)
 {
 	static char line[8192]; /* "8 KiB always suffices" (blocklog.h) */
+	/* In every record. */
+	static const char *const strings[] = {
+		"TimeGenerated",     "EventStartTime",	  "EventEndTime",	 "EventType",
+		"EventSubType",	     "EventResult",	  "EventResultDetails",	 "EventSeverity",
+		"EventOriginalType", "EventProduct",	  "EventProductVersion", "EventVendor",
+		"EventSchema",	     "EventSchemaVersion", "Dvc",		 "DvcHostname",
+		"DvcAction",	     "DvcOriginalAction", "SrcIpAddr",		 "Src",
+		"NetworkProtocolVersion", "DnsQuery",	  "DnsResponseCodeName", "ThreatField",
+	};
+	/* In the record of one query (not in a retro-hunt finding). */
+	static const char *const query_strings[] = {"DstIpAddr",	 "Dst",
+						    "NetworkProtocol",	 "DnsQueryClassName",
+						    "DnsQueryTypeName", "TransactionIdHex"};
+	static const char *const query_ints[] = {"SrcPortNumber", "DstPortNumber", "DnsQueryClass",
+						 "DnsQueryType"};
+	bool one_query = rec->proto != BLOCKLOG_RETRO;
 	size_t n = blocklog_format(rec, dvc, line, sizeof(line));
+	const char *v;
+	bool answered;
 
 	FUZZ_ASSERT(n > 0 && n <= sizeof(line));
 	if (!fz_json_line(line, n)) {
 		fprintf(stderr, "bad block-log line: %.*s\n", (int)n, line);
 		FUZZ_ASSERT(!"block-log line is valid JSON");
 	}
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		FUZZ_ASSERT(fz_kind(line, n, strings[i], "\""));
+	FUZZ_ASSERT(fz_kind(line, n, "EventCount", "0123456789"));
+	FUZZ_ASSERT(fz_kind(line, n, "ThreatIsActive", "t"));
+	for (size_t i = 0; i < sizeof(query_strings) / sizeof(query_strings[0]); i++)
+		FUZZ_ASSERT(one_query == fz_kind(line, n, query_strings[i], "\""));
+	for (size_t i = 0; i < sizeof(query_ints) / sizeof(query_ints[0]); i++)
+		FUZZ_ASSERT(one_query == fz_kind(line, n, query_ints[i], "0123456789"));
+	FUZZ_ASSERT(one_query == fz_kind(line, n, "DnsFlagsRecursionDesired", "tf"));
+	if (one_query) {
+		FUZZ_ASSERT(fz_same(line, n, "TimeGenerated", "EventStartTime"));
+		FUZZ_ASSERT(fz_same(line, n, "TimeGenerated", "EventEndTime"));
+		FUZZ_ASSERT(fz_same(line, n, "DstIpAddr", "Dst"));
+	}
+	FUZZ_ASSERT(fz_same(line, n, "SrcIpAddr", "Src"));
+	FUZZ_ASSERT(fz_same(line, n, "EventResultDetails", "DnsResponseCodeName"));
+	/* No answer (a drop): a request, NA, and no response fields. */
+	answered = rec->action != BLOCKLOG_DROPPED && one_query;
+	FUZZ_ASSERT(fz_field(line, n, "EventSubType", &v) &&
+		    memcmp(v, answered ? "\"response\"" : "\"request\"", answered ? 10 : 9) == 0);
+	FUZZ_ASSERT(answered == (fz_field(line, n, "DnsResponseCode", &v) != 0));
+	if (!answered) {
+		FUZZ_ASSERT(fz_field(line, n, "EventResult", &v) == 4 && !memcmp(v, "\"NA\"", 4));
+		FUZZ_ASSERT(fz_field(line, n, "DnsResponseName", &v) == 0);
+	}
+	if (fz_field(line, n, "ThreatConfidence", &v))
+		FUZZ_ASSERT(strchr("0123456789", v[0]));
+	if (fz_field(line, n, "ThreatFirstReportedTime", &v))
+		FUZZ_ASSERT(v[0] == '"');
 }
 
 /* ---- answers we build --------------------------------------------------------------------- */

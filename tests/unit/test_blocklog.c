@@ -96,25 +96,55 @@ static void example_rec(struct blocklog_rec *rec)
 	rec->resp_family = AF_INET; /* 0.0.0.0 */
 	rec->qtype = 1;
 	rec->txid = 0x1a2b;
+	rec->dst_family = AF_INET;
+	inet_pton(AF_INET, "10.1.0.53", rec->dst_addr);
+	rec->dst_port = 53;
+	rec->qclass = 1;
+	rec->rd = 1;
+	rec->orig = BLOCKLOG_ORIG_ADDRESS;
 	SET_NAME(rec, "\3www\7mobile1\3com");
 	rec->rule_off = 0;
 	rec->meta = &example_meta;
 }
 
+/* The README's example line; @HOST@ stands for DvcHostname (the host's, see with_host()). */
 static const char example_line[] =
-	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\","
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\","
+	"\"EventStartTime\":\"2026-11-28T05:12:03.482Z\","
+	"\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\","
 	"\"EventSubType\":\"response\",\"EventResult\":\"Success\",\"EventResultDetails\":\"NOERROR\","
-	"\"EventSeverity\":\"Medium\",\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\","
+	"\"EventSeverity\":\"Medium\",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\","
+	"\"EventProductVersion\":\"" SINKHOLED_VERSION "\",\"EventVendor\":\"sinkholed\","
 	"\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\","
-	"\"DvcAction\":\"Blocked\",\"SrcIpAddr\":\"10.1.2.3\",\"SrcPortNumber\":53124,"
+	"\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"address\","
+	"\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124,"
+	"\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53,"
 	"\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\","
-	"\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\","
-	"\"DnsResponseCode\":0,\"DnsResponseName\":\"0.0.0.0\",\"TransactionIdHex\":\"1A2B\","
+	"\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\","
+	"\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0,"
+	"\"DnsResponseCodeName\":\"NOERROR\",\"DnsResponseName\":\"0.0.0.0\","
+	"\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\","
 	"\"ThreatField\":\"Domain\",\"RuleName\":\"www.mobile1.com\",\"ThreatName\":\"NanoCore RAT\","
 	"\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75,"
-	"\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\","
+	"\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\",\"ThreatIsActive\":true,"
 	"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\",\"ListSource\":\"ThreatFox\","
 	"\"ListFile\":\"blocklist.yaml\"}}\n";
+
+/* tmpl with @HOST@ replaced by this host's DvcHostname (blocklog_hostname()). */
+static const char *with_host(const char *tmpl)
+{
+	static char out[2][8193];
+	static int which;
+	const char *at = strstr(tmpl, "@HOST@");
+
+	which ^= 1;
+	if (!at)
+		snprintf(out[which], sizeof(out[which]), "%s", tmpl);
+	else
+		snprintf(out[which], sizeof(out[which]), "%.*s%s%s", (int)(at - tmpl), tmpl,
+			 blocklog_hostname(), at + 6);
+	return out[which];
+}
 
 static void test_format_design_example(void **state)
 {
@@ -125,8 +155,17 @@ static void test_format_design_example(void **state)
 	(void)state;
 	example_rec(&rec);
 	len = fmt(&rec, "dns1", buf);
-	assert_int_equal(len, strlen(example_line));
-	assert_string_equal(buf, example_line);
+	assert_int_equal(len, strlen(with_host(example_line)));
+	assert_string_equal(buf, with_host(example_line));
+}
+
+/* DvcHostname: the short host name, no domain. */
+static void test_hostname(void **state)
+{
+	(void)state;
+	assert_true(blocklog_hostname()[0] != '\0');
+	assert_null(strchr(blocklog_hostname(), '.'));
+	assert_ptr_equal(blocklog_hostname(), blocklog_hostname());
 }
 
 /* A dropped query (RPZ rpz-drop.): a request with no response, so no response fields. */
@@ -140,12 +179,21 @@ static void test_format_dropped(void **state)
 	rec.action = BLOCKLOG_DROPPED;
 	assert_true(fmt(&rec, "dns1", buf) > 0);
 	assert_non_null(strstr(buf, "\"EventSubType\":\"request\",\"EventResult\":\"NA\","
-				    "\"EventSeverity\":\"Medium\""));
+				    "\"EventResultDetails\":\"NA\",\"EventSeverity\":\"Medium\""));
 	assert_non_null(strstr(buf, "\"DvcAction\":\"Blocked\""));
-	assert_non_null(strstr(buf, "\"DnsQueryTypeName\":\"A\",\"TransactionIdHex\""));
-	assert_null(strstr(buf, "EventResultDetails"));
-	assert_null(strstr(buf, "DnsResponseCode"));
+	assert_non_null(strstr(buf, "\"DnsQueryTypeName\":\"A\",\"DnsResponseCodeName\":\"NA\","
+				    "\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\""));
+	assert_null(strstr(buf, "DnsResponseCode\""));
 	assert_null(strstr(buf, "DnsResponseName"));
+
+	/* Over the rate limit with action drop: the same, and DvcOriginalAction says why. */
+	rec.orig = BLOCKLOG_ORIG_RATELIMITED;
+	assert_true(fmt(&rec, "dns1", buf) > 0);
+	assert_non_null(strstr(buf, "\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"ratelimited\""));
+	assert_non_null(strstr(buf, "\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\""));
+	rec.orig = BLOCKLOG_ORIG_DROP;
+	assert_true(fmt(&rec, "dns1", buf) > 0);
+	assert_non_null(strstr(buf, "\"DvcOriginalAction\":\"drop\""));
 }
 
 static void test_format_allowed_tcp_ipv6(void **state)
@@ -161,19 +209,27 @@ static void test_format_allowed_tcp_ipv6(void **state)
 		.action = IOC_LOG,
 	};
 	static const char expect[] =
-		"{\"TimeGenerated\":\"1970-01-01T00:00:00.000Z\",\"EventCount\":1,"
+		"{\"TimeGenerated\":\"1970-01-01T00:00:00.000Z\","
+		"\"EventStartTime\":\"1970-01-01T00:00:00.000Z\","
+		"\"EventEndTime\":\"1970-01-01T00:00:00.000Z\",\"EventCount\":1,"
 		"\"EventType\":\"Query\",\"EventSubType\":\"response\",\"EventResult\":\"Success\","
 		"\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Low\","
-		"\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
-		"\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"resolver-2\",\"DvcAction\":\"Allowed\","
-		"\"SrcIpAddr\":\"2001:db8::53\",\"SrcPortNumber\":40000,\"NetworkProtocol\":\"TCP\","
+		"\"EventOriginalType\":\"log\",\"EventProduct\":\"sinkholed\","
+		"\"EventProductVersion\":\"" SINKHOLED_VERSION "\",\"EventVendor\":\"sinkholed\","
+		"\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\","
+		"\"EventReportUrl\":\"https://threatfox.abuse.ch/ioc/1234567/\","
+		"\"Dvc\":\"resolver-2\",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Allowed\","
+		"\"DvcOriginalAction\":\"log\",\"SrcIpAddr\":\"2001:db8::53\","
+		"\"Src\":\"2001:db8::53\",\"SrcPortNumber\":40000,\"DstIpAddr\":\"::\",\"Dst\":\"::\","
+		"\"DstPortNumber\":5353,\"NetworkProtocol\":\"TCP\","
 		"\"NetworkProtocolVersion\":\"IPv6\",\"DnsQuery\":\"a.evil.example\","
+		"\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\","
 		"\"DnsQueryType\":28,\"DnsQueryTypeName\":\"AAAA\",\"DnsResponseCode\":0,"
-		"\"DnsResponseName\":\"2001:db8::1\",\"TransactionIdHex\":\"00AF\","
-		"\"ThreatField\":\"Domain\",\"RuleName\":\"evil.example\","
-		"\"ThreatCategory\":\"phishing\",\"ThreatConfidence\":0,"
+		"\"DnsResponseCodeName\":\"NOERROR\",\"DnsResponseName\":\"2001:db8::1\","
+		"\"DnsFlagsRecursionDesired\":false,\"TransactionIdHex\":\"00AF\","
+		"\"ThreatField\":\"Domain\",\"RuleName\":\"evil.example\",\"ThreatId\":\"1234567\","
+		"\"ThreatCategory\":\"phishing\",\"ThreatConfidence\":0,\"ThreatIsActive\":true,"
 		"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\",\"ListFile\":\"lists/feed.yaml\","
-		"\"IocId\":\"1234567\",\"IocReference\":\"https://threatfox.abuse.ch/ioc/1234567/\","
 		"\"IocExpires\":\"2026-12-31T00:00:00Z\"}}\n";
 	struct blocklog_rec rec = {0};
 	char buf[8193];
@@ -183,8 +239,12 @@ static void test_format_allowed_tcp_ipv6(void **state)
 	rec.src_family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8::53", rec.src_addr);
 	rec.src_port = 40000;
+	rec.dst_family = AF_INET6; /* a wildcard bind: its address */
+	rec.dst_port = 5353;
 	rec.proto = BLOCKLOG_TCP;
 	rec.action = BLOCKLOG_ALLOWED;
+	rec.orig = BLOCKLOG_ORIG_LOG;
+	rec.qclass = 1;
 	rec.resp_family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8::1", rec.resp_addr);
 	rec.qtype = 28;
@@ -193,22 +253,30 @@ static void test_format_allowed_tcp_ipv6(void **state)
 	rec.rule_off = 2;
 	rec.meta = &meta;
 	assert_int_not_equal(fmt(&rec, "resolver-2", buf), 0);
-	assert_string_equal(buf, expect);
+	assert_string_equal(buf, with_host(expect));
 }
 
 static void test_format_no_meta(void **state)
 {
 	static const char expect[] =
-		"{\"TimeGenerated\":\"1969-12-31T23:59:59.999Z\",\"EventCount\":1,"
+		"{\"TimeGenerated\":\"1969-12-31T23:59:59.999Z\","
+		"\"EventStartTime\":\"1969-12-31T23:59:59.999Z\","
+		"\"EventEndTime\":\"1969-12-31T23:59:59.999Z\",\"EventCount\":1,"
 		"\"EventType\":\"Query\",\"EventSubType\":\"response\",\"EventResult\":\"Failure\","
 		"\"EventResultDetails\":\"SERVFAIL\",\"EventSeverity\":\"Low\","
-		"\"EventProduct\":\"sinkholed\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
-		"\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"\",\"DvcAction\":\"Allowed\","
-		"\"SrcIpAddr\":\"192.0.2.7\",\"SrcPortNumber\":0,\"NetworkProtocol\":\"UDP\","
+		"\"EventOriginalType\":\"log\",\"EventProduct\":\"sinkholed\","
+		"\"EventProductVersion\":\"" SINKHOLED_VERSION "\",\"EventVendor\":\"sinkholed\","
+		"\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"\","
+		"\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"log\","
+		"\"SrcIpAddr\":\"192.0.2.7\",\"Src\":\"192.0.2.7\",\"SrcPortNumber\":0,"
+		"\"DstIpAddr\":\"\",\"Dst\":\"\",\"DstPortNumber\":0,\"NetworkProtocol\":\"UDP\","
 		"\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"example.org\","
+		"\"DnsQueryClass\":0,\"DnsQueryClassName\":\"Reserved\","
 		"\"DnsQueryType\":15,\"DnsQueryTypeName\":\"MX\",\"DnsResponseCode\":2,"
+		"\"DnsResponseCodeName\":\"SERVFAIL\",\"DnsFlagsRecursionDesired\":false,"
 		"\"TransactionIdHex\":\"FFFF\",\"ThreatField\":\"Domain\","
-		"\"RuleName\":\"example.org\",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\"}}\n";
+		"\"RuleName\":\"example.org\",\"ThreatIsActive\":true,"
+		"\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\"}}\n";
 	static const struct ioc_meta empty = {
 		.confidence = -1,
 		.first_seen = INT64_MIN,
@@ -227,24 +295,25 @@ static void test_format_no_meta(void **state)
 	rec.qtype = 15;
 	rec.txid = 0xffff;
 	SET_NAME(&rec, "\7EXAMPLE\3Org"); /* lowercased on output */
+	rec.orig = BLOCKLOG_ORIG_LOG;
 	rec.meta = NULL;
 	assert_int_not_equal(fmt(&rec, "", buf), 0);
-	assert_string_equal(buf, expect);
+	assert_string_equal(buf, with_host(expect));
 
 	/* A meta with every optional field absent gives the same line. */
 	rec.meta = &empty;
 	assert_int_not_equal(fmt(&rec, "", buf2), 0);
-	assert_string_equal(buf2, expect);
+	assert_string_equal(buf2, with_host(expect));
 
 	/* NULL Dvc is "". */
 	assert_int_not_equal(fmt(&rec, NULL, buf2), 0);
-	assert_string_equal(buf2, expect);
+	assert_string_equal(buf2, with_host(expect));
 
 	/* RuleName omitted when rule_off is outside the name. */
 	rec.rule_off = rec.qname_len;
 	assert_int_not_equal(fmt(&rec, "", buf2), 0);
 	assert_null(strstr(buf2, "RuleName"));
-	p = strstr(buf2, "\"ThreatField\":\"Domain\",\"AdditionalFields\"");
+	p = strstr(buf2, "\"ThreatField\":\"Domain\",\"ThreatIsActive\":true,\"AdditionalFields\"");
 	assert_non_null(p);
 }
 
@@ -321,7 +390,63 @@ static void test_format_type_rcode_names(void **state)
 	rec.rcode = 5;
 	assert_field(&rec, "\"EventResultDetails\":\"REFUSED\",");
 	rec.rcode = 9;
-	assert_field(&rec, "\"EventResult\":\"Failure\",\"EventResultDetails\":\"9\",");
+	assert_field(&rec, "\"EventResult\":\"Failure\",\"EventResultDetails\":\"NOTAUTH\",");
+	assert_field(&rec, "\"DnsResponseCode\":9,\"DnsResponseCodeName\":\"NOTAUTH\",");
+	/* IANA's names for 6-23, Unassigned for the others. */
+	{
+		static const char *const names[] = {
+			"YXDOMAIN",   "YXRRSET",    "NXRRSET",	  "NOTAUTH",	"NOTZONE",
+			"DSOTYPENI",  "Unassigned", "Unassigned", "Unassigned", "Unassigned",
+			"BADVERS",    "BADKEY",	    "BADTIME",	  "BADMODE",	"BADNAME",
+			"BADALG",     "BADTRUNC",   "BADCOOKIE",  "Unassigned",
+		};
+		char want[96];
+
+		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			rec.rcode = (uint8_t)(6 + i);
+			snprintf(want, sizeof(want), "\"EventResultDetails\":\"%s\",", names[i]);
+			assert_field(&rec, want);
+			snprintf(want, sizeof(want), "\"DnsResponseCodeName\":\"%s\",", names[i]);
+			assert_field(&rec, want);
+		}
+		rec.rcode = 255;
+		assert_field(&rec, "\"EventResultDetails\":\"Unassigned\",");
+	}
+	/* Class names. */
+	{
+		static const struct {
+			uint16_t c;
+			const char *want;
+		} classes[] = {
+			{1, "\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""},
+			{2, "\"DnsQueryClass\":2,\"DnsQueryClassName\":\"Unassigned\""},
+			{3, "\"DnsQueryClass\":3,\"DnsQueryClassName\":\"CH\""},
+			{4, "\"DnsQueryClass\":4,\"DnsQueryClassName\":\"HS\""},
+			{254, "\"DnsQueryClass\":254,\"DnsQueryClassName\":\"NONE\""},
+			{255, "\"DnsQueryClass\":255,\"DnsQueryClassName\":\"ANY\""},
+			{0, "\"DnsQueryClass\":0,\"DnsQueryClassName\":\"Reserved\""},
+			{65280, "\"DnsQueryClass\":65280,\"DnsQueryClassName\":\"Reserved\""},
+			{65535, "\"DnsQueryClass\":65535,\"DnsQueryClassName\":\"Reserved\""},
+		};
+
+		for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+			rec.qclass = classes[i].c;
+			assert_field(&rec, classes[i].want);
+		}
+		rec.qclass = 1;
+	}
+	/* DvcOriginalAction of every kind. */
+	{
+		static const char *const origs[] = {"address", "nxdomain", "nodata", "refused",
+						    "local",   "drop",	   "ratelimited", "log"};
+		char want[64];
+
+		for (unsigned i = 0; i < sizeof(origs) / sizeof(origs[0]); i++) {
+			rec.orig = (uint8_t)i;
+			snprintf(want, sizeof(want), "\"DvcOriginalAction\":\"%s\",", origs[i]);
+			assert_field(&rec, want);
+		}
+	}
 
 	rec.time_ms = 1709210096007; /* leap day */
 	assert_field(&rec, "{\"TimeGenerated\":\"2024-02-29T12:34:56.007Z\",");
@@ -364,7 +489,7 @@ static void test_format_cap(void **state)
 	(void)state;
 	example_rec(&rec);
 	len = fmt(&rec, "dns1", buf);
-	assert_int_equal(len, strlen(example_line));
+	assert_int_equal(len, strlen(with_host(example_line)));
 	assert_int_equal(blocklog_format(&rec, "dns1", buf, len), len);
 	assert_int_equal(blocklog_format(&rec, "dns1", buf, len - 1), 0);
 	assert_int_equal(blocklog_format(&rec, "dns1", buf, 10), 0);
@@ -447,7 +572,7 @@ static void test_format_time_sequence(void **state)
 	}
 }
 
-/* Long plain strings are copied in runs and cut at exactly 640 bytes, escapes kept whole. */
+/* Long plain strings are copied in runs and cut at exactly 400 bytes, escapes kept whole. */
 static void test_format_long_plain_strings(void **state)
 {
 	static char plain[1000], quoted[700], cut[700];
@@ -458,11 +583,11 @@ static void test_format_long_plain_strings(void **state)
 
 	(void)state;
 	memset(plain, 'x', sizeof(plain) - 1);
-	memset(quoted, 'q', 639);
-	quoted[639] = '"'; /* its escape would end at byte 641: cut before it */
-	memset(cut, 'c', 638);
-	cut[638] = '"';    /* escape ends at byte 640: kept */
-	cut[639] = 'z';	   /* byte 641: cut */
+	memset(quoted, 'q', 399);
+	quoted[399] = '"'; /* its escape would end at byte 401: cut before it */
+	memset(cut, 'c', 398);
+	cut[398] = '"';    /* escape ends at byte 400: kept */
+	cut[399] = 'z';	   /* byte 401: cut */
 	meta = (struct ioc_meta){.malware = plain, .threat_type = quoted, .source = cut,
 				 .confidence = -1, .first_seen = INT64_MIN, .expires = INT64_MAX};
 	example_rec(&rec);
@@ -470,11 +595,11 @@ static void test_format_long_plain_strings(void **state)
 	len = blocklog_format(&rec, "dns1", buf, 65536);
 	assert_int_not_equal(len, 0);
 	buf[len] = '\0';
-	snprintf(want, sizeof(want), "\"ThreatName\":\"%.640s\",", plain);
+	snprintf(want, sizeof(want), "\"ThreatName\":\"%.400s\",", plain);
 	assert_non_null(strstr(buf, want));
-	snprintf(want, sizeof(want), "\"ThreatCategory\":\"%.639s\",", quoted);
+	snprintf(want, sizeof(want), "\"ThreatCategory\":\"%.399s\",", quoted);
 	assert_non_null(strstr(buf, want));
-	snprintf(want, sizeof(want), "\"ListSource\":\"%.638s\\\"\"}}", cut);
+	snprintf(want, sizeof(want), "\"ListSource\":\"%.398s\\\"\"}}", cut);
 	assert_non_null(strstr(buf, want));
 	free(buf);
 }
@@ -1069,6 +1194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_design_example),
+		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_format_dropped),
 		cmocka_unit_test(test_format_allowed_tcp_ipv6),
 		cmocka_unit_test(test_format_no_meta),

@@ -357,8 +357,17 @@ static void blocklog_record(void **state)
 			       "\"EventCount\":3,\"EventStartTime\":\"2025-12-01T00:00:01.500Z\","
 			       "\"EventEndTime\":\"2025-12-02T00:00:00.000Z\","));
 	assert_non_null(
-	    strstr(buf, "\"DvcAction\":\"Allowed\",\"SrcIpAddr\":\"10.0.0.1\","
+	    strstr(buf, "\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"retrohunt\","
+			"\"SrcIpAddr\":\"10.0.0.1\",\"Src\":\"10.0.0.1\","
 			"\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"www.mobile1.com\""));
+	/* No answer of its own: a request, NA, and the entry's action (block) as original type. */
+	assert_non_null(strstr(buf, "\"EventSubType\":\"request\",\"EventResult\":\"NA\","
+				    "\"EventResultDetails\":\"NA\",\"EventSeverity\":\"Low\","
+				    "\"EventOriginalType\":\"block\""));
+	assert_non_null(strstr(buf, "\"DnsResponseCodeName\":\"NA\""));
+	assert_null(strstr(buf, "Dst"));
+	assert_null(strstr(buf, "DnsQueryClass"));
+	assert_null(strstr(buf, "DnsFlagsRecursionDesired"));
 	assert_non_null(strstr(buf, ",\"ThreatField\":\"Domain\",\"RuleName\":\"mobile1.com\","
 				    "\"ThreatName\":\"NanoCore RAT\""));
 	assert_non_null(strstr(buf, "\"RetroHunt\":true,\"ListedTime\":"
@@ -366,7 +375,7 @@ static void blocklog_record(void **state)
 	assert_null(strstr(buf, "SrcPortNumber"));
 	assert_null(strstr(buf, "TransactionIdHex"));
 	assert_null(strstr(buf, "DnsQueryType"));
-	assert_null(strstr(buf, "DnsResponseCode"));
+	assert_null(strstr(buf, "DnsResponseCode\""));
 	assert_null(strstr(buf, "NetworkProtocol\""));
 	put_policy(p);
 }
