@@ -527,6 +527,13 @@ if LL:
     if "csv" in LL:
         c = LL["csv"]
         P(f"- ThreatFox CSV load <= 1.5 s: {fmt(c['load'], 2)} s {verdict(None if c['load'] is None else c['load'] <= 1.5)}{tag}")
+        pf = evv("sinkholed", "profile_check_csv")
+        if c["load"] is not None and c["load"] > 1.5 and pf and os.path.exists(os.path.join(RES, pf)):
+            P(f"  Where the load's cycles go (`{pf}`, one `--check` under perf), the top entries:\n")
+            P("  ```")
+            for line in open(os.path.join(RES, pf)).read().splitlines()[:14]:
+                P("  " + line.rstrip())
+            P("  ```")
     if "domains" in LL:
         c = LL["domains"]
         P(f"- domains file load <= 0.5 s: {fmt(c['load'], 2)} s {verdict(None if c['load'] is None else c['load'] <= 0.5)}{tag}")

@@ -318,7 +318,7 @@ profile_run() {
 	truncate_blocklog
 	# by DSO (kernel / sinkholed / libc), then by symbol. In a VM without a PMU, perf samples
 	# with a timer: kernel time spent with interrupts off shows up where they are re-enabled.
-	{ perf report -i "$pd" --stdio --no-children --sort dso 2>"$RUN/perf-report.err" | grep '%' | sed 's/^/by DSO: /'
+	{ perf report -i "$pd" --stdio --no-children --sort dso --percent-limit 1 2>"$RUN/perf-report.err" | grep '%' | sed 's/^/by DSO: /'
 		perf report -i "$pd" --stdio --no-children --sort dso,sym --percent-limit 0.7 2>>"$RUN/perf-report.err" |
 			grep '%'; } >"$RES/logs/perf-$SRV-$1.txt"
 	if grep -q '\[' "$RES/logs/perf-$SRV-$1.txt"; then
@@ -483,6 +483,18 @@ run_lists() {
 			best=$(python3 -c "import sys; print(min(float(x) for x in sys.argv[1:]))" $times)
 		done
 		[ -n "$best" ] && event "listload_check_$kind" "$best" "s, sinkholed --check (exec to exit), best of 3:$times"
+		# where the load's cycles go: one more --check under perf (by DSO, then by symbol)
+		if [ -n "$best" ] && [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+			perf record -F 999 -o "$RUN/perf-check.data" -- taskset -c "$SRV_CPU" "$SINKHOLED_BIN" \
+				--check -c "$D/$kind.yaml" >/dev/null 2>&1
+			{ perf report -i "$RUN/perf-check.data" --stdio --no-children --sort dso --percent-limit 1 2>/dev/null |
+				grep '%' | sed 's/^/by DSO: /'
+				perf report -i "$RUN/perf-check.data" --stdio --no-children --sort sym --percent-limit 0.7 \
+					2>/dev/null | grep '%'; } >"$RES/logs/perf-check-$kind.txt"
+			rm -f "$RUN/perf-check.data"
+			grep -q '%' "$RES/logs/perf-check-$kind.txt" &&
+				event "profile_check_$kind" "logs/perf-check-$kind.txt" "perf record -F 999 of one sinkholed --check: self time by DSO and symbol"
+		fi
 	done
 	# memory: VmRSS after the first blocked answer, over that with one marker name
 	SINKHOLED_CONF=$D/empty.yaml start_and_wait empty "$MARKER_TINY" "" || return 1
