@@ -661,6 +661,20 @@ void retro_check(struct retro *r, struct state *old, struct state *new)
 	j->new = new;
 	j->listed_ms = wall_ms();
 	pthread_mutex_lock(&pv->mu);
+	if (pv->jobs) {
+		/*
+		 * A check not started yet: check from its old state to this new one instead, so
+		 * that reloads faster than the matching never pile up states.
+		 */
+		struct state *skipped = pv->jobs->new;
+
+		pv->jobs->new = new;
+		pthread_mutex_unlock(&pv->mu);
+		state_release(skipped, pv->retire, pv->retire_arg);
+		state_release(old, pv->retire, pv->retire_arg);
+		free(j);
+		return;
+	}
 	*pv->jobs_tail = j;
 	pv->jobs_tail = &j->next;
 	pthread_cond_signal(&pv->cv);

@@ -148,7 +148,9 @@ struct retro *retro_start(const struct retro_conf *cfg, unsigned n_workers, stru
 void retro_stop(struct retro *r);
 /**
  * A reload published new over old: check the lookups against what new lists and old did not,
- * in the retro thread. Takes over one reference on each. Thread-safe.
+ * in the retro thread. Takes over one reference on each. When a check is still waiting, it
+ * becomes one from its old state to new (reloads faster than matching hold no more states).
+ * Thread-safe.
  */
 void retro_check(struct retro *r, struct state *old, struct state *new);
 /** Seconds of history covered now (the metrics gauge); thread-safe. */

@@ -321,8 +321,19 @@ static void reload_after(uv_work_t *req, int status)
 			atomic_fetch_add(&st->refs, 1);
 			retro_check(srv->retro, old, st);
 		}
-		log_info("main", "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
-			 ps->block, ps->allow, ps->n_files);
+		if (srv->retro) {
+			char span[32];
+
+			retro_format_span(retro_span(srv->retro), span, sizeof(span));
+			log_info("main",
+				 "reloaded: %zu blocked names, %zu allowed names from %zu file(s); "
+				 "retro-hunt history covers %s",
+				 ps->block, ps->allow, ps->n_files, span);
+		} else {
+			log_info("main",
+				 "reloaded: %zu blocked names, %zu allowed names from %zu file(s)",
+				 ps->block, ps->allow, ps->n_files);
+		}
 		notify_status(srv, "reloaded");
 		follow_config(srv);
 	}
