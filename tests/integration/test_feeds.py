@@ -233,7 +233,7 @@ def test_threatfox_export_feed():
     eq(r.get("ThreatName"), "NanoCore RAT", "ThreatName from malware_printable")
     eq(r.get("ThreatConfidence"), 75, "ThreatConfidence from confidence_level")
     eq(r.get("ThreatCategory"), "botnet_cc", "ThreatCategory")
-    eq(r["AdditionalFields"].get("IocId"), "1234567", "the IOC id")
+    eq(r.get("ThreatId"), "1234567", "the IOC id (ThreatId)")
     eq(r["AdditionalFields"].get("ListSource"), "ThreatFox", "ListSource")
     eq(r["AdditionalFields"].get("ListFile"), "threatfox", "ListFile")
     stderr_has("threatfox: HTTP 200")
