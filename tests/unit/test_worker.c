@@ -162,7 +162,14 @@ static void blocked_query_allocates_nothing(void **state)
 	struct query_ctx ctx;
 	uint8_t pkt[512];
 	size_t len = make_query(pkt, "a.WWW.mobile1.com", DNS_T_A, true);
+	struct sockaddr_storage local = {0};
+	struct sockaddr_in *lin = (struct sockaddr_in *)&local;
 
+	/* The listener's bound address, as the listeners set it. */
+	lin->sin_family = AF_INET;
+	lin->sin_port = htons(5300);
+	inet_pton(AF_INET, "127.0.0.53", &lin->sin_addr);
+	f->cl.local = &local;
 	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
 	allocs = 0;
 	for (int i = 0; i < 1000; i++)
@@ -180,6 +187,16 @@ static void blocked_query_allocates_nothing(void **state)
 	assert_string_equal(ctx.rec.meta->malware, "NanoCore RAT");
 	assert_int_equal(ctx.rec.src_port, 40000);
 	assert_int_equal(ctx.rec.txid, 0x1234);
+	/* Dst, class, RD and what was done (sinkhole.mode address). */
+	assert_int_equal(ctx.rec.dst_family, AF_INET);
+	assert_memory_equal(ctx.rec.dst_addr, &lin->sin_addr, 4);
+	assert_int_equal(ctx.rec.dst_port, 5300);
+	assert_int_equal(ctx.rec.qclass, 1);
+	assert_int_equal(ctx.rec.orig, BLOCKLOG_ORIG_ADDRESS);
+	f->cl.local = NULL;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(ctx.rec.dst_family, 0);
+	assert_int_equal(ctx.rec.dst_port, 0);
 }
 
 static void blocklog_submit_allocates_nothing(void **state)
@@ -327,6 +344,7 @@ static void rpz_answers_allocate_nothing(void **state)
 	assert_int_equal(f->w->abuf[3] & 0x0f, DNS_NXDOMAIN);
 	assert_int_equal(ctx.rec.rcode, DNS_NXDOMAIN);
 	assert_int_equal(ctx.rec.resp_family, 0);
+	assert_int_equal(ctx.rec.orig, BLOCKLOG_ORIG_NXDOMAIN);
 
 	/* rpz-drop.: no answer at all, and still one log line. */
 	len = make_query(pkt, "a.drop.test", DNS_T_A, false);
@@ -337,6 +355,7 @@ static void rpz_answers_allocate_nothing(void **state)
 	assert_int_equal(ctx.out_len, 0);
 	assert_true(ctx.log);
 	assert_int_equal(ctx.rec.action, BLOCKLOG_DROPPED);
+	assert_int_equal(ctx.rec.orig, BLOCKLOG_ORIG_DROP);
 	assert_int_equal(ctx.rec.rule_off, 2);
 	/* The name itself is not a trigger ("*.drop.test" only): forwarded. */
 	len = make_query(pkt, "drop.test", DNS_T_A, false);
