@@ -14,11 +14,11 @@
 
 #include "addr.h"
 #include "blocklog.h"
-#include "retro.h"
 #include "config.h"
 #include "dnsmsg.h"
 #include "http.h"
 #include "policy/policy.h"
+#include "retro.h"
 #include "util.h"
 
 #define OTHER "(other)"
@@ -547,7 +547,7 @@ char *metrics_render(struct metrics *m, size_t *len)
 		   m->blocklog ? blocklog_dropped(m->blocklog) : 0);
 	if (m->retro) {
 		put_header(&o, "sinkholed_retro_hunt_history_seconds",
-			   "How far back the retro-hunt remembers lookups (at most retro_hunt.window)",
+			   "How far back the retro-hunt remembers lookups (at most the window)",
 			   "gauge");
 		put_sample(&o, "sinkholed_retro_hunt_history_seconds", NULL, NULL,
 			   (uint64_t)retro_span(m->retro));

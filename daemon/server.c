@@ -697,7 +697,8 @@ int server_run(const char *config_path)
 
 	init_loop(&srv);
 	if (st->cfg->retro.enabled) {
-		srv.retro = retro_start(&st->cfg->retro, n, srv.blocklog, n, on_state_retired, &srv);
+		srv.retro =
+		    retro_start(&st->cfg->retro, n, srv.blocklog, n, on_state_retired, &srv);
 		for (unsigned i = 0; i < n; i++)
 			srv.workers[i].retro = srv.retro;
 		metrics_set_retro(srv.metrics, srv.retro);
