@@ -276,6 +276,7 @@ char *retro_format_span(int64_t span, char *buf, size_t len)
 
 /* A pair whose name a new entry lists, before the (client, rule) merge. */
 struct cand {
+	uint64_t client_h, rule_h; /* sort keys: most comparisons end on them */
 	const struct gen *g;
 	const struct rpair *p;
 	const struct ioc_meta *meta;
@@ -285,6 +286,7 @@ struct cand {
 struct name_res {
 	int16_t rule_off; /* -1: nothing new lists the name */
 	const struct ioc_meta *meta;
+	uint64_t rule_h;
 };
 
 static int cmp_rule(const struct cand *a, const struct cand *b)
@@ -304,12 +306,20 @@ static int cmp_client(const struct cand *a, const struct cand *b)
 	return memcmp(a->p->addr, b->p->addr, 16);
 }
 
+/* By client, then rule: the hashes first, the bytes decide between equal hashes. */
 static int cmp_cand(const void *x, const void *y)
 {
 	const struct cand *a = x, *b = y;
-	int c = cmp_client(a, b);
+	int c;
 
-	return c ? c : cmp_rule(a, b);
+	if (a->client_h != b->client_h)
+		return a->client_h < b->client_h ? -1 : 1;
+	c = cmp_client(a, b);
+	if (c)
+		return c;
+	if (a->rule_h != b->rule_h)
+		return a->rule_h < b->rule_h ? -1 : 1;
+	return cmp_rule(a, b);
 }
 
 /* Does old_p list this name already (then its lookups were handled as listed back then)? */
@@ -358,6 +368,7 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 				continue;
 			nr[i].rule_off = (int16_t)m.rule_off;
 			nr[i].meta = m.meta;
+			nr[i].rule_h = hash_bytes(nm + m.rule_off, nl - (size_t)m.rule_off);
 		}
 		for (size_t i = 0; i < g->n_pairs; i++) {
 			const struct rpair *p = &g->pairs[i];
@@ -376,8 +387,14 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 				c = t;
 				cap = nc;
 			}
-			c[n++] =
-			    (struct cand){g, p, nr[p->name].meta, (uint8_t)nr[p->name].rule_off};
+			c[n++] = (struct cand){
+			    .client_h = hash_bytes(p->addr, 16) ^ p->family,
+			    .rule_h = nr[p->name].rule_h,
+			    .g = g,
+			    .p = p,
+			    .meta = nr[p->name].meta,
+			    .rule_off = (uint8_t)nr[p->name].rule_off,
+			};
 		}
 	}
 	free(nr);
