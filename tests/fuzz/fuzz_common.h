@@ -335,7 +335,14 @@ static inline void fz_check_answer_header(const struct dns_query *q, const uint8
 	FUZZ_ASSERT(!(a[2] & 0x04));		     /* AA */
 	FUZZ_ASSERT(((a[2] & 0x01) != 0) == q->rd);  /* RD */
 	FUZZ_ASSERT(!(a[3] & 0x20));		     /* AD */
-	FUZZ_ASSERT(((a[3] & 0x10) != 0) == q->cd);  /* CD */
+	FUZZ_ASSERT(!(a[3] & 0x40));		     /* Z */
+	if (opcode == 0) {			     /* QUERY: a recursive service's answer */
+		FUZZ_ASSERT(((a[3] & 0x10) != 0) == q->cd); /* CD echoed */
+		FUZZ_ASSERT(a[3] & 0x80);		   /* RA */
+	} else {				     /* NOTIMP: RA, AD and CD clear */
+		FUZZ_ASSERT(!(a[3] & 0x10));
+		FUZZ_ASSERT(!(a[3] & 0x80));
+	}
 	if (fz_get16(a + 4) == 1) {
 		FUZZ_ASSERT(q->question_end > DNS_HDR_LEN);
 		FUZZ_ASSERT(n >= q->question_end);
