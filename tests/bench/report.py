@@ -485,11 +485,11 @@ for wl, label in [(w, l) for w, l in WL if w in ("w1-10k", "w1-big")]:
         if bq is not None and sq is not None:
             rr = pick("sinkholed", wl, "sat")
             cc, sp = med(r["cli_cpu_busy"] for r in rr), med(r["srv_proc_cpu"] for r in rr)
-            sc = med(r["srv_cpu_busy"] for r in rr)
+            scb = med(r["srv_cpu_busy"] for r in rr)
             why = ""
             if sq < 1.5 * bq and sp is not None and sp < 90:
-                if sc is not None and sc >= 95:
-                    why = (f" (sinkholed had {fmt(sp)}% of its core, which was {fmt(sc)}% busy: other work "
+                if scb is not None and scb >= 95:
+                    why = (f" (sinkholed had {fmt(sp)}% of its core, which was {fmt(scb)}% busy: other work "
                            "ran on it; not conclusive, rerun on an idle machine)")
                 elif cc is not None and cc >= 95:
                     why = f" (client core {fmt(cc)}% busy, sinkholed {fmt(sp)}% of its core: client-limited)"
