@@ -23,27 +23,6 @@ static inline uint64_t hash_mum(uint64_t a, uint64_t b)
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-/** Hash of data[0..n) with the fixed key. Not for keys an attacker chooses. */
-static inline uint64_t hash_bytes(const void *data, size_t n)
-{
-	const uint8_t *s = data;
-	uint64_t h = hash_mum(n ^ HASH_K0, HASH_K1);
-
-	for (; n >= 8; n -= 8, s += 8) {
-		uint64_t v;
-
-		memcpy(&v, s, 8);
-		h = hash_mum(v ^ HASH_K1, h ^ HASH_K0);
-	}
-	if (n) {
-		uint64_t v = 0;
-
-		memcpy(&v, s, n);
-		h = hash_mum(v ^ HASH_K0, h ^ HASH_K1);
-	}
-	return h;
-}
-
 /**
  * Hash of data[0..n) keyed by seed (from hash_seed()): for tables whose keys a client or a
  * feed chooses, so that nobody can predict which keys collide.
@@ -66,6 +45,12 @@ static inline uint64_t hash_bytes_seeded(const void *data, size_t n, uint64_t se
 		h = hash_mum(v ^ HASH_K0, h ^ seed);
 	}
 	return hash_mum(h ^ HASH_K2, seed ^ HASH_K1);
+}
+
+/** Hash of data[0..n) with a fixed key. Not for keys an attacker chooses. */
+static inline uint64_t hash_bytes(const void *data, size_t n)
+{
+	return hash_bytes_seeded(data, n, HASH_K2);
 }
 
 /** A random 64-bit seed from the kernel (getrandom), falling back to the clock. */
