@@ -27,7 +27,9 @@ BLOCKLIST = """block:
   - malware: Test RAT
     domains: [evil.test, bad.test]
 """
-QPS = 10000
+# 10k q/s; under valgrind (tests/reliability/valgrind.sh) the daemon is many times slower, and
+# the load is what it can take, so that the counts are still checked against what was sent.
+QPS = 1500 if h.WRAPPER else 10000
 SECONDS = 3
 
 
