@@ -88,6 +88,7 @@ if sat_rows and len(busy_rows) * 4 >= len(sat_rows):
       "was full while the server process had less than 70% of it: other work ran on the server "
       "core, and the queries/s and CPU ratios of this run are not verdicts (rerun on an idle machine)")
 P("")
+header_end = len(out)
 
 
 def metric_table(title, note, kind, getter, nd, better):
@@ -406,6 +407,73 @@ if fl:
       f"{fl[9] if len(fl) > 9 else '-'} q/s; the server answered {http[0]} feed requests with "
       f"200 and {http[1] if len(http) > 1 else '-'} with 304 (first load: exec to the first "
       f"blocked answer {fmt(num(evv('sinkholed', 'feed_first_load')), 2)} s, the fetch included).\n")
+
+def verdict_(ok):
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+# ---- optional features: on vs off ----------------------------------------------------------------
+FEAT = [("cname", "CNAME/DNAME inspection (`sinkhole.inspect_cname`)"),
+        ("ip", "IP inspection (`sinkhole.inspect_ip`, with a list of IP indicators)"),
+        ("retro", "retro-hunt recording (`retro_hunt.enabled`)"), ("qlog", "query log (`query_log`)"),
+        ("all", "all of them on")]
+FWL = [("w1-10k", "all-blocked"), ("w2", "cache hit"), ("w3", "forwarded (cache miss)")]
+feat_have = (evv("sinkholed", "features") or "").split()
+feat_ratio = {}
+
+
+def feat_cpu(v, wl):
+    return med(r["srv_ns_per_query"] for r in pick("sinkholed", f"{wl}.f-{v}", "lat"))
+
+
+feat_start = len(out)
+if "off" in feat_have:
+    P("## What each optional feature costs (sinkholed alone, CPU ns/query at 10k q/s)\n")
+    P("Started afresh per variant with the 10k list: every optional feature off, one on at a time, "
+      "all on, then all off again; each cell the median of the fixed-rate runs, the ratio against "
+      "the mean of the two \"off\" variants (their spread shows the drift of the machine).\n")
+    P("| variant | " + " | ".join(f"{l} ns | ratio" for _, l in FWL) + " |")
+    P("|---|" + "---:|---:|" * len(FWL))
+    base = {}
+    for wl, _ in FWL:
+        offs = [x for x in (feat_cpu("off", wl), feat_cpu("off2", wl)) if x is not None]
+        base[wl] = statistics.mean(offs) if offs else None
+    for v, label in [("off", "all off"), ("off2", "all off, again")] + FEAT:
+        if v not in feat_have:
+            if (("sinkholed", f"feature_{v}")) in ev:
+                P(f"| {label} | " + " | ".join("- | -" for _ in FWL) + f" |")
+            continue
+        cells = []
+        for wl, _ in FWL:
+            c = feat_cpu(v, wl)
+            feat_ratio[(v, wl)] = None if c is None or not base[wl] else c / base[wl]
+            cells.append(f"{fmt(c)} | {ratio(c, base[wl])}")
+        P(f"| {label} | " + " | ".join(cells) + " |")
+    skipped = [f"{v}: {ev[('sinkholed', 'feature_' + v)][1]}" for v, _ in FEAT
+               if v not in feat_have and ("sinkholed", f"feature_{v}") in ev]
+    if skipped:
+        P("\nNot measured: " + "; ".join(skipped))
+    ql = evv("sinkholed", "feature_qlog_qlog_lines")
+    if ql:
+        P(f"\nThe query log wrote {ql} lines over the query-log variant's runs.")
+    P("\nTargets:\n")
+    for v, wls, lim, what in [("cname", ("w2", "w3"), 1.10, "issue #12: CNAME inspection on"),
+                              ("ip", ("w2", "w3"), 1.10, "issue #12: IP inspection on"),
+                              ("retro", ("w1-10k", "w2", "w3"), 1.10, "issue #14: retro-hunt recording on")]:
+        if v not in feat_have:
+            continue
+        parts = []
+        for wl in wls:
+            r_ = feat_ratio.get((v, wl))
+            parts.append(f"{wl} {'-' if r_ is None else f'{r_:.2f}x'} "
+                         f"{verdict_(None if r_ is None else r_ <= lim)}")
+        P(f"- {what}: CPU/query <= {lim:.2f}x off: " + ", ".join(parts))
+    P("")
+feat_end = len(out)
+if evv("run", "sections") == "features":  # run.sh features: nothing else was measured
+    print("\n".join(out[:header_end] + out[feat_start:feat_end]))
+    sys.exit(0)
+
 
 # ---- targets of issue #3 -----------------------------------------------------------------------
 P("## Targets (issue #3)\n")

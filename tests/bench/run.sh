@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # sinkholed vs Unbound, dnsmasq and dnsdist on this machine, in one run (issue #3).
 #
-# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed]
-#   (no peer named: all three; `sinkholed` alone: no peer; sinkholed always runs).
+# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed] [features]
+#   (no peer named: all three; `sinkholed` alone: no peer; sinkholed always runs;
+#   `features` alone: only what each optional feature of sinkholed costs per query).
 #   See tests/bench/README.md.
 #
 # Server under test on CPU $SRV_CPU (1), dnsperf and the nsd upstream on CPU $CLI_CPU (0).
@@ -25,6 +26,7 @@ for a in "$@"; do
 	-h | --help) usage; exit 0 ;;
 	unbound | dnsmasq | dnsdist) PEERS="$PEERS $a" ;;
 	sinkholed) ONLY_SELF=1 ;; # named alone: no peer
+	features) ONLY_FEATURES=1 ONLY_SELF=1 ;;
 	*) echo "run.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
 	esac
 done
@@ -59,6 +61,8 @@ FEED_N=${FEED_N:-100000}         # names of the feed
 FEED_CHANGES=${FEED_CHANGES:-$([ $QUICK = 1 ] && echo 2 || echo 3)} # feed changes under load
 PROFILE=${PROFILE:-1}            # perf profile of sinkholed on w1-10k, saturated (if perf is there)
 PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
+FEATURES=${FEATURES:-1}          # CPU/query of each optional feature on vs off (0: not measured)
+FEAT_IPS=${FEAT_IPS:-10000}      # IP indicators listed in the feature runs that inspect addresses
 PEER_LOG=0
 PORT_BASE=${BENCH_PORT_BASE:-5450}
 UP_PORT=$PORT_BASE
@@ -576,8 +580,106 @@ feed_test() {
 	HTTP_PID=
 }
 
+# ---- optional features (issues #12, #13, #14): what each costs per query -------------------
+# sinkholed alone, started afresh per variant with the 10k list: every optional feature off,
+# then one feature on at a time, then all on, then all off again (the drift of the machine over
+# the section). Each variant: the fixed-rate runs (LAT_QPS) of the all-blocked (w1-10k),
+# cache-hit (w2) and forwarded (w3, a fresh start per run: every query a cache miss) workloads;
+# the report puts each variant's median CPU ns/query against the mean of the two "off" runs.
+# A key this build does not know (`--check` rejects it) skips its variant, said so.
+feat_yaml() { # feat_yaml VARIANT -> the config's optional-feature keys for it
+	local cname=false ip=false retro=false qlog=""
+	case $1 in
+	cname) cname=true ;;
+	ip) ip=true ;;
+	retro) retro=true ;;
+	qlog) qlog=1 ;;
+	all) cname=true ip=true retro=true qlog=1 ;;
+	esac
+	printf 'sinkhole: {mode: address, inspect_cname: %s%s}
+' "$cname" \
+		"$([ "$FEAT_IP_KEY" = 1 ] && echo ", inspect_ip: $ip")"
+	printf 'retro_hunt: {enabled: %s}
+' "$retro"
+	[ -n "$qlog" ] && printf 'query_log: {path: "%s"}
+' "$D/query.jsonl"
+	return 0
+}
+feat_ips() { # the IP indicator list of the feature runs: FEAT_IPS addresses no answer contains
+	python3 - "$FEAT_IPS" >"$D/ips.yaml" <<'PYEOF'
+import sys
+n = int(sys.argv[1])
+print("block:")
+for i in range(n):  # 198.18.0.0/15 (benchmarking; nsd answers 10/8) and 2001:db8::/32
+    a = f"198.{18 + (i >> 16) % 2}.{(i >> 8) & 255}.{i & 255}"
+    print(f"  - ip: \"{a}\"" if i % 4 else f"  - ip: \"2001:db8:{i >> 16:x}:{i & 0xffff:x}::/64\"")
+PYEOF
+}
+feature_costs() {
+	SRV=sinkholed D=$RUN/features PORT=$((PORT_BASE + 1)) CTL_PORT=
+	local v r y lists have=""
+	mkdir -p "$D" "$(dirname "$BLOCK_LOG")"
+	log "=== sinkholed's optional features, on vs off: CPU ns/query at $LAT_QPS q/s"
+	FEAT_IP_KEY=0
+	probe_yaml "$SINKHOLED_EXTRA_YAML
+sinkhole: {mode: address, inspect_ip: false}" >/dev/null && FEAT_IP_KEY=1
+	feat_ips
+	for v in off cname ip retro qlog all off2; do
+		y=$D/feat-$v.yaml
+		lists="\"$D/main.txt\", \"$D/marker.txt\""
+		case $v in ip | all) [ "$FEAT_IP_KEY" = 1 ] && lists="$lists, \"$D/ips.yaml\"" ;; esac
+		sed -e "s#@PORT@#$PORT#g; s#@UP_PORT@#$UP_PORT#g; s#@D@#$D#g; s#@BLOCK_LOG@#$BLOCK_LOG#g" \
+			-e "s#^blocklists: .*#blocklists: [$lists]#" -e '/^sinkhole:/d' \
+			"$B/conf/sinkholed.yaml.in" >"$y"
+		{ feat_yaml "${v%2}"; printf '%s\n' "$SINKHOLED_EXTRA_YAML"; } >>"$y"
+		srv_link 10k 0
+		if [ "$v" = ip ] && [ "$FEAT_IP_KEY" = 0 ]; then
+			event "feature_ip" "-" "skipped: this build has no sinkhole.inspect_ip"
+			continue
+		fi
+		if ! "$SINKHOLED_BIN" --check -c "$y" >"$D/check-$v.txt" 2>&1; then
+			event "feature_$v" "-" "skipped: --check rejects its config: $(grep -m1 'error' "$D/check-$v.txt" | sed 's/; valid keys.*//')"
+			continue
+		fi
+		event "feature_$v" "$(feat_yaml "${v%2}" | tr '\n' ' ')"
+		SINKHOLED_CONF=$y start_and_wait 10k "$SMALL_FIRST" "" || { event "feature_$v" "-" "did not start"; continue; }
+		lat_runs "w1-10k.f-$v" "$DATA/q-w1-10k.txt"
+		dp "w2.f-$v" warm 0 "$DATA/q-w2-hit.txt"
+		lat_runs "w2.f-$v" "$DATA/q-w2-hit.txt"
+		for r in $(seq 1 "$LAT_REPS"); do
+			srv_stop
+			SINKHOLED_CONF=$y start_and_wait 10k "$SMALL_FIRST" "" || break
+			dp "w3.f-$v" lat "$r" "$DATA/q-w3-lat.txt"
+		done
+		[ -f "$D/query.jsonl" ] && event "feature_${v}_qlog_lines" "$(wc -l <"$D/query.jsonl")" "query-log lines over the variant's runs"
+		rm -f "$D/query.jsonl"
+		srv_stop
+		have="$have $v"
+	done
+	event features "${have# }" "variants measured"
+}
+
+if [ "${ONLY_FEATURES:-0}" = 1 ]; then
+	SRV=run event sections features "only the optional features' costs"
+	feature_costs
+	srv_stop
+	SRV=run
+	event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+	event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
+	stop_pid "$NSD_PID"
+	python3 "$B/report.py" "$RES" >"$RES/report.md"
+	cat "$RES/report.md"
+	echo
+	echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"
+	exit 0
+fi
+
 for s in sinkholed $PEERS; do
 	run_server "$s"
+	if [ "$s" = sinkholed ] && [ "$FEATURES" = 1 ]; then
+		srv_stop
+		feature_costs
+	fi
 	srv_stop
 	if [ "$s" = sinkholed ] && [ "$LIST_LOAD" = 1 ]; then
 		run_lists
