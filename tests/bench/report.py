@@ -413,7 +413,7 @@ def verdict_(ok):
 
 
 # ---- optional features: on vs off ----------------------------------------------------------------
-FEAT = [("cname", "CNAME/DNAME inspection (`sinkhole.inspect_cname`)"),
+FEAT = [("core", "core path, big list"), ("full", "full feature set, big list"), ("cname", "CNAME/DNAME inspection (`sinkhole.inspect_cname`)"),
         ("ip", "IP inspection (`sinkhole.inspect_ip`, with a list of IP indicators)"),
         ("retro", "retro-hunt recording (`retro_hunt.enabled`)"), ("qlog", "query log (`query_log`)"),
         ("all", "all of them on")]
@@ -438,7 +438,7 @@ if "off" in feat_have:
     for wl, _ in FWL:
         offs = [x for x in (feat_cpu("off", wl), feat_cpu("off2", wl)) if x is not None]
         base[wl] = statistics.mean(offs) if offs else None
-    for v, label in [("off", "all off"), ("off2", "all off, again")] + FEAT:
+    for v, label in [("off", "all off"), ("off2", "all off, again")] + [f for f in FEAT if f[0] not in ("core", "full")]:
         if v not in feat_have:
             if (("sinkholed", f"feature_{v}")) in ev:
                 P(f"| {label} | " + " | ".join("- | -" for _ in FWL) + f" |")
@@ -449,6 +449,29 @@ if "off" in feat_have:
             feat_ratio[(v, wl)] = None if c is None or not base[wl] else c / base[wl]
             cells.append(f"{fmt(c)} | {ratio(c, base[wl])}")
         P(f"| {label} | " + " | ".join(cells) + " |")
+    if "core" in feat_have or "full" in feat_have:
+        P("")
+        P(f"The full feature set (issue #10) against the core path, both with the {big} list "
+          f"({evv('sinkholed', 'feature_full', '-')}; {ev.get(('sinkholed', 'feature_full'), ('', ''))[1]}):\n")
+        FW = [("w1-big", "all-blocked, saturated", "sat"), ("w1-big", "all-blocked", "lat"),
+              ("w2", "cache hit", "lat"), ("w3", "forwarded (cache miss)", "lat")]
+        P("| variant | " + " | ".join(f"{l} ns" for _, l, _ in FW) + " | load s | RSS MB |")
+        P("|---|" + "---:|" * (len(FW) + 2))
+        fr = {}
+        for v, label in [("core", "core path: every optional feature off"), ("full", "full feature set")]:
+            cells = []
+            for wl, _, kind in FW:
+                c = med(r["srv_ns_per_query"] for r in pick("sinkholed", f"{wl}.f-{v}", kind))
+                fr[(v, wl, kind)] = c
+                cells.append(fmt(c))
+            rss = num(evv("sinkholed", f"feature_{v}_rss_kb"))
+            P(f"| {label} | " + " | ".join(cells) +
+              f" | {fmt(num(evv('sinkholed', f'feature_{v}_load')), 2)} | {fmt(None if rss is None else rss / 1024)} |")
+        P("| ratio full / core | " + " | ".join(ratio(fr[("full", wl, k)], fr[("core", wl, k)]) for wl, _, k in FW) + " | | |")
+        for wl, l, k in FW:
+            a, b = fr[("full", wl, k)], fr[("core", wl, k)]
+            if a is not None and b is not None:
+                feat_ratio[("full-" + k, wl)] = a / b
     skipped = [f"{v}: {ev[('sinkholed', 'feature_' + v)][1]}" for v, _ in FEAT
                if v not in feat_have and ("sinkholed", f"feature_{v}") in ev]
     if skipped:
@@ -468,6 +491,11 @@ if "off" in feat_have:
             parts.append(f"{wl} {'-' if r_ is None else f'{r_:.2f}x'} "
                          f"{verdict_(None if r_ is None else r_ <= lim)}")
         P(f"- {what}: CPU/query <= {lim:.2f}x off: " + ", ".join(parts))
+    parts = [f"{wl} {k} {r_:.2f}x {verdict_(r_ <= 1.15)}" for (k, wl), r_ in feat_ratio.items()
+             if k.startswith("full-")]
+    if parts:
+        P("- issue #10: the new features together add at most 15% CPU/query over the core path: " +
+          ", ".join(p.replace("full-", "") for p in parts))
     P("")
 feat_end = len(out)
 if evv("run", "sections") == "features":  # run.sh features: nothing else was measured
@@ -577,6 +605,29 @@ if "dnsdist" in PEERS:
         if a is not None and b is not None:
             tline(f"{what}: CPU/query <= 0.8x dnsdist's packet cache: saturated {fmt(a)} / {fmt(b)} ns = "
                   f"{ratio(a, b)}, at 10k q/s {fmt(a2)} / {fmt(b2)} ns = {ratio(a2, b2)}", a <= 0.8 * b)
+# The full feature set (run.sh's feature section) against the peers of the same run.
+if "full" in feat_have:
+    fq, fc = sat_get("sinkholed", "w1-big.f-full")[0], cpu_sat("sinkholed", "w1-big.f-full")[0]
+    bq, bqp = best_peer(sat_get, "w1-big.log", True)
+    bc, bcp = best_peer(cpu_sat, "w1-big.log", False)
+    if bc is not None and fc is not None:
+        tline(f"full feature set, {big} list, logging parity: CPU/query <= 0.5x the best peer ({bcp} "
+              f"logging, {fmt(bc)} ns): {fmt(fc)} ns = {ratio(fc, bc)}", fc <= 0.5 * bc)
+    if bq is not None and fq is not None:
+        tline(f"full feature set, {big} list, logging parity: q/s >= 1.5x the best peer ({bqp} logging, "
+              f"{fmt(bq)}): {fmt(fq)} = {ratio(fq, bq)}", fq >= 1.5 * bq)
+    if "dnsdist" in PEERS:
+        d = cpu_sat("dnsdist", "w1-big")[0]
+        if d is not None and fc is not None:
+            tline(f"full feature set, {big} list: CPU/query <= 0.75x dnsdist logging nothing ({fmt(d)} ns): "
+                  f"{fmt(fc)} ns = {ratio(fc, d)}", fc <= 0.75 * d)
+        a, b = cpu_get("sinkholed", "w2.f-full")[0], cpu_get("dnsdist", "w2")[0]
+        if a is not None and b is not None:
+            tline(f"full feature set, cache hits at 10k q/s: CPU/query <= 0.8x dnsdist's packet cache: "
+                  f"{fmt(a)} / {fmt(b)} ns = {ratio(a, b)}", a <= 0.8 * b)
+    for (k, wl), r_ in feat_ratio.items():
+        if k.startswith("full-"):
+            tline(f"full feature set vs core path, {wl} {k[5:]}: at most 1.15x CPU/query: {r_:.2f}x", r_ <= 1.15)
 if missed:
     fs = cpu_sat("floor", "w1-10k")[0]
     fl_ = cpu_get("floor", "w1-10k")[0]

@@ -53,7 +53,7 @@ LAT_QPS=${LAT_QPS:-10000}        # fixed offered rate: p99 latency and CPU time 
 SRV_CPU=${SRV_CPU:-1}
 CLI_CPU=${CLI_CPU:-0}
 UP_CPU=${UP_CPU:-$CLI_CPU}
-WORKLOADS=${WORKLOADS:-"w3 w1-10k w4"} # + w1-big always; w2 (cache hits) on request
+WORKLOADS=${WORKLOADS:-"w3 w1-10k w4 w2"} # + w1-big always
 LOG_WORKLOADS=${LOG_WORKLOADS-"w1-10k"} # again with every peer logging its blocked queries (+ w1-big)
 TWO_WORKERS=${TWO_WORKERS:-1}    # sinkholed with 2 workers on w1-10k (0: not measured)
 LIST_LOAD=${LIST_LOAD:-1}        # list loading (ThreatFox CSV, domains) and a feed changed under load
@@ -588,74 +588,100 @@ feed_test() {
 # the report puts each variant's median CPU ns/query against the mean of the two "off" runs.
 # A key this build does not know (`--check` rejects it) skips its variant, said so.
 feat_yaml() { # feat_yaml VARIANT -> the config's optional-feature keys for it
-	local cname=false ip=false retro=false qlog=""
+	local cname=false ip=false retro=false qlog="" rl=""
 	case $1 in
 	cname) cname=true ;;
 	ip) ip=true ;;
 	retro) retro=true ;;
 	qlog) qlog=1 ;;
 	all) cname=true ip=true retro=true qlog=1 ;;
+	full) cname=true ip=true retro=true qlog=1 rl=1 ;;
 	esac
-	printf 'sinkhole: {mode: address, inspect_cname: %s%s}
-' "$cname" \
+	printf 'sinkhole: {mode: address, inspect_cname: %s%s}\n' "$cname" \
 		"$([ "$FEAT_IP_KEY" = 1 ] && echo ", inspect_ip: $ip")"
-	printf 'retro_hunt: {enabled: %s}
-' "$retro"
-	[ -n "$qlog" ] && printf 'query_log: {path: "%s"}
-' "$D/query.jsonl"
+	printf 'retro_hunt: {enabled: %s}\n' "$retro"
+	[ -n "$qlog" ] && printf 'query_log: {path: "%s"}\n' "$D/query.jsonl"
+	# every query counted against its client's bucket, none refused
+	[ -n "$rl" ] && printf 'rate_limit: {qps: 10000000}\n'
 	return 0
 }
-feat_ips() { # the IP indicator list of the feature runs: FEAT_IPS addresses no answer contains
-	python3 - "$FEAT_IPS" >"$D/ips.yaml" <<'PYEOF'
+feat_ips() { # feat_ips N FILE: N IP indicators no answer contains (the answers are in 10/8)
+	[ -s "$2" ] && return 0
+	python3 - "$1" >"$2.tmp" <<'PYEOF'
 import sys
 n = int(sys.argv[1])
 print("block:")
-for i in range(n):  # 198.18.0.0/15 (benchmarking; nsd answers 10/8) and 2001:db8::/32
-    a = f"198.{18 + (i >> 16) % 2}.{(i >> 8) & 255}.{i & 255}"
-    print(f"  - ip: \"{a}\"" if i % 4 else f"  - ip: \"2001:db8:{i >> 16:x}:{i & 0xffff:x}::/64\"")
+for i in range(n):  # 3 of 4 IPv4 (/32 and /24 from 100.64/10 up), 1 of 4 IPv6 /64 in 2001:db8::/32
+    if i % 4 == 0:
+        print(f'  - ip: "2001:db8:{(i >> 16) & 0xffff:x}:{i & 0xffff:x}::/64"')
+    else:
+        a = (100 << 24) + (64 << 16) + i * 256
+        q = f"{a >> 24 & 255}.{a >> 16 & 255}.{a >> 8 & 255}"
+        print(f'  - ip: "{q}.1"' if i % 4 != 3 else f'  - ip: "{q}.0/24"')
 PYEOF
+	mv "$2.tmp" "$2"
+}
+# feat_variant VARIANT LIST FIRST IPS: start sinkholed with the variant's config, then its runs
+feat_variant() {
+	local v=$1 list=$2 first=$3 ips=$4 y=$D/feat-$1.yaml lists r wl1
+	lists="\"$D/main.txt\", \"$D/marker.txt\""
+	[ -n "$ips" ] && [ "$FEAT_IP_KEY" = 1 ] && lists="$lists, \"$ips\""
+	sed -e "s#@PORT@#$PORT#g; s#@UP_PORT@#$UP_PORT#g; s#@D@#$D#g; s#@BLOCK_LOG@#$BLOCK_LOG#g" \
+		-e "s#^blocklists: .*#blocklists: [$lists]#" -e '/^sinkhole:/d' \
+		"$B/conf/sinkholed.yaml.in" >"$y"
+	{ feat_yaml "${v%2}"; printf '%s\n' "$SINKHOLED_EXTRA_YAML"; } >>"$y"
+	srv_link "$list" 0
+	if [ "$v" = ip ] && [ "$FEAT_IP_KEY" = 0 ]; then
+		event "feature_$v" "-" "skipped: this build has no sinkhole.inspect_ip"
+		return 1
+	fi
+	if ! "$SINKHOLED_BIN" --check -c "$y" >"$D/check-$v.txt" 2>&1; then
+		event "feature_$v" "-" "skipped: --check rejects its config: $(grep -m1 'error' "$D/check-$v.txt" | sed 's/; valid keys.*//')"
+		return 1
+	fi
+	[ "$FEAT_IP_KEY" = 1 ] || ips=""
+	event "feature_$v" "$(feat_yaml "${v%2}" | tr '\n' ' ')" "list $list${ips:+, $(grep -c ' ip: ' "$ips") IP indicators}"
+	SINKHOLED_CONF=$y start_and_wait "$list" "$first" "feature_${v}_load" || { event "feature_$v" "-" "did not start"; return 1; }
+	wl1=w1-10k
+	if [ "$list" = big ]; then
+		wl1=w1-big
+		event "feature_${v}_rss_kb" "$(rss_kb "$SRV_PID")" "VmRSS after the first blocked answer"
+		for r in $(seq 1 "$REPS"); do dp "w1-big.f-$v" sat "$r" "$DATA/q-w1-big.txt"; done
+	fi
+	lat_runs "$wl1.f-$v" "$DATA/q-$wl1.txt"
+	dp "w2.f-$v" warm 0 "$DATA/q-w2-hit.txt"
+	lat_runs "w2.f-$v" "$DATA/q-w2-hit.txt"
+	for r in $(seq 1 "$LAT_REPS"); do
+		srv_stop
+		SINKHOLED_CONF=$y start_and_wait "$list" "$first" "" || break
+		dp "w3.f-$v" lat "$r" "$DATA/q-w3-lat.txt"
+	done
+	[ -f "$D/query.jsonl" ] && event "feature_${v}_qlog_lines" "$(wc -l <"$D/query.jsonl")" "query-log lines over the variant's runs"
+	rm -f "$D/query.jsonl"
+	srv_stop
+	return 0
 }
 feature_costs() {
 	SRV=sinkholed D=$RUN/features PORT=$((PORT_BASE + 1)) CTL_PORT=
-	local v r y lists have=""
+	local v have=""
 	mkdir -p "$D" "$(dirname "$BLOCK_LOG")"
 	log "=== sinkholed's optional features, on vs off: CPU ns/query at $LAT_QPS q/s"
 	FEAT_IP_KEY=0
 	probe_yaml "$SINKHOLED_EXTRA_YAML
 sinkhole: {mode: address, inspect_ip: false}" >/dev/null && FEAT_IP_KEY=1
-	feat_ips
+	feat_ips "$FEAT_IPS" "$D/ips.yaml"
 	for v in off cname ip retro qlog all off2; do
-		y=$D/feat-$v.yaml
-		lists="\"$D/main.txt\", \"$D/marker.txt\""
-		case $v in ip | all) [ "$FEAT_IP_KEY" = 1 ] && lists="$lists, \"$D/ips.yaml\"" ;; esac
-		sed -e "s#@PORT@#$PORT#g; s#@UP_PORT@#$UP_PORT#g; s#@D@#$D#g; s#@BLOCK_LOG@#$BLOCK_LOG#g" \
-			-e "s#^blocklists: .*#blocklists: [$lists]#" -e '/^sinkhole:/d' \
-			"$B/conf/sinkholed.yaml.in" >"$y"
-		{ feat_yaml "${v%2}"; printf '%s\n' "$SINKHOLED_EXTRA_YAML"; } >>"$y"
-		srv_link 10k 0
-		if [ "$v" = ip ] && [ "$FEAT_IP_KEY" = 0 ]; then
-			event "feature_ip" "-" "skipped: this build has no sinkhole.inspect_ip"
-			continue
-		fi
-		if ! "$SINKHOLED_BIN" --check -c "$y" >"$D/check-$v.txt" 2>&1; then
-			event "feature_$v" "-" "skipped: --check rejects its config: $(grep -m1 'error' "$D/check-$v.txt" | sed 's/; valid keys.*//')"
-			continue
-		fi
-		event "feature_$v" "$(feat_yaml "${v%2}" | tr '\n' ' ')"
-		SINKHOLED_CONF=$y start_and_wait 10k "$SMALL_FIRST" "" || { event "feature_$v" "-" "did not start"; continue; }
-		lat_runs "w1-10k.f-$v" "$DATA/q-w1-10k.txt"
-		dp "w2.f-$v" warm 0 "$DATA/q-w2-hit.txt"
-		lat_runs "w2.f-$v" "$DATA/q-w2-hit.txt"
-		for r in $(seq 1 "$LAT_REPS"); do
-			srv_stop
-			SINKHOLED_CONF=$y start_and_wait 10k "$SMALL_FIRST" "" || break
-			dp "w3.f-$v" lat "$r" "$DATA/q-w3-lat.txt"
-		done
-		[ -f "$D/query.jsonl" ] && event "feature_${v}_qlog_lines" "$(wc -l <"$D/query.jsonl")" "query-log lines over the variant's runs"
-		rm -f "$D/query.jsonl"
-		srv_stop
-		have="$have $v"
+		case $v in
+		ip | all) feat_variant "$v" 10k "$SMALL_FIRST" "$D/ips.yaml" ;;
+		*) feat_variant "$v" 10k "$SMALL_FIRST" "" ;;
+		esac && have="$have $v"
 	done
+	# Everything a production deployment turns on (issue #10), against the core path with the
+	# same big list: IP indicators as many as names, every inspection, the query log,
+	# retro-hunt recording, rate limiting (never reached), the cache.
+	if [ "$FEAT_IP_KEY" = 1 ]; then feat_ips "$N_BLOCK" "$DATA/ips-$BIGLABEL.yaml"; fi
+	feat_variant core big "$BIG_LAST" "" && have="$have core"
+	feat_variant full big "$BIG_LAST" "$DATA/ips-$BIGLABEL.yaml" && have="$have full"
 	event features "${have# }" "variants measured"
 }
 
