@@ -106,6 +106,8 @@ struct blocklog {
 	atomic_uint_least64_t dvc_gen; /* written under mu, read by the writer without it */
 
 	atomic_bool reopen;
+	blocklog_observe_fn observe; /* set before any record, then read by the writer */
+	void *observe_arg;
 	atomic_uint_least64_t dropped; /* by the writer: write errors, unformattable records */
 	atomic_uint_least64_t written;
 };
@@ -679,6 +681,40 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	return o.overflow ? 0 : (size_t)(o.p - buf);
 }
 
+size_t blocklog_json_str(const char *s, size_t max, char *buf, size_t cap)
+{
+	struct out o = {buf, buf + cap, false};
+
+	put_json_str(&o, s, max);
+	return o.overflow ? 0 : (size_t)(o.p - buf);
+}
+
+size_t blocklog_json_name(const uint8_t *name, size_t off, size_t len, char *buf, size_t cap)
+{
+	struct out o = {buf, buf + cap, false};
+
+	put_name(&o, name, off, len);
+	return o.overflow ? 0 : (size_t)(o.p - buf);
+}
+
+size_t blocklog_json_addr(int family, const uint8_t *addr, char *buf, size_t cap)
+{
+	return addr_text(buf, cap, family, addr);
+}
+
+size_t blocklog_json_time(int64_t t_ms, char *buf, size_t cap)
+{
+	struct out o = {buf, buf + cap, false};
+	int64_t secs = t_ms / 1000, ms = t_ms % 1000;
+
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	put_time(&o, secs, (int)ms);
+	return o.overflow ? 0 : (size_t)(o.p - buf);
+}
+
 /* --- Writer thread --------------------------------------------------------------------------- */
 
 static int64_t monotonic_ms(void)
@@ -838,6 +874,23 @@ static const char *writer_dvc(struct blocklog *bl)
 }
 
 /*
+ * Show rec to the observer and add what it returns to the line's AdditionalFields: the line
+ * (len bytes at line, cap available) ends with "}}\n". Returns the new length.
+ */
+static size_t observe(struct blocklog *bl, const struct blocklog_rec *rec, char *line, size_t len,
+		      size_t cap)
+{
+	char extra[256];
+	size_t n = bl->observe(bl->observe_arg, rec, extra, sizeof(extra));
+
+	if (n == 0 || n > sizeof(extra) || len < 3 || len + n > cap)
+		return len;
+	memcpy(line + len - 3, extra, n);
+	memcpy(line + len - 3 + n, "}}\n", 3);
+	return len + n;
+}
+
+/*
  * Format up to POP_MAX records of r into the batch, in order, writing it out whenever it is
  * full. Formats straight from the slots, then hands them back to the producer. Returns how many.
  */
@@ -863,6 +916,9 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 			atomic_fetch_add(&bl->dropped, 1);
 			b->skipped++;
 		} else {
+			if (bl->observe)
+				len = observe(bl, &r->slots[(head + i) & r->mask], b->buf + b->len,
+					      len, FLUSH_AT + LINE_MAX_LEN - b->len);
 			b->len += len;
 			b->ends[b->n++] = b->len;
 		}
@@ -1074,6 +1130,12 @@ fail:
 	free_mem(bl);
 	errno = err;
 	return NULL;
+}
+
+void blocklog_set_observer(struct blocklog *bl, blocklog_observe_fn fn, void *arg)
+{
+	bl->observe = fn;
+	bl->observe_arg = arg;
 }
 
 void blocklog_set_dvc(struct blocklog *bl, const char *dvc)

@@ -138,4 +138,28 @@ const char *blocklog_hostname(void);
  */
 size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *buf, size_t cap);
 
+/**
+ * Called by the writer thread with each record it writes (off the query path), while the
+ * record's meta is valid. It may add members to the record's AdditionalFields: JSON text
+ * (each member starting with ',') into extra, at most cap bytes; returns their length, 0 for
+ * none.
+ */
+typedef size_t (*blocklog_observe_fn)(void *arg, const struct blocklog_rec *rec, char *extra,
+				      size_t cap);
+/** Install the observer (fn NULL: none). Before any record is submitted. */
+void blocklog_set_observer(struct blocklog *bl, blocklog_observe_fn fn, void *arg);
+
+/*
+ * The block log's JSON text, for other JSON writers (the dashboard's API): each writes one
+ * quoted JSON string into buf and returns its length, 0 when cap is too small.
+ */
+/** s escaped as the block log escapes strings (invalid UTF-8 as U+FFFD), cut to max bytes. */
+size_t blocklog_json_str(const char *s, size_t max, char *buf, size_t cap);
+/** The wire name name[off, len) in presentation form, as DnsQuery is written. */
+size_t blocklog_json_name(const uint8_t *name, size_t off, size_t len, char *buf, size_t cap);
+/** An address (AF_INET: 4 bytes of addr, AF_INET6: 16); "" for another family. */
+size_t blocklog_json_addr(int family, const uint8_t *addr, char *buf, size_t cap);
+/** Unix time t_ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC). */
+size_t blocklog_json_time(int64_t t_ms, char *buf, size_t cap);
+
 #endif

@@ -263,26 +263,38 @@ static void write_status(const struct feed *f, int64_t when, const char *result)
 		(void)write_durably(f->status_path, tmp, buf, (size_t)n);
 }
 
-char *feed_last_fetch(const char *copy_path, int64_t now, char *buf, size_t len)
+int feed_status(const char *copy_path, int64_t *when, char *result, size_t len)
 {
 	char path[4200], line[900], *tab, *nl;
 	FILE *fp;
-	long long when;
+	int rc = -ENOENT;
 
-	snprintf(buf, len, "never fetched");
 	snprintf(path, sizeof(path), "%s.status", copy_path);
 	fp = fopen(path, "re");
 	if (!fp)
-		return buf;
+		return -errno;
 	if (fgets(line, sizeof(line), fp) && (tab = strchr(line, '\t'))) {
 		*tab++ = 0;
 		nl = strchr(tab, '\n');
 		if (nl)
 			*nl = 0;
-		when = strtoll(line, NULL, 10);
-		snprintf(buf, len, "%s, %llds ago", tab, (long long)(now - when));
+		*when = strtoll(line, NULL, 10);
+		snprintf(result, len, "%s", tab);
+		rc = 0;
 	}
 	fclose(fp);
+	return rc;
+}
+
+char *feed_last_fetch(const char *copy_path, int64_t now, char *buf, size_t len)
+{
+	char result[900];
+	int64_t when;
+
+	if (feed_status(copy_path, &when, result, sizeof(result)) == 0)
+		snprintf(buf, len, "%s, %llds ago", result, (long long)(now - when));
+	else
+		snprintf(buf, len, "never fetched");
 	return buf;
 }
 

@@ -26,6 +26,12 @@ struct metrics;
  * fetched") into buf: for the per-list health lines and --check. Returns buf.
  */
 char *feed_last_fetch(const char *copy_path, int64_t now, char *buf, size_t len);
+/**
+ * The last fetch of the feed whose copy is at copy_path: when it ended (Unix seconds) and its
+ * result ("200 OK, 412 entries", "304 not modified", an error) into result. 0, or a negative
+ * errno when it was never fetched.
+ */
+int feed_status(const char *copy_path, int64_t *when, char *result, size_t len);
 
 /** Call once, before any thread starts (libcurl's global init). */
 int feed_global_init(void);

@@ -59,7 +59,7 @@ int http_bind(const struct sockaddr_storage *ss)
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *content_type,
-			     char *body, size_t len)
+			     char *body, size_t len, const char *csp)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -72,6 +72,11 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	}
 	if (content_type)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	/* Every answer is live data: never cached, never sniffed as another type. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (csp)
+		MHD_add_response_header(r, "Content-Security-Policy", csp);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	ret = MHD_queue_response(conn, status, r);
@@ -84,7 +89,8 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
 {
 	char *body = strdup(text);
 
-	return reply(conn, status, "text/plain; charset=utf-8", body, body ? strlen(body) : 0);
+	return reply(conn, status, "text/plain; charset=utf-8", body, body ? strlen(body) : 0,
+		     NULL);
 }
 
 static bool allowed(struct http *h, struct MHD_Connection *conn)
@@ -126,7 +132,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	route->fn(route->arg, &out);
 	if (out.status == MHD_HTTP_OK && !out.body)
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	return reply(conn, out.status, out.content_type, out.body, out.len);
+	return reply(conn, out.status, out.content_type, out.body, out.len, out.csp);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

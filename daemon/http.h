@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * The HTTP listener (the `http:` config section): libmicrohttpd in a thread of its own, off
- * the workers' loops, serving a small table of routes (GET /metrics today). A client outside
- * http.allow gets 403, an unknown path 404, a method other than GET or HEAD 405.
+ * the workers' loops, serving a small table of routes (GET /metrics, the dashboard and its
+ * API). A client outside http.allow gets 403, an unknown path 404, a method other than GET or
+ * HEAD 405. Every answer is read-only: no route changes any state.
  */
 #ifndef SINKHOLED_HTTP_H
 #define SINKHOLED_HTTP_H
@@ -19,6 +20,7 @@ struct http_reply {
 	const char *content_type; /**< static string */
 	char *body;		  /**< NULL: an empty body (or 500 when status is 200) */
 	size_t len;
+	const char *csp; /**< a Content-Security-Policy header (static string), or NULL */
 };
 
 /** Fill *out for a GET of the route; runs on the HTTP thread. */

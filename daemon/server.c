@@ -25,8 +25,10 @@
 #include "addr.h"
 #include "blocklog.h"
 #include "config.h"
+#include "dashboard.h"
 #include "feed.h"
 #include "http.h"
+#include "insight.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -36,6 +38,7 @@
 #include "sockets.h"
 #include "state.h"
 #include "util.h"
+#include "util/hash.h"
 #include "watch.h"
 #include "worker.h"
 
@@ -54,7 +57,9 @@ struct server {
 	const struct worker_stats **wstats; /**< each worker's counters, for metrics */
 	struct http *http;	 /**< the `http:` listener, NULL when off */
 	struct retro *retro;	 /**< the retro-hunt, NULL when off */
-	struct http_route routes[1];
+	struct insight *insight; /**< what the dashboard shows, fed by the block log; or NULL */
+	struct dashboard *dash;	 /**< the dashboard's routes, NULL without `http:` */
+	struct http_route routes[1 + DASHBOARD_ROUTES];
 
 	uv_signal_t sig_hup, sig_term, sig_int, sig_usr1;
 	uv_async_t retire_async;
@@ -312,6 +317,8 @@ static void reload_after(uv_work_t *req, int status)
 		log_lists(st);
 		metrics_state_loaded(srv->metrics, st->cfg, ps, time(NULL));
 		metrics_reload_done(srv->metrics, true);
+		if (srv->dash)
+			dashboard_set_lists(srv->dash, st->cfg, ps, time(NULL));
 		http_set_allow(srv->http, st->cfg->http.allow);
 		old = srv->cur;
 		if (srv->retro)
@@ -626,18 +633,44 @@ static int prepare_metrics(struct server *srv, const struct state *st, int *http
 	return 0;
 }
 
-/* Serve /metrics on the bound socket. */
+/*
+ * With `http:`, the dashboard's data: learnt by the block log's writer from every record it
+ * writes (before any is submitted). Without memory the listener serves /metrics alone.
+ */
+static void start_insight(struct server *srv)
+{
+	if (!srv->cur->cfg->http.enabled)
+		return;
+	srv->insight = insight_new(hash_seed());
+	srv->dash = srv->insight ? dashboard_new(srv->insight, srv->blocklog) : NULL;
+	if (!srv->dash) {
+		log_err("main", "out of memory: no dashboard");
+		insight_free(srv->insight);
+		srv->insight = NULL;
+		return;
+	}
+	blocklog_set_observer(srv->blocklog, insight_observe, srv->insight);
+	dashboard_set_lists(srv->dash, srv->cur->cfg, policy_stats(srv->cur->policy), time(NULL));
+}
+
+/* Serve /metrics and the dashboard on the bound socket. */
 static void start_http(struct server *srv, int fd)
 {
+	size_t n = 1;
 	char a[64];
 
 	if (fd < 0)
 		return;
 	srv->routes[0] = (struct http_route){"/metrics", metrics_serve, srv->metrics};
-	srv->http = http_start(fd, srv->routes, ARRAY_SIZE(srv->routes), srv->cur->cfg->http.allow);
+	if (srv->dash) {
+		dashboard_routes(srv->dash, srv->routes + 1);
+		n += DASHBOARD_ROUTES;
+	}
+	srv->http = http_start(fd, srv->routes, n, srv->cur->cfg->http.allow);
 	addr_format((const struct sockaddr *)&srv->cur->cfg->http.listen, a, sizeof(a));
 	if (srv->http)
-		log_info("main", "serving metrics on http://%s/metrics", a);
+		log_info("main", "serving metrics on http://%s/metrics%s", a,
+			 srv->dash ? " and the dashboard on /" : "");
 }
 
 int server_run(const char *config_path)
@@ -696,6 +729,7 @@ int server_run(const char *config_path)
 		goto out;
 
 	init_loop(&srv);
+	start_insight(&srv);
 	if (st->cfg->retro.enabled) {
 		srv.retro =
 		    retro_start(&st->cfg->retro, n, srv.blocklog, n, on_state_retired, &srv);
@@ -746,7 +780,9 @@ out:
 	if (http_fd >= 0)
 		close(http_fd);
 	http_stop(srv.http);
+	dashboard_free(srv.dash);
 	blocklog_free(srv.blocklog);
+	insight_free(srv.insight); /* the block log's writer used it until now */
 	metrics_free(srv.metrics);
 	free(srv.wstats);
 	free(srv.workers);

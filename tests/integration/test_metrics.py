@@ -148,7 +148,8 @@ def test_reload_counted():
 
 def test_404_405():
     eq(get(S["hport"], "/nothing")[0], 404, "another path")
-    eq(get(S["hport"], "/")[0], 404, "the root")
+    eq(get(S["hport"], "/metrics/")[0], 404, "a path under /metrics")
+    eq(get(S["hport"], "/")[0], 200, "the root: the dashboard (test_dashboard.py)")
     eq(get(S["hport"], "/metrics", "POST")[0], 405, "POST")
     eq(get(S["hport"], "/metrics", "DELETE")[0], 405, "DELETE")
     eq(get(S["hport"], "/metrics", "HEAD")[0], 200, "HEAD")
