@@ -47,14 +47,21 @@ struct pair {
 	char malware[META_STR];
 };
 
-/* A space-saving counter: the count of a key is at most err too high. */
+/* A key of the space-saving counters: its count is at most err too high. */
 struct top {
-	uint64_t hash;
-	uint64_t count, err;
+	uint64_t err;
 	int64_t last_ms;
 	uint8_t key_len;
 	uint8_t key[DNS_MAX_NAME]; /* a client's CLIENT_KEY, or a rule's wire form */
-	char malware[META_STR];	   /* IOCs: the family last seen with it */
+	char malware[META_STR];	   /* IOCs: the family seen with it first */
+};
+
+/* Space-saving counters; the hashes and counts, scanned per record, apart from the keys. */
+struct topset {
+	size_t n;
+	uint64_t hash[INSIGHT_TOP_TRACKED];
+	uint64_t count[INSIGHT_TOP_TRACKED];
+	struct top v[INSIGHT_TOP_TRACKED];
 };
 
 /* What every record says: when, who, what, which entry. */
@@ -102,8 +109,7 @@ struct insight {
 	uint64_t other_total;
 	uint32_t (*counts)[INSIGHT_FAMILIES + 1];
 
-	struct top clients[INSIGHT_TOP_TRACKED], iocs[INSIGHT_TOP_TRACKED];
-	size_t n_clients, n_iocs;
+	struct topset clients, iocs;
 
 	struct latest *latest; /* INSIGHT_LATEST, a ring: n_latest records since start */
 	uint64_t n_latest;
@@ -235,38 +241,39 @@ static void count_minute(struct insight *in, int64_t t_ms, const char *family, u
 
 /* ---- top clients and IOCs (space-saving) ---- */
 
-static struct top *top_count(struct top *v, size_t *n, const uint8_t *key, size_t key_len,
-			     uint64_t hash, uint32_t add, int64_t t_ms)
+/* Count add lookups of key at t_ms; its entry, *fresh when the key just got it. */
+static struct top *top_count(struct topset *t, const uint8_t *key, size_t key_len, uint64_t hash,
+			     uint32_t add, int64_t t_ms, bool *fresh)
 {
-	struct top *e = NULL;
+	size_t i, min = 0;
 
-	for (size_t i = 0; i < *n; i++)
-		if (v[i].hash == hash && v[i].key_len == key_len &&
-		    memcmp(v[i].key, key, key_len) == 0) {
-			e = &v[i];
+	for (i = 0; i < t->n; i++)
+		if (t->hash[i] == hash && t->v[i].key_len == key_len &&
+		    memcmp(t->v[i].key, key, key_len) == 0)
 			break;
-		}
-	if (!e) {
-		if (*n < INSIGHT_TOP_TRACKED) {
-			e = &v[(*n)++];
-			e->count = e->err = 0;
+	*fresh = i == t->n;
+	if (*fresh) {
+		if (t->n < INSIGHT_TOP_TRACKED) {
+			i = t->n++;
+			t->count[i] = t->v[i].err = 0;
 		} else {
 			/* Replace the smallest: the newcomer inherits its count as the error. */
-			e = &v[0];
-			for (size_t i = 1; i < *n; i++)
-				if (v[i].count < e->count)
-					e = &v[i];
-			e->err = e->count;
+			for (i = 1; i < t->n; i++)
+				if (t->count[i] < t->count[min])
+					min = i;
+			i = min;
+			t->v[i].err = t->count[i];
 		}
-		e->hash = hash;
-		e->key_len = (uint8_t)key_len;
-		memcpy(e->key, key, key_len);
-		e->malware[0] = '\0';
+		t->hash[i] = hash;
+		t->v[i].key_len = (uint8_t)key_len;
+		memcpy(t->v[i].key, key, key_len);
+		t->v[i].malware[0] = '\0';
+		t->v[i].last_ms = 0;
 	}
-	e->count += add;
-	if (t_ms > e->last_ms)
-		e->last_ms = t_ms;
-	return e;
+	t->count[i] += add;
+	if (t_ms > t->v[i].last_ms)
+		t->v[i].last_ms = t_ms;
+	return &t->v[i];
 }
 
 /* ---- beacon detection ---- */
@@ -442,6 +449,7 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 	size_t rule_len, n = 0;
 	struct pair *p;
 	struct top *ioc;
+	bool fresh;
 	bool retro = r->proto == BLOCKLOG_RETRO;
 	int64_t t = rec_start_ms(r);
 
@@ -452,11 +460,10 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 	if (r->time_ms > in->last_ms)
 		in->last_ms = r->time_ms;
 	p = pair_get(in, r->src_family, r->src_addr, rule, rule_len);
-	p->n_seen++;
+	if (p->n_seen++ == 0)
+		copy_str(p->malware, r->meta ? r->meta->malware : NULL);
 	if (r->time_ms > p->last_ms)
 		p->last_ms = r->time_ms;
-	if (r->meta && r->meta->malware)
-		copy_str(p->malware, r->meta->malware);
 	/*
 	 * A retro-hunt finding only knows its first and last lookup and their count: it tells
 	 * nothing about intervals, and adds no call-home. Its pair's blocked lookups do.
@@ -472,12 +479,12 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 		observe_retro(in, r);
 	} else {
 		observe_query(in, r, p);
-		top_count(in->clients, &in->n_clients, key, CLIENT_KEY,
-			  hash_bytes_seeded(key, CLIENT_KEY, in->seed), rec_lookups(r), r->time_ms);
-		ioc = top_count(in->iocs, &in->n_iocs, rule, rule_len,
-				hash_bytes_seeded(rule, rule_len, in->seed), rec_lookups(r),
-				r->time_ms);
-		copy_str(ioc->malware, r->meta ? r->meta->malware : NULL);
+		top_count(&in->clients, key, CLIENT_KEY, hash_bytes_seeded(key, CLIENT_KEY, in->seed),
+			  rec_lookups(r), r->time_ms, &fresh);
+		ioc = top_count(&in->iocs, rule, rule_len, hash_bytes_seeded(rule, rule_len, in->seed),
+				rec_lookups(r), r->time_ms, &fresh);
+		if (fresh)
+			copy_str(ioc->malware, r->meta ? r->meta->malware : NULL);
 	}
 	if (p->beacon) {
 		int len = snprintf(extra, cap,
@@ -754,26 +761,26 @@ void insight_json_timeline(struct insight *in, int64_t now_ms, struct jbuf *b)
 	pthread_mutex_unlock(&in->mu);
 }
 
-/* The top INSIGHT_TOP_SHOWN of v (n entries) by count, as indexes into idx; how many. */
-static size_t top_order(const struct top *v, size_t n, size_t idx[INSIGHT_TOP_TRACKED])
+/* The top INSIGHT_TOP_SHOWN of t by count, as indexes into idx; how many. */
+static size_t top_order(const struct topset *t, size_t idx[INSIGHT_TOP_TRACKED])
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < t->n; i++) {
 		size_t j = i;
 
-		for (; j > 0 && v[idx[j - 1]].count < v[i].count; j--)
+		for (; j > 0 && t->count[idx[j - 1]] < t->count[i]; j--)
 			idx[j] = idx[j - 1];
 		idx[j] = i;
 	}
-	return n < INSIGHT_TOP_SHOWN ? n : INSIGHT_TOP_SHOWN;
+	return t->n < INSIGHT_TOP_SHOWN ? t->n : INSIGHT_TOP_SHOWN;
 }
 
-/* A top entry's counts, closing its object. */
-static void j_top_counts(struct jbuf *b, const struct top *e)
+/* Entry i's counts, closing its object. */
+static void j_top_counts(struct jbuf *b, const struct topset *t, size_t i)
 {
-	jbuf_member_int(b, ",\"lookups\":", (int64_t)e->count);
-	jbuf_member_int(b, ",\"overcount\":", (int64_t)e->err);
+	jbuf_member_int(b, ",\"lookups\":", (int64_t)t->count[i]);
+	jbuf_member_int(b, ",\"overcount\":", (int64_t)t->v[i].err);
 	jbuf_str(b, ",\"last\":");
-	j_time(b, e->last_ms);
+	j_time(b, t->v[i].last_ms);
 	jbuf_str(b, "}");
 }
 
@@ -784,24 +791,24 @@ void insight_json_top(struct insight *in, int64_t now_ms, struct jbuf *b)
 	(void)now_ms;
 	pthread_mutex_lock(&in->mu);
 	jbuf_str(b, "{\"clients\":[");
-	n = top_order(in->clients, in->n_clients, idx);
+	n = top_order(&in->clients, idx);
 	for (size_t i = 0; i < n; i++) {
-		const struct top *e = &in->clients[idx[i]];
+		const struct top *e = &in->clients.v[idx[i]];
 
 		jbuf_str(b, i ? ",{\"SrcIpAddr\":" : "{\"SrcIpAddr\":");
 		j_addr(b, e->key[0], e->key + 1);
-		j_top_counts(b, e);
+		j_top_counts(b, &in->clients, idx[i]);
 	}
 	jbuf_str(b, "],\"iocs\":[");
-	n = top_order(in->iocs, in->n_iocs, idx);
+	n = top_order(&in->iocs, idx);
 	for (size_t i = 0; i < n; i++) {
-		const struct top *e = &in->iocs[idx[i]];
+		const struct top *e = &in->iocs.v[idx[i]];
 
 		jbuf_str(b, i ? ",{\"RuleName\":" : "{\"RuleName\":");
 		j_name(b, e->key, 0, e->key_len);
 		jbuf_str(b, ",\"ThreatName\":");
 		j_str(b, e->malware);
-		j_top_counts(b, e);
+		j_top_counts(b, &in->iocs, idx[i]);
 	}
 	jbuf_str(b, "]}");
 	pthread_mutex_unlock(&in->mu);
