@@ -877,8 +877,8 @@ static const char *writer_dvc(struct blocklog *bl)
  * Show rec to the observer and add what it returns to the line's AdditionalFields: the line
  * (len bytes at line, cap available) ends with "}}\n". Returns the new length.
  */
-static size_t observe(struct blocklog *bl, const struct blocklog_rec *rec, char *line, size_t len,
-		      size_t cap)
+static size_t observe_line(struct blocklog *bl, const struct blocklog_rec *rec, char *line,
+			   size_t len, size_t cap)
 {
 	char extra[256];
 	size_t n = bl->observe(bl->observe_arg, rec, extra, sizeof(extra));
@@ -917,8 +917,9 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 			b->skipped++;
 		} else {
 			if (bl->observe)
-				len = observe(bl, &r->slots[(head + i) & r->mask], b->buf + b->len,
-					      len, FLUSH_AT + LINE_MAX_LEN - b->len);
+				len = observe_line(bl, &r->slots[(head + i) & r->mask],
+						   b->buf + b->len, len,
+						   FLUSH_AT + LINE_MAX_LEN - b->len);
 			b->len += len;
 			b->ends[b->n++] = b->len;
 		}

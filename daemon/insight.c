@@ -502,12 +502,24 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 
 /* ---- life ---- */
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct insight *insight_new(uint64_t seed)
 {
 	struct insight *in = calloc(1, sizeof(*in));
 
 	if (!in)
 		return NULL;
+	pthread_mutex_init(&in->mu, NULL);
+	in->seed = seed;
+	in->head_min = -1;
+	in->started_ms = wall_ms();
 	in->counts = calloc(INSIGHT_MINUTES, sizeof(in->counts[0]));
 	in->latest = calloc(INSIGHT_LATEST, sizeof(in->latest[0]));
 	in->findings = calloc(INSIGHT_RETRO, sizeof(in->findings[0]));
@@ -516,15 +528,6 @@ struct insight *insight_new(uint64_t seed)
 		insight_free(in);
 		return NULL;
 	}
-	pthread_mutex_init(&in->mu, NULL);
-	in->seed = seed;
-	in->head_min = -1;
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		in->started_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	}
 	return in;
 }
 
@@ -532,8 +535,7 @@ void insight_free(struct insight *in)
 {
 	if (!in)
 		return;
-	if (in->counts && in->latest && in->findings && in->pairs)
-		pthread_mutex_destroy(&in->mu);
+	pthread_mutex_destroy(&in->mu);
 	free(in->counts);
 	free(in->latest);
 	free(in->findings);
