@@ -43,8 +43,10 @@ V2 = V1 + """  - malware: Emotet
     domains: [retro.test]
 """
 ZONE = h.ZONE + [("c2.retro.test.", "A", "NOERROR", ["c2.retro.test. 300 IN A 192.0.2.77"], [])]
-# <script>alert(1)</script> and <b>bold</b> as labels: \DDD for the bytes dig would not take.
-HOSTILE = r"x\060script\062alert\0401\041\060\047script\062.\060b\062bold\060\047b\062.evil.test"
+# <script>alert(1)</script>, <b>bold</b> and a quote, a byte that is not UTF-8, a control byte
+# and a backslash as labels: \DDD for the bytes dig would not take.
+HOSTILE = (r"x\060script\062alert\0401\041\060\047script\062.\060b\062bold\060\047b\062"
+           r".\034q\255\001\092.evil.test")
 BEACON_EVERY = 1.1  # seconds
 BEACON_LOOKUPS = 10
 CHROMIUM = "chromium"
@@ -227,7 +229,8 @@ def test_api_blocks():
         eq(got["Beacon"], "Beacon" in want["AdditionalFields"], "Beacon")
     hostile = [x for x in b["blocks"] if x["DnsQuery"].startswith("x<script>")]
     eq(len(hostile), 1, "the hostile name's block")
-    eq(hostile[0]["DnsQuery"], "x<script>alert\\0401\\041</script>.<b>bold</b>.evil.test",
+    eq(hostile[0]["DnsQuery"],
+       "x<script>alert\\0401\\041</script>.<b>bold</b>.\\034q\\255\\001\\092.evil.test",
        "the hostile name, in presentation form")
     S["hostile"] = hostile[0]["DnsQuery"]
 

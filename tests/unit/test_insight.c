@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "blocklog.h"
 #include "insight.h"
@@ -428,6 +429,60 @@ static void test_json_escaping(void **state)
 	insight_free(in);
 }
 
+/*
+ * Through the block log's writer (blocklog_set_observer): a beacon's records get
+ * AdditionalFields.Beacon as the last member, from the 9th call-home on, and stay whole lines.
+ */
+static void test_block_log_carries_beacon(void **state)
+{
+	char path[] = "/tmp/test_insight_XXXXXX", *data, *line;
+	struct insight *in = insight_new(13);
+	struct blocklog *bl;
+	struct blocklog_rec r;
+	size_t len = 0, cap = 0;
+	int fd = mkstemp(path), n = 0;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	bl = blocklog_new(path, "dns1", 64, 1);
+	assert_non_null(bl);
+	blocklog_set_observer(bl, insight_observe, in);
+	for (int i = 0; i < 10; i++) {
+		make_rec(&r, 5, "www.c2.test", T0 + i * 30 * SEC, &nanocore);
+		r.rule_off = 4;
+		assert_int_equal(blocklog_submit(bl, 0, &r), 0);
+	}
+	blocklog_sync(bl);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	data = NULL;
+	for (int i = 0; getline(&data, &cap, f) > 0; i++, n++) {
+		char want[256];
+
+		line = data;
+		len = strlen(line);
+		assert_memory_equal(line + len - 3, "}}\n", 3);
+		if (i < 8) {
+			assert_null(strstr(line, "Beacon"));
+			continue;
+		}
+		snprintf(want, sizeof(want),
+			 "\"ListFile\":\"blocklist.yaml\",\"Beacon\":{\"IntervalSeconds\":30.000,"
+			 "\"JitterSeconds\":0.000,\"Lookups\":%d}}}\n",
+			 i + 1);
+		assert_non_null(strstr(line, want));
+		assert_string_equal(strstr(line, want), want);
+	}
+	assert_int_equal(n, 10);
+	free(data);
+	fclose(f);
+	blocklog_free(bl);
+	insight_free(in);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_timeline),
 		cmocka_unit_test(test_top),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_block_log_carries_beacon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
