@@ -29,8 +29,8 @@ extern const size_t dashboard_html_len;
  * and loads nothing from anywhere else.
  */
 #define PAGE_CSP                                                                                   \
-	"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "             \
-	"connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "         \
+	"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "              \
+	"connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "          \
 	"frame-ancestors 'none'"
 
 struct dashboard;
@@ -215,9 +215,9 @@ static void view_lists(struct dashboard *d, int64_t at_ms, struct jbuf *b)
 		jbuf_member_int(b, ",\"invalid\":", (int64_t)c->invalid);
 		jbuf_member_int(b, ",\"skipped\":", (int64_t)c->skipped);
 		jbuf_str(b, ",\"status\":");
-		jbuf_str(b, c->kept	   ? "\"rejected, previous version in use\""
-			     : c->rejected ? "\"rejected\""
-					   : "\"ok\"");
+		jbuf_str(b, c->kept	  ? "\"rejected, previous version in use\""
+			    : c->rejected ? "\"rejected\""
+					  : "\"ok\"");
 		jbuf_str(b, ",\"file_time\":");
 		if (c->mtime) {
 			j_time_s(b, c->mtime);
@@ -266,13 +266,13 @@ void dashboard_routes(struct dashboard *d, struct http_route *routes)
 		view_fn own;
 		insight_view_fn of_insight;
 	} api[DASHBOARD_ROUTES - 1] = {
-		{"/api/summary", view_summary, NULL},
-		{"/api/timeline", NULL, insight_json_timeline},
-		{"/api/top", NULL, insight_json_top},
-		{"/api/blocks", NULL, insight_json_blocks},
-		{"/api/retro", NULL, insight_json_retro},
-		{"/api/beacons", NULL, insight_json_beacons},
-		{"/api/lists", view_lists, NULL},
+	    {"/api/summary", view_summary, NULL},
+	    {"/api/timeline", NULL, insight_json_timeline},
+	    {"/api/top", NULL, insight_json_top},
+	    {"/api/blocks", NULL, insight_json_blocks},
+	    {"/api/retro", NULL, insight_json_retro},
+	    {"/api/beacons", NULL, insight_json_beacons},
+	    {"/api/lists", view_lists, NULL},
 	};
 
 	routes[0] = (struct http_route){"/", serve_page, d};

@@ -32,10 +32,10 @@ struct meta_copy {
 
 /* A (client, rule) pair followed by beacon detection. */
 struct pair {
-	uint64_t hash;	 /* of the key; 0 with n_seen 0: an empty slot */
-	int64_t last_ms; /* the latest record of the pair: the least recent is evicted */
+	uint64_t hash;		    /* of the key; 0 with n_seen 0: an empty slot */
+	int64_t last_ms;	    /* the latest record of the pair: the least recent is evicted */
 	int64_t t[INSIGHT_HISTORY]; /* call-home times, ascending */
-	int64_t burst_end; /* the latest lookup of the latest call-home */
+	int64_t burst_end;	    /* the latest lookup of the latest call-home */
 	uint8_t n;		    /* of t */
 	uint8_t family;
 	uint8_t rule_len;
@@ -479,20 +479,23 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 		observe_retro(in, r);
 	} else {
 		observe_query(in, r, p);
-		top_count(&in->clients, key, CLIENT_KEY, hash_bytes_seeded(key, CLIENT_KEY, in->seed),
-			  rec_lookups(r), r->time_ms, &fresh);
-		ioc = top_count(&in->iocs, rule, rule_len, hash_bytes_seeded(rule, rule_len, in->seed),
-				rec_lookups(r), r->time_ms, &fresh);
+		top_count(&in->clients, key, CLIENT_KEY,
+			  hash_bytes_seeded(key, CLIENT_KEY, in->seed), rec_lookups(r), r->time_ms,
+			  &fresh);
+		ioc = top_count(&in->iocs, rule, rule_len,
+				hash_bytes_seeded(rule, rule_len, in->seed), rec_lookups(r),
+				r->time_ms, &fresh);
 		if (fresh)
 			copy_str(ioc->malware, r->meta ? r->meta->malware : NULL);
 	}
 	if (p->beacon) {
-		int len = snprintf(extra, cap,
-				   ",\"Beacon\":{\"IntervalSeconds\":%lld.%03lld,\"JitterSeconds\":"
-				   "%lld.%03lld,\"Lookups\":%u}",
-				   (long long)(p->interval_ms / 1000), (long long)(p->interval_ms % 1000),
-				   (long long)(p->jitter_ms / 1000), (long long)(p->jitter_ms % 1000),
-				   (unsigned)p->n);
+		int len =
+		    snprintf(extra, cap,
+			     ",\"Beacon\":{\"IntervalSeconds\":%lld.%03lld,\"JitterSeconds\":"
+			     "%lld.%03lld,\"Lookups\":%u}",
+			     (long long)(p->interval_ms / 1000), (long long)(p->interval_ms % 1000),
+			     (long long)(p->jitter_ms / 1000), (long long)(p->jitter_ms % 1000),
+			     (unsigned)p->n);
 
 		n = len > 0 && (size_t)len < cap ? (size_t)len : 0;
 	}
@@ -818,7 +821,7 @@ void insight_json_top(struct insight *in, int64_t now_ms, struct jbuf *b)
 
 static const char *orig_name(unsigned orig)
 {
-	static const char *const names[] = {"address", "nxdomain", "nodata", "refused",
+	static const char *const names[] = {"address", "nxdomain", "nodata",	  "refused",
 					    "local",   "drop",	   "ratelimited", "log"};
 
 	return orig < ARRAY_SIZE(names) ? names[orig] : "";

@@ -27,8 +27,8 @@
 struct blocklog_rec;
 struct jbuf;
 
-#define INSIGHT_MINUTES 1440	 /**< the timeline: 24 h of minutes */
-#define INSIGHT_FAMILIES 12	 /**< families with a series of their own, besides "other" */
+#define INSIGHT_MINUTES 1440   /**< the timeline: 24 h of minutes */
+#define INSIGHT_FAMILIES 12    /**< families with a series of their own, besides "other" */
 #define INSIGHT_TOP_TRACKED 64 /**< clients (and IOCs) counted; the API shows the top 10 */
 #define INSIGHT_TOP_SHOWN 10
 #define INSIGHT_LATEST 100 /**< latest records kept */
@@ -39,15 +39,15 @@ struct jbuf;
 #define INSIGHT_STR 96	   /**< metadata strings are copied up to this many bytes (with NUL) */
 
 /* The beacon rule (README "Beacon detection"). */
-#define BEACON_MIN_INTERVALS 8	/**< at least this many intervals (9 call-homes) */
-#define BEACON_MERGE_MS 1000	/**< lookups this close to a kept one are the same call-home */
+#define BEACON_MIN_INTERVALS 8	 /**< at least this many intervals (9 call-homes) */
+#define BEACON_MERGE_MS 1000	 /**< lookups this close to a kept one are the same call-home */
 #define BEACON_MAX_SPREAD_PCT 15 /**< median absolute deviation <= 15% of the median interval */
 
 struct insight;
 
 /** What beacon detection says about a pair. */
 struct insight_beacon {
-	int family;		    /**< the client: AF_INET or AF_INET6 */
+	int family; /**< the client: AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	uint8_t rule[DNS_MAX_NAME]; /**< the listed domain, canonical wire form */
 	uint8_t rule_len;

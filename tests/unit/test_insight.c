@@ -28,8 +28,13 @@
 #define SEC 1000LL
 
 static const struct ioc_meta nanocore = {
-	.malware = "NanoCore RAT", .threat_type = "botnet_cc", .source = "ThreatFox",
-	.file = "blocklist.yaml", .confidence = 75, .first_seen = INT64_MIN, .expires = INT64_MAX,
+    .malware = "NanoCore RAT",
+    .threat_type = "botnet_cc",
+    .source = "ThreatFox",
+    .file = "blocklist.yaml",
+    .confidence = 75,
+    .first_seen = INT64_MIN,
+    .expires = INT64_MAX,
 };
 
 /* A deterministic generator (xorshift64*), so that every run sees the same noise. */
@@ -203,7 +208,8 @@ static void test_observe_flags_planted_beacon(void **state)
 			if (n_times <= BEACON_MIN_INTERVALS) {
 				assert_int_equal(len, 0);
 			} else {
-				size_t k = n_times > INSIGHT_HISTORY ? n_times - INSIGHT_HISTORY : 0;
+				size_t k =
+				    n_times > INSIGHT_HISTORY ? n_times - INSIGHT_HISTORY : 0;
 
 				reference(times + k, n_times - k, &med, &mad);
 				snprintf(want, sizeof(want),
@@ -243,9 +249,8 @@ static void test_observe_burst(void **state)
 		int64_t t = T0 + 3600 * SEC + k * 1200 * SEC + (int64_t)(uniform() * 900 * SEC);
 
 		for (int i = 0; i < 50; i++)
-			assert_int_equal(lookup(in, 2, "burst.test", t + i * 10, extra,
-						sizeof(extra)),
-					 0);
+			assert_int_equal(
+			    lookup(in, 2, "burst.test", t + i * 10, extra, sizeof(extra)), 0);
 	}
 	assert_int_equal(insight_beacons(in, found, 4), 0);
 	insight_free(in);
@@ -285,7 +290,7 @@ static void test_retro_records(void **state)
 	r.rule_off = 6;
 	r.count = 3;
 	assert_true(insight_observe(in, &r, extra, sizeof(extra)) > 0); /* late.test too */
-	r.src_addr[3] = 10;						 /* another client */
+	r.src_addr[3] = 10;						/* another client */
 	assert_int_equal(insight_observe(in, &r, extra, sizeof(extra)), 0);
 	insight_free(in);
 }
@@ -405,8 +410,8 @@ static void test_json_escaping(void **state)
 	char extra[256];
 	size_t len;
 	char *text;
-	static const uint8_t hostile[] = {11, '<', 's', '>', '"', 'q', 0x01, '\\', 0xff, '&', '/',
-					  '>', 4, 't', 'e', 's', 't', 0};
+	static const uint8_t hostile[] = {11,  '<', 's', '>', '"', 'q', 0x01, '\\', 0xff,
+					  '&', '/', '>', 4,   't', 'e', 's',  't',  0};
 
 	(void)state;
 	m.malware = "Bad \"RAT\"\n<script>";
@@ -486,16 +491,16 @@ static void test_block_log_carries_beacon(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rule_periodic_with_jitter),
-		cmocka_unit_test(test_rule_noise),
-		cmocka_unit_test(test_observe_flags_planted_beacon),
-		cmocka_unit_test(test_observe_burst),
-		cmocka_unit_test(test_retro_records),
-		cmocka_unit_test(test_bounded_memory),
-		cmocka_unit_test(test_timeline),
-		cmocka_unit_test(test_top),
-		cmocka_unit_test(test_json_escaping),
-		cmocka_unit_test(test_block_log_carries_beacon),
+	    cmocka_unit_test(test_rule_periodic_with_jitter),
+	    cmocka_unit_test(test_rule_noise),
+	    cmocka_unit_test(test_observe_flags_planted_beacon),
+	    cmocka_unit_test(test_observe_burst),
+	    cmocka_unit_test(test_retro_records),
+	    cmocka_unit_test(test_bounded_memory),
+	    cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_top),
+	    cmocka_unit_test(test_json_escaping),
+	    cmocka_unit_test(test_block_log_carries_beacon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
