@@ -1285,9 +1285,69 @@ static void key_http_allow(struct ctx *c, const char *key, yaml_node_t *n)
 	parse_acl(c, key, n, &c->cfg->http.allow);
 }
 
+/* A host name as a Host header carries it: letters, digits, '-' and '.', 1..253 of them. */
+static bool is_host_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+static void key_http_hosts(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	size_t size = 1, used = 0;
+	char d[80], *out;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		error_at(c, n, "%s: expected a list of host names like [dns1.example.com], got %s",
+			 key, describe(n, d, sizeof(d)));
+		return;
+	}
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *e = node(c, *i);
+
+		if (e->type == YAML_SCALAR_NODE)
+			size += e->data.scalar.length + 1;
+	}
+	free(c->cfg->http.hosts);
+	c->cfg->http.hosts = out = calloc(1, size);
+	if (!out) {
+		oom(c);
+		return;
+	}
+	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *e = node(c, *i);
+		const char *s = get_string(c, key, e, "a host name like dns1.example.com");
+		size_t len;
+
+		if (!s)
+			continue;
+		if (!is_host_name(s)) {
+			error_at(c, e, "%s: expected a host name like dns1.example.com, got %s", key,
+				 describe(e, d, sizeof(d)));
+			continue;
+		}
+		len = strlen(s);
+		if (s[len - 1] == '.')
+			len--; /* the root's dot: compared without it */
+		for (size_t k = 0; k < len; k++)
+			out[used + k] = (char)tolower((unsigned char)s[k]);
+		out[used + len] = '\0';
+		used += len + 1;
+	}
+}
+
 static const struct key_def http_keys[] = {
 	{"listen", key_http_listen},
 	{"allow", key_http_allow},
+	{"hosts", key_http_hosts},
 };
 
 static void key_http(struct ctx *c, const char *key, yaml_node_t *n)
@@ -1761,6 +1821,7 @@ void config_free(struct config *cfg)
 	free(cfg->acl);
 	free(cfg->trusted_proxies);
 	free(cfg->http.allow);
+	free(cfg->http.hosts);
 	free(cfg->blocklog_path);
 	free(cfg->dvc);
 	free(cfg->user);

@@ -52,6 +52,12 @@ struct http_conf {
 	bool enabled;			/**< the section is present; default false */
 	struct sockaddr_storage listen; /**< http.listen; default 127.0.0.1:9153 */
 	struct acl *allow;		/**< http.allow; default loopback; others get 403 */
+	/**
+	 * http.hosts: the names a request's Host header may carry besides an address literal,
+	 * "localhost" and this machine's name; lowercase, each NUL-terminated, an empty one ends
+	 * the list. NULL: none.
+	 */
+	char *hosts;
 };
 
 /** One entry of `blocklists:`: a local file, or a feed fetched from url into state_dir. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -10,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "acl.h"
 #include "addr.h"
+#include "blocklog.h"
+#include "config.h"
 #include "log.h"
 
 #define MOD "http"
@@ -25,8 +30,10 @@ struct http {
 	struct MHD_Daemon *d;
 	const struct http_route *routes;
 	size_t n_routes;
-	pthread_mutex_t mu; /* guards allow */
+	pthread_mutex_t mu; /* guards allow and hosts */
 	struct acl *allow;
+	char *hosts; /* http_conf.hosts, copied; NULL: none */
+	char fqdn[256]; /* this machine's name, lowercase, as gethostname() gives it */
 };
 
 static struct acl *acl_copy(const struct acl *a)
@@ -93,6 +100,71 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
 		     NULL);
 }
 
+/* A copy of an http_conf.hosts list (NULL stays NULL); *ok false on ENOMEM. */
+static char *hosts_copy(const char *hosts, bool *ok)
+{
+	size_t n = 0;
+	char *c;
+
+	*ok = true;
+	if (!hosts)
+		return NULL;
+	while (hosts[n])
+		n += strlen(hosts + n) + 1;
+	c = malloc(n + 1);
+	if (!c)
+		*ok = false;
+	else
+		memcpy(c, hosts, n + 1);
+	return c;
+}
+
+/*
+ * Whether a request's Host header may be answered: an address literal (with a port or not),
+ * localhost, this machine's name (short or full), or a name of http.hosts. Any other name is
+ * refused, so that a web page whose name an attacker re-points at this listener (DNS
+ * rebinding) cannot read it from a browser inside http.allow. No Host at all (HTTP/1.0, not a
+ * browser) is answered.
+ */
+static bool host_ok(struct http *h, const char *host)
+{
+	char name[256], a6[INET6_ADDRSTRLEN];
+	struct in6_addr x6;
+	struct in_addr x4;
+	const char *end, *colon;
+	size_t n;
+	bool ok = false;
+
+	if (!host)
+		return true;
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		n = end ? (size_t)(end - host - 1) : 0;
+		if (!end || n >= sizeof(a6) || (end[1] && end[1] != ':'))
+			return false;
+		memcpy(a6, host + 1, n);
+		a6[n] = '\0';
+		return inet_pton(AF_INET6, a6, &x6) == 1;
+	}
+	colon = strchr(host, ':');
+	n = colon ? (size_t)(colon - host) : strlen(host);
+	if (n == 0 || n >= sizeof(name) || (colon && strchr(colon + 1, ':')))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)host[i]);
+	if (name[n - 1] == '.')
+		n--;
+	name[n] = '\0';
+	if (inet_pton(AF_INET, name, &x4) == 1 || strcmp(name, "localhost") == 0 ||
+	    strcmp(name, h->fqdn) == 0 || strcasecmp(name, blocklog_hostname()) == 0)
+		return true;
+	pthread_mutex_lock(&h->mu);
+	for (const char *p = h->hosts; p && *p && !ok; p += strlen(p) + 1)
+		ok = strcmp(p, name) == 0;
+	pthread_mutex_unlock(&h->mu);
+	return ok;
+}
+
 static bool allowed(struct http *h, struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -122,6 +194,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*upload_data_size = 0;
 	if (!allowed(h, conn))
 		return reply_text(conn, MHD_HTTP_FORBIDDEN, "forbidden\n");
+	if (!host_ok(h, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+		return reply_text(conn, MHD_HTTP_FORBIDDEN,
+				  "forbidden: this Host is not one of the listener's names (http.hosts)\n");
 	for (size_t i = 0; i < h->n_routes; i++)
 		if (strcmp(url, h->routes[i].path) == 0)
 			route = &h->routes[i];
@@ -148,14 +223,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn(MOD, "%s", msg);
 }
 
-struct http *http_start(int fd, const struct http_route *routes, size_t n, const struct acl *allow)
+struct http *http_start(int fd, const struct http_route *routes, size_t n,
+			const struct http_conf *hc)
 {
 	struct http *h = calloc(1, sizeof(*h));
+	bool ok = true;
 
-	if (!h || !(h->allow = acl_copy(allow))) {
+	if (!h || !(h->allow = acl_copy(hc->allow)) || (h->hosts = hosts_copy(hc->hosts, &ok), !ok)) {
 		log_err(MOD, "out of memory");
 		goto fail;
 	}
+	if (gethostname(h->fqdn, sizeof(h->fqdn) - 1) < 0)
+		h->fqdn[0] = '\0';
+	for (char *p = h->fqdn; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	h->routes = routes;
 	h->n_routes = n;
 	pthread_mutex_init(&h->mu, NULL);
@@ -169,34 +250,45 @@ struct http *http_start(int fd, const struct http_route *routes, size_t n, const
 		log_err(MOD, "cannot start the HTTP listener");
 		pthread_mutex_destroy(&h->mu);
 		free(h->allow);
+		free(h->hosts);
 		free(h);
 		return NULL;
 	}
 	return h;
 fail:
 	close(fd);
-	if (h)
+	if (h) {
 		free(h->allow);
+		free(h->hosts);
+	}
 	free(h);
 	return NULL;
 }
 
-void http_set_allow(struct http *h, const struct acl *allow)
+void http_set_access(struct http *h, const struct http_conf *hc)
 {
 	struct acl *c, *old;
+	char *hosts, *old_hosts;
+	bool ok;
 
 	if (!h)
 		return;
-	c = acl_copy(allow);
-	if (!c) {
-		log_err(MOD, "out of memory: http.allow not changed");
+	c = acl_copy(hc->allow);
+	hosts = hosts_copy(hc->hosts, &ok);
+	if (!c || !ok) {
+		log_err(MOD, "out of memory: http.allow and http.hosts not changed");
+		free(c);
+		free(hosts);
 		return;
 	}
 	pthread_mutex_lock(&h->mu);
 	old = h->allow;
+	old_hosts = h->hosts;
 	h->allow = c;
+	h->hosts = hosts;
 	pthread_mutex_unlock(&h->mu);
 	free(old);
+	free(old_hosts);
 }
 
 void http_stop(struct http *h)
@@ -206,5 +298,6 @@ void http_stop(struct http *h)
 	MHD_stop_daemon(h->d); /* joins the thread and closes the listening socket */
 	pthread_mutex_destroy(&h->mu);
 	free(h->allow);
+	free(h->hosts);
 	free(h);
 }

@@ -2,8 +2,10 @@
 /**
  * The HTTP listener (the `http:` config section): libmicrohttpd in a thread of its own, off
  * the workers' loops, serving a small table of routes (GET /metrics, the dashboard and its
- * API). A client outside http.allow gets 403, an unknown path 404, a method other than GET or
- * HEAD 405. Every answer is read-only: no route changes any state.
+ * API). A client outside http.allow gets 403, and so does a request whose Host header names
+ * neither an address, localhost, this machine nor one of http.hosts (DNS rebinding); an
+ * unknown path 404, a method other than GET or HEAD 405. Every answer is read-only: no route
+ * changes any state.
  */
 #ifndef SINKHOLED_HTTP_H
 #define SINKHOLED_HTTP_H
@@ -11,8 +13,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-struct acl;
 struct http;
+struct http_conf;
 
 /** What a route answers: status, content type, and a malloc'd body (taken over). */
 struct http_reply {
@@ -39,11 +41,13 @@ struct http_route {
 int http_bind(const struct sockaddr_storage *ss);
 /**
  * Serve fd (taken over, also on failure) in a thread of its own: routes (n of them, borrowed
- * until http_stop), clients in allow (copied). NULL on failure, logged.
+ * until http_stop), clients in hc->allow, Host names of hc->hosts (both copied). NULL on
+ * failure, logged.
  */
-struct http *http_start(int fd, const struct http_route *routes, size_t n, const struct acl *allow);
-/** Replace the allowed clients (a reload); thread-safe. Keeps the old ones on ENOMEM. */
-void http_set_allow(struct http *h, const struct acl *allow);
+struct http *http_start(int fd, const struct http_route *routes, size_t n,
+			const struct http_conf *hc);
+/** Replace the allowed clients and Host names (a reload); thread-safe. Keeps the old on ENOMEM. */
+void http_set_access(struct http *h, const struct http_conf *hc);
 /** Stop the thread, close the socket, free. NULL-safe. */
 void http_stop(struct http *h);
 

@@ -319,7 +319,7 @@ static void reload_after(uv_work_t *req, int status)
 		metrics_reload_done(srv->metrics, true);
 		if (srv->dash)
 			dashboard_set_lists(srv->dash, st->cfg, ps, time(NULL));
-		http_set_allow(srv->http, st->cfg->http.allow);
+		http_set_access(srv->http, &st->cfg->http);
 		old = srv->cur;
 		if (srv->retro)
 			atomic_fetch_add(&old->refs, 1); /* the retro-hunt's, with one on st */
@@ -666,7 +666,7 @@ static void start_http(struct server *srv, int fd)
 		dashboard_routes(srv->dash, srv->routes + 1);
 		n += DASHBOARD_ROUTES;
 	}
-	srv->http = http_start(fd, srv->routes, n, srv->cur->cfg->http.allow);
+	srv->http = http_start(fd, srv->routes, n, &srv->cur->cfg->http);
 	addr_format((const struct sockaddr *)&srv->cur->cfg->http.listen, a, sizeof(a));
 	if (srv->http)
 		log_info("main", "serving metrics on http://%s/metrics%s", a,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """The metrics listener (`http:`), end to end: GET /metrics passes `promtool check metrics`;
-404 for another path, 405 for another method; 403 for a client outside http.allow; and,
+404 for another path, 405 for another method; 403 for a client outside http.allow and for a
+Host header naming neither an address, localhost, this machine nor one of http.hosts; and,
 scraped while dnsperf sends about 10k q/s, the counters add up to what dnsperf sent."""
 
 import os
@@ -16,6 +17,9 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+import http.client  # noqa: E402
+import socket  # noqa: E402
+
 import harness as h  # noqa: E402
 import parse_dnsperf  # noqa: E402
 from harness import check, eq  # noqa: E402
@@ -33,12 +37,14 @@ QPS = 1500 if h.WRAPPER else 10000
 SECONDS = 3
 
 
-def start(name, allow=None, workers=2):
+def start(name, allow=None, workers=2, hosts=None):
     """A daemon with `http:` on its own port: (dns port, http port, Proc)."""
     port, hport = h.free_port(), h.free_port(ipv6=False)
     extra = f'http:\n  listen: "127.0.0.1:{hport}"\n'
     if allow is not None:
         extra += f"  allow: {h._yaml_list(allow)}\n"
+    if hosts is not None:
+        extra += f"  hosts: {h._yaml_list(hosts)}\n"
     d = env.path(name)
     d.mkdir()
     h.write_file(d / "blocklist.yaml", BLOCKLIST)
@@ -161,6 +167,33 @@ def test_403_outside_allow():
     eq(get(hport, "/nothing")[0], 403, "any path, for a client outside http.allow")
 
 
+def status_with_host(hport, host, path="/metrics"):
+    """The status of a GET whose Host header is host (None: no Host header, as HTTP/1.0)."""
+    c = http.client.HTTPConnection("127.0.0.1", hport, timeout=5)
+    try:
+        c.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            c.putheader("Host", host)
+        c.endheaders()
+        return c.getresponse().status
+    finally:
+        c.close()
+
+
+def test_host_header():
+    """DNS rebinding: a page of evil.example re-pointed at the listener is refused by name."""
+    _, hport, _ = start("hosts", hosts=["dns1.example.com"], workers=1)
+    for host in (f"127.0.0.1:{hport}", "127.0.0.1", f"[::1]:{hport}", "[::1]", "localhost",
+                 f"LocalHost:{hport}", "dns1.example.com", f"DNS1.example.com.:{hport}",
+                 socket.gethostname(), None):
+        eq(status_with_host(hport, host), 200, f"Host {host!r}")
+        eq(status_with_host(hport, host, "/api/summary"), 200, f"Host {host!r}, the API")
+    for host in ("evil.example", f"evil.example:{hport}", "dns1.example.com.evil.example",
+                 "example.com", "127.0.0.1.evil.example", "[::1", "[fe80::zz]", "a:b:c", ""):
+        eq(status_with_host(hport, host), 403, f"Host {host!r}")
+        eq(status_with_host(hport, host, "/"), 403, f"Host {host!r}, the dashboard")
+
+
 def test_counts_add_up_under_load():
     """dnsperf at ~10k q/s for a few seconds, half of it for blocked names, scraped all along:
     every scrape answers, the counts only grow, and at the end queries_total = sent,
@@ -247,5 +280,6 @@ def test_counts_add_up_under_load():
 
 if __name__ == "__main__":
     h.run_tests([test_metrics_pass_promtool, test_counts_queries, test_reload_counted,
-                 test_404_405, test_403_outside_allow, test_counts_add_up_under_load],
+                 test_404_405, test_403_outside_allow, test_host_header,
+                 test_counts_add_up_under_load],
                 env=env, setup=setup)

@@ -463,9 +463,22 @@ static void test_http(void **state)
 	assert_false(allowed_acl(cfg->http.allow, AF_INET, "127.0.0.1"));
 	config_free(cfg);
 	expect_err(UP "http:\n  listen: 127.0.0.1:9153\n  alow: []\n", 4, 3,
-		   "http: unknown key \"alow\" (did you mean \"allow\"?); valid keys: listen, allow");
+		   "http: unknown key \"alow\" (did you mean \"allow\"?); valid keys: listen, allow, "
+		   "hosts");
 	expect_err(UP "http: {listen: \"127.0.0.1:99999\"}\n", 2, 16,
 		   "http.listen: bad address \"127.0.0.1:99999\": bad port (expected 1..65535)");
+	cfg = load_ok(UP "http:\n  hosts: [DNS1.Example.com., dash.example]\n");
+	assert_non_null(cfg->http.hosts);
+	assert_string_equal(cfg->http.hosts, "dns1.example.com");
+	assert_string_equal(cfg->http.hosts + strlen("dns1.example.com") + 1, "dash.example");
+	assert_int_equal(cfg->http.hosts[strlen("dns1.example.com") + strlen("dash.example") + 2],
+			 0);
+	config_free(cfg);
+	expect_err(UP "http: {hosts: [\"evil example\"]}\n", 2, 16,
+		   "http.hosts: expected a host name like dns1.example.com, got \"evil example\"");
+	expect_err(UP "http: {hosts: dns1.example.com}\n", 2, 15,
+		   "http.hosts: expected a list of host names like [dns1.example.com], got "
+		   "\"dns1.example.com\"");
 	expect_err(UP "http: {allow: [10.0.0.1/8]}\n", 2, 16,
 		   "http.allow: bad prefix \"10.0.0.1/8\": host bits set beyond the prefix length "
 		   "(did you mean 10.0.0.0/8?)");
