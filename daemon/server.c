@@ -161,8 +161,9 @@ static void print_stats(const struct state *st)
 	printf("blocklists: %zu list(s)\n", ps->n_files);
 	for (size_t i = 0; i < ps->n_files; i++)
 		printf("  %s\n", list_health(st, i, line, sizeof(line)));
-	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
-	       (ps->memory + 1023) / 1024);
+	printf("total: %zu blocked names, %zu allowed names, %zu blocked prefixes, %zu allowed "
+	       "prefixes, %zu KiB\n",
+	       ps->block, ps->allow, ps->block_ip, ps->allow_ip, (ps->memory + 1023) / 1024);
 }
 
 /* One health line per list after a load. */

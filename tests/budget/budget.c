@@ -265,10 +265,12 @@ static void path_answer_inspection(struct bench *b, const struct path *p)
 	memcpy(reply + qlen, answer, sizeof(answer));
 	rlen = qlen + sizeof(answer);
 	for (unsigned long i = 0; i < warmup_ops(p); i++)
-		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, INSPECT_NAMES | INSPECT_ADDRS,
+						 LOAD_NOW, &hit);
 	measure_begin();
 	for (unsigned long i = 0; i < p->ops; i++)
-		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, INSPECT_NAMES | INSPECT_ADDRS,
+						 LOAD_NOW, &hit);
 	measure_end(p);
 	if (blocked)
 		fail(p->name, "a clean answer was found listed");

@@ -442,7 +442,8 @@ static void cname_inspection_allocates_nothing(void **state)
 		assert_int_equal(an, hops + 1);
 		allocs = 0;
 		assert_int_equal(policy_inspect_answer(f->st.policy, reply, rlen, off, an,
-						       1700000000, &hit),
+						       INSPECT_NAMES | INSPECT_ADDRS, 1700000000,
+						       &hit),
 				 VERDICT_BLOCK);
 		assert_int_equal(allocs, 0);
 		assert_int_equal(hit.name_len, sizeof(target));
