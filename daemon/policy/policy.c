@@ -786,6 +786,8 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 	size_t pos = 0, len;
 	uint32_t v;
 
+	/* The version read is rejected and dropped: lb_allow() must not refuse what prev had. */
+	lb->error = false;
 	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
 	while (domainset_next(prev->block, &pos, &wire, &len, &v) && !lb->oom) {
 		uint32_t midx = stage_meta(lb, &prev->metas[v], name);
