@@ -44,6 +44,9 @@ enum verdict policy_inspect_answer(const struct policy *p, const uint8_t *msg, s
 	enum verdict found = VERDICT_PASS;
 	struct answer_hit cand;
 
+	/* No prefix listed: the addresses cost nothing. */
+	if ((what & INSPECT_ADDRS) && !policy_stats(p)->block_ip)
+		what &= ~INSPECT_ADDRS;
 	for (unsigned i = 0; i < ancount; i++) {
 		struct policy_match m;
 		struct dns_rr rr;
