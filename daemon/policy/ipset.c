@@ -38,10 +38,13 @@ struct ipset {
 	uint64_t seed;
 	bool frozen;
 
-	/* Building: the prefixes in order, and a table of their indexes + 1 (0 = empty). */
+	/*
+	 * Building: the prefixes in order, and a table of 32 bits of their hash and their index
+	 * + 1 (0 = empty), so that probing reads a prefix only when its hash bits match.
+	 */
 	struct bent *b;
 	size_t nb, capb;
-	uint32_t *tab;
+	uint64_t *tab;
 	size_t mask; /* table size - 1; 0 with no table */
 
 	/* Frozen. */
@@ -119,7 +122,7 @@ static bool bent_equal(const struct bent *a, const struct bent *b)
 static int rehash(struct ipset *s, size_t need)
 {
 	size_t cap = 64, m;
-	uint32_t *t;
+	uint64_t *t;
 
 	while (cap < need * 2)
 		cap *= 2;
@@ -131,12 +134,14 @@ static int rehash(struct ipset *s, size_t need)
 	if (!t)
 		return -ENOMEM;
 	m = cap - 1;
-	for (size_t i = 0; i < s->nb; i++) {
-		size_t j = (size_t)bent_hash(s, &s->b[i]) & m;
+	for (size_t i = 0; s->tab && i <= s->mask; i++) {
+		size_t j;
 
-		while (t[j])
-			j = (j + 1) & m;
-		t[j] = (uint32_t)i + 1;
+		if (!s->tab[i])
+			continue;
+		for (j = (size_t)(s->tab[i] >> 32) & m; t[j]; j = (j + 1) & m)
+			;
+		t[j] = s->tab[i];
 	}
 	free(s->tab);
 	s->tab = t;
@@ -153,10 +158,22 @@ int ipset_reserve(struct ipset *s, size_t n)
 	return rehash(s, s->nb + n);
 }
 
+void ipset_prefetch(const struct ipset *s, const struct acl_prefix *p)
+{
+	struct bent e = {.bits = p->bits};
+	unsigned n;
+
+	if (s->frozen || !s->tab || !to_words(p->family, p->addr, e.w, &n))
+		return;
+	e.v6 = n == 4;
+	__builtin_prefetch(&s->tab[bent_hash(s, &e) & s->mask]);
+}
+
 int ipset_put(struct ipset *s, const struct acl_prefix *p, uint32_t value, uint32_t *old)
 {
 	struct bent e = {.bits = p->bits, .val = value};
 	unsigned n, total;
+	uint32_t h;
 	size_t j;
 
 	REQUIRE(!s->frozen);
@@ -173,10 +190,11 @@ int ipset_put(struct ipset *s, const struct acl_prefix *p, uint32_t value, uint3
 		return -ENOMEM;
 	if ((s->nb + 1) * 2 > s->mask + 1 && rehash(s, s->nb + 1) < 0)
 		return -ENOMEM;
-	for (j = (size_t)bent_hash(s, &e) & s->mask; s->tab[j]; j = (j + 1) & s->mask) {
-		struct bent *x = &s->b[s->tab[j] - 1];
+	h = (uint32_t)bent_hash(s, &e);
+	for (j = h & s->mask; s->tab[j]; j = (j + 1) & s->mask) {
+		struct bent *x = &s->b[(uint32_t)s->tab[j] - 1];
 
-		if (bent_equal(x, &e)) {
+		if ((uint32_t)(s->tab[j] >> 32) == h && bent_equal(x, &e)) {
 			if (old)
 				*old = x->val;
 			x->val = value;
@@ -186,15 +204,39 @@ int ipset_put(struct ipset *s, const struct acl_prefix *p, uint32_t value, uint3
 	if (!grow_array((void **)&s->b, &s->capb, s->nb + 1, sizeof(*s->b)))
 		return -ENOMEM;
 	s->b[s->nb] = e;
-	s->tab[j] = (uint32_t)++s->nb;
+	s->tab[j] = (uint64_t)h << 32 | (uint32_t)++s->nb;
 	return 0;
 }
 
-static int cmp4(const void *a, const void *b)
+/*
+ * Sort v[0..n) by network address: LSD radix, a byte per pass through tmp (n entries),
+ * passes whose byte is the same everywhere skipped. A million prefixes: a fifth of qsort()'s
+ * time.
+ */
+static void sort4(struct v4e *v, struct v4e *tmp, size_t n)
 {
-	uint32_t x = ((const struct v4e *)a)->net, y = ((const struct v4e *)b)->net;
+	struct v4e *src = v, *dst = tmp;
 
-	return (x > y) - (x < y);
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t count[256] = {0}, sum = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count[src[i].net >> shift & 0xff]++;
+		if (count[src[0].net >> shift & 0xff] == n)
+			continue;
+		for (unsigned k = 0; k < 256; k++) {
+			size_t c = count[k];
+
+			count[k] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[src[i].net >> shift & 0xff]++] = src[i];
+		src = dst;
+		dst = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 }
 
 static int cmp6_words(const uint32_t *x, const uint32_t *y)
@@ -266,9 +308,15 @@ int ipset_freeze(struct ipset *s)
 			d->val = e->val;
 		}
 	}
-	for (unsigned l = 0; l <= 32; l++)
-		if (cnt4[l] > 1)
-			qsort(v4 + s->at4[l], cnt4[l], sizeof(*v4), cmp4);
+	if (n4 > 1) {
+		/* The build entries are not needed any more: their memory is the radix's buffer. */
+		struct v4e *tmp = (struct v4e *)(void *)s->b;
+
+		REQUIRE(s->capb * sizeof(*s->b) >= n4 * sizeof(*tmp));
+		for (unsigned l = 0; l <= 32; l++)
+			if (cnt4[l] > 1)
+				sort4(v4 + s->at4[l], tmp, cnt4[l]);
+	}
 	for (unsigned l = 0; l <= 128; l++)
 		if (cnt6[l] > 1)
 			qsort(v6 + s->at6[l], cnt6[l], sizeof(*v6), cmp6);

@@ -37,6 +37,11 @@ void ipset_free(struct ipset *s);
  * Only before ipset_freeze().
  */
 int ipset_put(struct ipset *s, const struct acl_prefix *p, uint32_t value, uint32_t *old);
+/**
+ * Hint that p is about to be put: start loading its table slot into the cache (bulk loads
+ * issue it a few prefixes ahead to overlap the cache misses). No effect otherwise.
+ */
+void ipset_prefetch(const struct ipset *s, const struct acl_prefix *p);
 /** Make room for n more prefixes (a bulk load then does not rehash). 0 or -ENOMEM. */
 int ipset_reserve(struct ipset *s, size_t n);
 /**

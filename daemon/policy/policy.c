@@ -732,9 +732,22 @@ static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, 
 static void commit(struct list_builder *lb)
 {
 	enum { AHEAD = 8 };
-	size_t i;
+	size_t i, n_prefixes = 0, prefix_bytes = 0;
 
-	if (lb->n_items && domainset_reserve(lb->p->block, lb->n_items, lb->names_used) < 0)
+	/* Room for the names in the domainset, for the prefixes in the ipset. */
+	for (i = 0; i < lb->n_items; i++) {
+		const uint8_t *key = lb->names + lb->items[i].off;
+
+		if (key_is_prefix(key)) {
+			n_prefixes++;
+			prefix_bytes += key_len(key);
+		}
+	}
+	if (lb->n_items > n_prefixes &&
+	    domainset_reserve(lb->p->block, lb->n_items - n_prefixes,
+			      lb->names_used - prefix_bytes) < 0)
+		lb_oom(lb);
+	if (n_prefixes && ipset_reserve(lb->p->block_ip, n_prefixes) < 0)
 		lb_oom(lb);
 	for (i = 0; i < lb->n_items && !lb->oom; i++) {
 		const uint8_t *name = lb->names + lb->items[i].off;
@@ -742,8 +755,14 @@ static void commit(struct list_builder *lb)
 		if (i + AHEAD < lb->n_items) {
 			const uint8_t *ahead = lb->names + lb->items[i + AHEAD].off;
 
-			if (!key_is_prefix(ahead))
+			if (!key_is_prefix(ahead)) {
 				domainset_prefetch(lb->p->block, ahead, wire_len(ahead));
+			} else {
+				struct acl_prefix pfx;
+
+				prefix_of_key(ahead, &pfx);
+				ipset_prefetch(lb->p->block_ip, &pfx);
+			}
 		}
 		add_block(lb, name, key_len(name), lb->items[i].val);
 	}
