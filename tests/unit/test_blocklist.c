@@ -15,6 +15,7 @@
 #include "config.h"
 #include "formats/format.h"
 #include "policy/policy.h"
+#include "look_addr.h"
 #include "util/name.h"
 
 #define T_2026_05_26 1779753600LL
@@ -711,18 +712,6 @@ static void rewrite(const char *path, const char *text)
 	fclose(f);
 }
 
-/* The decision on an address (IPv4 or IPv6 text) found in an answer. */
-static enum verdict look_addr(const struct policy *p, const char *text, int64_t now,
-			      struct policy_match *m)
-{
-	uint8_t a[16];
-	int family = strchr(text, ':') ? AF_INET6 : AF_INET;
-
-	assert_int_equal(inet_pton(family, text, a), 1);
-	policy_lookup_addr(p, family, a, now, m);
-	return m->verdict;
-}
-
 /* ip: entries, single and in groups, with the fields of domain: entries; allowed prefixes. */
 static void test_ip_entries(void **state)
 {
@@ -751,29 +740,29 @@ static void test_ip_entries(void **state)
 	struct policy_match m;
 
 	(void)state;
-	assert_int_equal(look_addr(p, "192.0.2.5", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr_at(p, "192.0.2.5", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 24);
 	assert_string_equal(m.meta->malware, "IPRAT"); /* listed twice: merged */
 	assert_string_equal(m.meta->threat_type, "botnet_cc");
 	assert_int_equal(m.meta->confidence, 80);
-	assert_int_equal(look_addr(p, "192.0.2.200", NOW, &m), VERDICT_ALLOW);
-	assert_int_equal(look_addr(p, "198.51.100.7", NOW, &m), VERDICT_LOG);
+	assert_int_equal(look_addr_at(p, "192.0.2.200", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look_addr_at(p, "198.51.100.7", NOW, &m), VERDICT_LOG);
 	assert_int_equal(m.rule_off, 32);
-	assert_int_equal(look_addr(p, "198.51.100.8", NOW, &m), VERDICT_PASS);
-	assert_int_equal(look_addr(p, "203.0.113.9", NOW, &m), VERDICT_PASS); /* expired */
-	assert_int_equal(look_addr(p, "10.9.9.9", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr_at(p, "198.51.100.8", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look_addr_at(p, "203.0.113.9", NOW, &m), VERDICT_PASS); /* expired */
+	assert_int_equal(look_addr_at(p, "10.9.9.9", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 8);
 	assert_string_equal(m.meta->malware, "Grouped");
 	assert_int_equal(m.meta->confidence, -1);
-	assert_int_equal(look_addr(p, "10.1.2.3", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr_at(p, "10.1.2.3", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 16);
 	assert_string_equal(m.meta->malware, "Grouped");
 	assert_int_equal(m.meta->confidence, 50);
-	assert_int_equal(look_addr(p, "2001:db8::1", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr_at(p, "2001:db8::1", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 128);
-	assert_int_equal(look_addr(p, "2001:db8:1::1", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr_at(p, "2001:db8:1::1", NOW, &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 32);
-	assert_int_equal(look_addr(p, "2001:db8:ffff::1", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look_addr_at(p, "2001:db8:ffff::1", NOW, &m), VERDICT_ALLOW);
 	assert_int_equal(look(p, "evil.example", NOW, &m), VERDICT_BLOCK);
 	/* An address is not a name, nor a name an address. */
 	assert_int_equal(look(p, "10.1.2.3", NOW, &m), VERDICT_PASS);
@@ -874,9 +863,9 @@ static void test_list_fallback(void **state)
 	assert_true(policy_stats(p3)->files[1].kept);
 	assert_int_equal(policy_stats(p3)->files[1].block, 2);
 	assert_int_equal(policy_stats(p3)->files[1].allow, 1);
-	assert_int_equal(look_addr(p3, "192.0.2.1", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr_at(p3, "192.0.2.1", NOW, &m), VERDICT_BLOCK);
 	assert_string_equal(m.meta->malware, "K");
-	assert_int_equal(look_addr(p3, "192.0.2.129", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look_addr_at(p3, "192.0.2.129", NOW, &m), VERDICT_ALLOW);
 	policy_free(p3);
 	policy_free(p2);
 	rewrite(local, "block: [local.example]\n");

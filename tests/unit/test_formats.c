@@ -17,6 +17,7 @@
 
 #include "formats/format.h"
 #include "policy/policy.h"
+#include "look_addr.h"
 #include "util/name.h"
 #include "util/readfile.h"
 
@@ -68,16 +69,8 @@ static enum verdict look(const struct policy *p, const char *name, struct policy
 	return m->verdict;
 }
 
-/* The decision on an address (IPv4 or IPv6 text) found in an answer. */
-static enum verdict look_addr(const struct policy *p, const char *text, struct policy_match *m)
-{
-	uint8_t a[16];
-	int family = strchr(text, ':') ? AF_INET6 : AF_INET;
-
-	assert_int_equal(inet_pton(family, text, a), 1);
-	policy_lookup_addr(p, family, a, NOW, m);
-	return m->verdict;
-}
+/* An address of an answer, at NOW. */
+#define look_addr(p, text, m) look_addr_at(p, text, NOW, m)
 
 /* How many lines were skipped for reason (0 when it is not among the reasons). */
 static size_t skipped(const struct policy *p, const char *reason)

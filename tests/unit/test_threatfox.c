@@ -14,6 +14,7 @@
 
 #include "formats/format.h"
 #include "policy/policy.h"
+#include "look_addr.h"
 #include "util/civil.h"
 #include "util/name.h"
 
@@ -93,16 +94,8 @@ static enum verdict look(const struct policy *p, const char *name, struct policy
 	return m->verdict;
 }
 
-/* The decision on the address text (IPv4 or IPv6) found in an answer. */
-static enum verdict look_addr(const struct policy *p, const char *text, struct policy_match *m)
-{
-	uint8_t a[16];
-	int family = strchr(text, ':') ? AF_INET6 : AF_INET;
-
-	assert_int_equal(inet_pton(family, text, a), 1);
-	policy_lookup_addr(p, family, a, NOW, m);
-	return m->verdict;
-}
+/* An address of an answer, at NOW. */
+#define look_addr(p, text, m) look_addr_at(p, text, NOW, m)
 
 /* Warning i is FILE:LINE:COLUMN: ...msg... */
 static void assert_warn(const struct parse_errs *e, size_t i, const char *want_pos, const char *msg)
