@@ -210,8 +210,8 @@ int ipset_put(struct ipset *s, const struct acl_prefix *p, uint32_t value, uint3
 
 /*
  * Sort v[0..n) by network address: LSD radix, a byte per pass through tmp (n entries),
- * passes whose byte is the same everywhere skipped. A million prefixes: a fifth of qsort()'s
- * time.
+ * passes whose byte is the same everywhere skipped (qsort() of the IPv4 runs, a comparison
+ * call per step, was about a tenth of the load of a million prefixes).
  */
 static void sort4(struct v4e *v, struct v4e *tmp, size_t n)
 {
@@ -450,6 +450,7 @@ size_t ipset_count(const struct ipset *s)
 
 size_t ipset_memory(const struct ipset *s)
 {
-	return sizeof(*s) + s->capb * sizeof(*s->b) + (s->tab ? (s->mask + 1) * sizeof(*s->tab) : 0) +
-	       s->n4 * sizeof(*s->v4) + s->n6 * sizeof(*s->v6);
+	return sizeof(*s) + s->capb * sizeof(*s->b) +
+	       (s->tab ? (s->mask + 1) * sizeof(*s->tab) : 0) + s->n4 * sizeof(*s->v4) +
+	       s->n6 * sizeof(*s->v6);
 }
