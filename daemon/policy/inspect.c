@@ -30,8 +30,15 @@ static void check_rr(const struct policy *p, const uint8_t *msg, const struct dn
 	} else if (((rr->type == DNS_T_A && rr->rdlen == 4) ||
 		    (rr->type == DNS_T_AAAA && rr->rdlen == 16)) &&
 		   (what & INSPECT_ADDRS)) {
+		static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+
 		cand->family = rr->type == DNS_T_A ? AF_INET : AF_INET6;
 		memcpy(cand->addr, msg + rr->rdata, rr->rdlen);
+		/* An IPv4-mapped AAAA (::ffff:a.b.c.d) is that IPv4 address: not a way around. */
+		if (rr->rdlen == 16 && memcmp(cand->addr, mapped, sizeof(mapped)) == 0) {
+			cand->family = AF_INET;
+			memmove(cand->addr, cand->addr + 12, 4);
+		}
 		policy_lookup_addr(p, cand->family, cand->addr, now, m);
 		cand->name_len = 0;
 	}

@@ -205,7 +205,7 @@ struct answer_hit {
  * Check the answer section of msg (len bytes; the section starts at byte off and holds
  * ancount records) against policy p at now (Unix seconds): per what (INSPECT_ flags), the
  * CNAME and DNAME targets as the query name is checked, and the A and AAAA addresses against
- * the listed prefixes. Returns VERDICT_BLOCK for the first blocked one, else VERDICT_LOG for
+ * the listed prefixes (an IPv4-mapped AAAA as its IPv4 address). Returns VERDICT_BLOCK for the first blocked one, else VERDICT_LOG for
  * the first log-only one (*hit says which), else VERDICT_PASS.
  * Allocation-free; a malformed record ends the walk.
  */

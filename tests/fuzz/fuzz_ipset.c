@@ -11,10 +11,10 @@
  * Checks: ipset_put/ipset_freeze/ipset_match against a scan of the prefixes (the longest one
  * containing the address, and each shorter one in turn), ipset_next giving back every prefix;
  * then the same prefixes as a YAML list (ip: entries and allowed prefixes) and
- * policy_inspect_answer over the message: a hit is an A or AAAA address of the answer that a
- * blocked prefix contains and no allowed one does, reported with its longest blocked prefix;
- * no hit means no such address before the first malformed record; a hit makes a valid
- * block-log line.
+ * policy_inspect_answer over the message: a hit is an A or AAAA address of the answer (an
+ * IPv4-mapped AAAA as its IPv4 address) that a blocked prefix contains and no allowed one
+ * does, reported with its longest blocked prefix; no hit means no such address before the
+ * first malformed record; a hit makes a valid block-log line.
  */
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -175,6 +175,7 @@ static void check_inspection(const struct pfx *ps, size_t n, const uint8_t *msg,
 	}
 	/* No hit: no listed address in the records read. */
 	for (unsigned i = 0; i < an; i++) {
+		const uint8_t *a6;
 		struct dns_rr rr;
 		int family;
 
@@ -185,8 +186,14 @@ static void check_inspection(const struct pfx *ps, size_t n, const uint8_t *msg,
 					(rr.type == DNS_T_AAAA && rr.rdlen == 16)))
 			continue;
 		family = rr.type == DNS_T_A ? AF_INET : AF_INET6;
-		FUZZ_ASSERT(longest(ps, n, true, family, msg + rr.rdata, 128) >= 0 ||
-			    longest(ps, n, false, family, msg + rr.rdata, 128) < 0);
+		a6 = msg + rr.rdata;
+		/* An IPv4-mapped AAAA is its IPv4 address. */
+		if (family == AF_INET6 && !memcmp(a6, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) {
+			family = AF_INET;
+			a6 += 12;
+		}
+		FUZZ_ASSERT(longest(ps, n, true, family, a6, 128) >= 0 ||
+			    longest(ps, n, false, family, a6, 128) < 0);
 	}
 out:
 	perr_clear(&errs);

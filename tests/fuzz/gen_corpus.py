@@ -313,6 +313,10 @@ def ipset_seeds():
     write("fuzz_ipset", "edges", bytes([len(prefixes)]) + b"".join(prefixes) + msg)
     write("fuzz_ipset", "empty-set", bytes([0]) + msg)
     write("fuzz_ipset", "cut-answer", bytes([3]) + b"".join(prefixes[:3]) + msg[:-9])
+    q6 = query("six.example", AAAA)
+    mapped = reply_to(q6, an=rr(PTR_Q, AAAA, bytes(10) + b"\xff\xff" + bytes([192, 0, 2, 7])),
+                      nan=1)
+    write("fuzz_ipset", "v4-mapped", bytes([2]) + v6(0, "::") + v4(24, "192.0.2.0") + mapped)
 
 
 def config_seeds():

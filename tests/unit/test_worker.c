@@ -542,6 +542,30 @@ static void ip_inspection_allocates_nothing(void **state)
 			 VERDICT_PASS);
 	worker_upstream_result(f->w, &ctx.q, reply, rlen);
 
+	/* AAAA answers: a listed IPv6 address; an IPv4-mapped one is its IPv4 address. */
+	{
+		static const uint8_t v6[2][16] = {
+		    {0x20, 0x01, 0x0d, 0xb8, [15] = 7},
+		    {[10] = 0xff, [11] = 0xff, 192, 0, 2, 66},
+		};
+		uint8_t r6[512];
+		size_t q6 = make_query(r6, "six.example", DNS_T_AAAA, false);
+		static const uint8_t fixed[] = {0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 1, 0x2c, 0, 16};
+
+		r6[2] |= 0x80;
+		r6[7] = 1;
+		memcpy(r6 + q6, fixed, sizeof(fixed));
+		for (int k = 0; k < 2; k++) {
+			memcpy(r6 + q6 + sizeof(fixed), v6[k], 16);
+			assert_int_equal(policy_inspect_answer(f->st.policy, r6, q6 + 28, q6, 1,
+							       INSPECT_ADDRS, 1700000000, &hit),
+					 VERDICT_BLOCK);
+			assert_int_equal(hit.family, k == 0 ? AF_INET6 : AF_INET);
+			assert_int_equal(hit.m.rule_off, k == 0 ? 32 : 24);
+			assert_memory_equal(hit.addr, k == 0 ? v6[0] : listed, k == 0 ? 16 : 4);
+		}
+	}
+
 	allocs = 0;
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
