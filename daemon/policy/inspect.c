@@ -70,7 +70,7 @@ enum verdict policy_inspect_answer(const struct policy *p, const uint8_t *msg, s
 		if (cand.name_len)
 			memcpy(hit->name, cand.name, cand.name_len);
 		else
-			memcpy(hit->addr, cand.addr, sizeof(hit->addr));
+			memcpy(hit->addr, cand.addr, cand.family == AF_INET ? 4 : 16);
 		found = m.verdict;
 		if (found == VERDICT_BLOCK)
 			break;
