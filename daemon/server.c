@@ -727,9 +727,9 @@ int server_run(const char *config_path)
 	fetcher_set_metrics(srv.fetcher, srv.metrics);
 	if (srv.cur->cfg->watch)
 		srv.watcher = watcher_new(srv.loop, srv.cur->cfg, on_lists_changed, &srv);
-	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
+	log_info("main", "%zu blocked names, %zu allowed names, %zu blocked prefixes; block log: %s",
 		 policy_stats(srv.cur->policy)->block, policy_stats(srv.cur->policy)->allow,
-		 srv.cur->cfg->blocklog_path);
+		 policy_stats(srv.cur->policy)->block_ip, srv.cur->cfg->blocklog_path);
 	/* Lists loaded, sockets bound, workers serving: ready. */
 	notify_status(&srv, "serving");
 	if (notify_watchdog_usec()) {
