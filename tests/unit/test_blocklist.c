@@ -780,6 +780,28 @@ static void test_ip_entries(void **state)
 	policy_free(p);
 }
 
+/* A longer prefix that expires after the load gives way to a shorter one, as names do. */
+static void test_ip_expiry_falls_back(void **state)
+{
+	const char *y = "block:\n"
+			"  - ip: 10.0.0.0/8\n"
+			"    malware: Wide\n"
+			"  - ip: 10.1.0.0/16\n"
+			"    malware: Narrow\n"
+			"    expires: 2026-12-31\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look_addr_at(p, "10.1.2.3", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Narrow");
+	assert_int_equal(m.rule_off, 16);
+	assert_int_equal(look_addr_at(p, "10.1.2.3", T_2027_01_01, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Wide");
+	assert_int_equal(m.rule_off, 8);
+	policy_free(p);
+}
+
 /* Bad ip: entries are errors at their line and column, as bad names are. */
 static void test_ip_errors(void **state)
 {
@@ -1077,6 +1099,7 @@ int main(void)
 		cmocka_unit_test(test_defang),
 		cmocka_unit_test(test_ip_entries),
 		cmocka_unit_test(test_ip_errors),
+		cmocka_unit_test(test_ip_expiry_falls_back),
 		cmocka_unit_test(test_list_fallback),
 		cmocka_unit_test(test_list_defaults),
 		cmocka_unit_test(test_null_values),
