@@ -277,6 +277,17 @@ static void test_rpz_ip_invalid(void **state)
 	assert_warning(&warns, 4, "ip.rpz", 7, 1, "invalid address");
 	perr_clear(&warns);
 	policy_free(p);
+
+	/* The same 5 bad triggers among 30 good ones: more than 1 in 10, the zone is rejected. */
+	n = (size_t)snprintf(big, sizeof(big), "%s", zone);
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "32.%d.2.0.192.rpz-ip CNAME .\n", i);
+	p = policy_load_text(FORMAT_RPZ, big, n, "ip.rpz", 0, NOW, &errs, &warns);
+	assert_null(p);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].msg, "5 of 35 entries invalid"));
+	perr_clear(&errs);
+	perr_clear(&warns);
 }
 
 /* Zones without $ORIGIN (the SOA names the apex), parse errors, owners outside the zone. */
