@@ -483,6 +483,31 @@ const char *blocklog_hostname(void)
 	return hostname_short;
 }
 
+/* The listed prefix of an IP hit, quoted: addr masked to bits, "/bits" unless a host. */
+static void put_prefix(struct out *o, int family, const uint8_t *addr, unsigned bits)
+{
+	unsigned total = family == AF_INET ? 32 : 128;
+	uint8_t net[16] = {0};
+	char text[INET6_ADDRSTRLEN];
+
+	if (bits > total)
+		bits = total;
+	memcpy(net, addr, total / 8);
+	for (unsigned i = bits; i < total; i++)
+		net[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	if (!inet_ntop(family, net, text, sizeof(text))) {
+		put_str(o, "\"\"");
+		return;
+	}
+	put_char(o, '"');
+	put_str(o, text);
+	if (bits < total) {
+		put_char(o, '/');
+		put_uint(o, bits);
+	}
+	put_char(o, '"');
+}
+
 /* The quoted address into a scratch buffer (a copy for each field that repeats it). */
 static size_t addr_text(char *buf, size_t cap, int family, const uint8_t *addr)
 {
@@ -504,6 +529,9 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	bool retro = rec->proto == BLOCKLOG_RETRO; /* a retro-hunt finding, not one query */
 	bool answered = rec->action != BLOCKLOG_DROPPED && !retro; /* else no response fields */
 	bool cname = rec->via == BLOCKLOG_VIA_CNAME && rec->matched_len > 0;
+	/* An IP indicator: the listed address found in the answer. */
+	bool ip = rec->via == BLOCKLOG_VIA_IP && (rec->matched_len == 4 || rec->matched_len == 16);
+	int ip_family = rec->matched_len == 4 ? AF_INET : AF_INET6;
 	/* The entry's action: what a retro-hunt finding's entry does now, else what was done. */
 	bool log_only = retro && meta ? meta->action == IOC_LOG : !blocked;
 	static const char hex[] = "0123456789ABCDEF";
@@ -612,7 +640,11 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	} else {
 		put_str(&o, ",\"DnsResponseCodeName\":\"NA\"");
 	}
-	if (answered && rec->resp_family != 0) {
+	if (ip) {
+		/* The threat field: the listed address, whatever the sinkhole answered. */
+		put_str(&o, ",\"DnsResponseName\":");
+		put_addr(&o, ip_family, rec->matched);
+	} else if (answered && rec->resp_family != 0) {
 		struct out save = o;
 
 		put_str(&o, ",\"DnsResponseName\":");
@@ -630,7 +662,10 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		put_mem(&o, txid, sizeof(txid));
 		put_char(&o, '"');
 	}
-	if (cname) {
+	if (ip) {
+		put_str(&o, ",\"ThreatField\":\"DnsResponseName\",\"RuleName\":");
+		put_prefix(&o, ip_family, rec->matched, rec->rule_off);
+	} else if (cname) {
 		put_str(&o, ",\"ThreatField\":\"DnsResponseName\"");
 		if (rec->rule_off < rec->matched_len) {
 			put_str(&o, ",\"RuleName\":");
@@ -658,12 +693,15 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	}
 	/* Entries match only while active (expired ones give way): a record's entry is active. */
 	put_str(&o, ",\"ThreatIsActive\":true");
-	put_str(&o, ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
+	put_str(&o, ip ? ",\"AdditionalFields\":{\"ThreatIocType\":\"ip\""
+		       : ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
 	if (retro) {
 		put_str(&o, ",\"RetroHunt\":true,\"ListedTime\":");
 		put_time(&o, rec->listed_ms / 1000, (int)(rec->listed_ms % 1000));
 	}
-	if (cname) {
+	if (ip) {
+		put_str(&o, ",\"MatchedVia\":\"ip\"");
+	} else if (cname) {
 		put_str(&o, ",\"MatchedVia\":\"cname\",\"MatchedName\":");
 		put_name(&o, rec->matched, 0, rec->matched_len);
 	} else {

@@ -29,8 +29,11 @@ enum blocklog_action { BLOCKLOG_BLOCKED = 0, BLOCKLOG_ALLOWED = 1, BLOCKLOG_DROP
  * apply, and the transport, port, ID, type and answer fields are left out.
  */
 enum blocklog_proto { BLOCKLOG_UDP = 0, BLOCKLOG_TCP = 1, BLOCKLOG_RETRO = 2 };
-/** AdditionalFields.MatchedVia: what matched the entry, the query name or a name in the answer. */
-enum blocklog_via { BLOCKLOG_VIA_QNAME = 0, BLOCKLOG_VIA_CNAME = 1 };
+/**
+ * AdditionalFields.MatchedVia: what matched the entry, the query name, a name in the answer
+ * or an address in the answer (an IP indicator).
+ */
+enum blocklog_via { BLOCKLOG_VIA_QNAME = 0, BLOCKLOG_VIA_CNAME = 1, BLOCKLOG_VIA_IP = 2 };
 /**
  * DvcOriginalAction: what sinkholed did, in its own words. The sinkhole modes (the config's,
  * or the entry's own RPZ answer), LOCAL (an RPZ entry's addresses), DROP (an RPZ rpz-drop.
@@ -68,11 +71,18 @@ struct blocklog_rec {
 	uint8_t orig;		  /**< enum blocklog_orig (DvcOriginalAction) */
 	uint16_t txid;		  /**< TransactionIdHex: the client's ID */
 	uint8_t qname_len;	  /**< bytes of qname */
-	uint8_t rule_off;	  /**< RuleName = qname (matched for VIA_CNAME) from this offset */
+	/**
+	 * RuleName = qname (matched for VIA_CNAME) from this offset; VIA_IP: the length of the
+	 * listed prefix (RuleName = matched masked to it)
+	 */
+	uint8_t rule_off;
 	uint8_t via;		  /**< enum blocklog_via */
-	uint8_t matched_len;	  /**< VIA_CNAME: bytes of matched, else 0 */
+	uint8_t matched_len;	  /**< VIA_CNAME: bytes of matched; VIA_IP: 4 or 16; else 0 */
 	uint8_t qname[DNS_MAX_NAME]; /**< canonical wire form (DnsQuery) */
-	/** VIA_CNAME: the CNAME or DNAME target that matched (MatchedName), canonical wire form */
+	/**
+	 * VIA_CNAME: the CNAME or DNAME target that matched (MatchedName), canonical wire form;
+	 * VIA_IP: the listed address found in the answer (DnsResponseName), network order
+	 */
 	uint8_t matched[DNS_MAX_NAME];
 	/**
 	 * The matched entry (ThreatName, ...). Borrowed from a policy snapshot: whoever retires

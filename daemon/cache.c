@@ -70,6 +70,7 @@ struct entry {
 	uint8_t failures;   /* consecutive failures (failure record only) */
 	bool referenced;    /* CLOCK bit: hit since the hand last passed */
 	bool alias;	    /* a CNAME or DNAME in the answer section */
+	bool addrs;	    /* an A or AAAA in the answer section */
 	uint16_t ttl_off[]; /* n_ttl offsets, then name, then reply */
 };
 
@@ -83,6 +84,7 @@ struct cache {
 	uint64_t seed[2];
 	struct cache_stats st; /* bytes is computed by cache_get_stats */
 	bool last_alias;       /* the answer of the last hit has a CNAME or DNAME */
+	bool last_addrs;       /* the answer of the last hit has an A or AAAA */
 };
 
 /* The lookup key, gathered into one buffer for hashing. */
@@ -342,6 +344,7 @@ struct scan {
 	uint32_t soa_ttl, soa_minimum;
 	bool opt;
 	bool alias;	   /* a CNAME or DNAME in the answer section */
+	bool addrs;	   /* an A or AAAA in the answer section */
 	uint8_t ext_rcode; /* upper 8 bits of the rcode, from the OPT */
 };
 
@@ -358,7 +361,7 @@ static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 
 	s->n_ttl = 0;
 	s->min_ttl = UINT32_MAX;
-	s->soa = s->opt = s->alias = false;
+	s->soa = s->opt = s->alias = s->addrs = false;
 	s->ext_rcode = 0;
 	for (unsigned i = 0; i < an + ns + ar; i++) {
 		struct dns_rr rr;
@@ -377,6 +380,8 @@ static bool scan_reply(const uint8_t *p, size_t len, size_t off, struct scan *s)
 		}
 		if (i < an && (rr.type == DNS_T_CNAME || rr.type == DNS_T_DNAME))
 			s->alias = true;
+		if (i < an && (rr.type == DNS_T_A || rr.type == DNS_T_AAAA))
+			s->addrs = true;
 		ttl = rr_ttl(rr.ttl);
 		if (s->ttl_off)
 			s->ttl_off[s->n_ttl] = (uint16_t)(rr.fixed + 4);
@@ -524,6 +529,7 @@ size_t cache_lookup(struct cache *c, const struct dns_query *q, uint64_t now_ms,
 hit:
 	e->referenced = true;
 	c->last_alias = e->alias;
+	c->last_addrs = e->addrs;
 	c->st.hits++;
 	return n;
 miss:
@@ -534,6 +540,11 @@ miss:
 bool cache_hit_has_alias(const struct cache *c)
 {
 	return c->last_alias;
+}
+
+bool cache_hit_has_address(const struct cache *c)
+{
+	return c->last_addrs;
 }
 
 /* A new entry for q with room for n_ttl offsets and len reply bytes, or NULL. */
@@ -610,6 +621,7 @@ void cache_store(struct cache *c, const struct dns_query *q, const uint8_t *repl
 	}
 	e->ttl = ttl;
 	e->alias = s.alias;
+	e->addrs = s.addrs;
 	e->stored_ms = now_ms;
 	e->expire_ms = now_ms + (uint64_t)ttl * 1000;
 	insert(c, e, now_ms);

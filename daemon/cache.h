@@ -52,6 +52,8 @@ size_t cache_lookup(struct cache *c, const struct dns_query *q, uint64_t now_ms,
  * section (so that only those are inspected, worker.c). Undefined before a hit.
  */
 bool cache_hit_has_alias(const struct cache *c);
+/** Whether the answer of the last hit has an A or AAAA record in its answer section. */
+bool cache_hit_has_address(const struct cache *c);
 
 /**
  * Store an accepted upstream reply for q (as received from upstream: any ID, question case

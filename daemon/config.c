@@ -1001,6 +1001,11 @@ static void key_inspect_cname(struct ctx *c, const char *key, yaml_node_t *n)
 	get_bool(c, key, n, &c->cfg->sinkhole.inspect_cname);
 }
 
+static void key_inspect_ip(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->sinkhole.inspect_ip);
+}
+
 static const struct key_def sinkhole_keys[] = {
 	{"mode", key_mode},
 	{"ipv4", key_ipv4},
@@ -1008,6 +1013,7 @@ static const struct key_def sinkhole_keys[] = {
 	{"ttl", key_ttl},
 	{"min_confidence", key_min_confidence},
 	{"inspect_cname", key_inspect_cname},
+	{"inspect_ip", key_inspect_ip},
 };
 
 static void key_sinkhole(struct ctx *c, const char *key, yaml_node_t *n)
@@ -1428,6 +1434,7 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->sinkhole.ttl = 60;
 	cfg->sinkhole.min_confidence = 0;
 	cfg->sinkhole.inspect_cname = true;
+	cfg->sinkhole.inspect_ip = true;
 	cfg->cache.enabled = true;
 	cfg->cache.size = 64u << 20;
 	cfg->cache.min_ttl = 0;

@@ -29,6 +29,8 @@ struct sinkhole_conf {
 	int min_confidence;	 /**< 0-100; entries below only log, default 0 */
 	/** Check the CNAME and DNAME targets of upstream answers against the policy; default true */
 	bool inspect_cname;
+	/** Check the A and AAAA addresses of upstream answers against the listed prefixes; default true */
+	bool inspect_ip;
 };
 
 /** The `retro_hunt:` section: the memory of lookups checked against new entries. */

@@ -166,8 +166,9 @@ static void print_stats(const struct state *st)
 	printf("blocklists: %zu list(s)\n", ps->n_files);
 	for (size_t i = 0; i < ps->n_files; i++)
 		printf("  %s\n", list_health(st, i, line, sizeof(line)));
-	printf("total: %zu blocked names, %zu allowed names, %zu KiB\n", ps->block, ps->allow,
-	       (ps->memory + 1023) / 1024);
+	printf("total: %zu blocked names, %zu allowed names, %zu blocked prefixes, %zu allowed "
+	       "prefixes, %zu KiB\n",
+	       ps->block, ps->allow, ps->block_ip, ps->allow_ip, (ps->memory + 1023) / 1024);
 }
 
 /* One health line per list after a load. */
@@ -760,9 +761,9 @@ int server_run(const char *config_path)
 	fetcher_set_metrics(srv.fetcher, srv.metrics);
 	if (srv.cur->cfg->watch)
 		srv.watcher = watcher_new(srv.loop, srv.cur->cfg, on_lists_changed, &srv);
-	log_info("main", "%zu blocked names, %zu allowed names; block log: %s",
+	log_info("main", "%zu blocked names, %zu allowed names, %zu blocked prefixes; block log: %s",
 		 policy_stats(srv.cur->policy)->block, policy_stats(srv.cur->policy)->allow,
-		 srv.cur->cfg->blocklog_path);
+		 policy_stats(srv.cur->policy)->block_ip, srv.cur->cfg->blocklog_path);
 	/* Lists loaded, sockets bound, workers serving: ready. */
 	notify_status(&srv, "serving");
 	if (notify_watchdog_usec()) {

@@ -359,33 +359,53 @@ static inline void count_match(struct worker *w, const struct ioc_meta *m, enum 
 }
 
 /*
+ * What the config asks to inspect in answers (INSPECT_ flags): addresses only when some
+ * prefix is listed.
+ */
+static unsigned inspect_what(const struct state *st)
+{
+	const struct sinkhole_conf *sc = &st->cfg->sinkhole;
+
+	return (sc->inspect_cname ? INSPECT_NAMES : 0u) |
+	       (sc->inspect_ip && policy_stats(st->policy)->block_ip ? INSPECT_ADDRS : 0u);
+}
+
+/*
  * Inspect the answer ans (len bytes) to q when the config asks for it and the query name
- * neither is allowed (an allowed name is never blocked by its targets) nor decided already. A
- * listed target (BLOCK, or LOG when the query name logs nothing itself) fills *r and is
- * counted; its verdict is returned, else VERDICT_PASS.
+ * neither is allowed (an allowed name is never blocked by its answer) nor decided already. A
+ * listed target or address (BLOCK, or LOG when the query name logs nothing itself) fills *r
+ * and is counted; its verdict is returned, else VERDICT_PASS.
  */
 static enum verdict check_answer(struct worker *w, const struct state *st,
 				 const struct dns_query *q, const struct client *cl,
 				 const struct policy_match *qm, int64_t t_ms, const uint8_t *ans,
 				 size_t len, struct blocklog_rec *r)
 {
+	unsigned what = inspect_what(st), an;
 	struct answer_hit hit;
 	enum verdict v;
-	unsigned an;
 
-	if (!st->cfg->sinkhole.inspect_cname || qm->verdict == VERDICT_ALLOW ||
-	    qm->verdict == VERDICT_BLOCK || len < q->question_end)
+	if (!what || qm->verdict == VERDICT_ALLOW || qm->verdict == VERDICT_BLOCK ||
+	    len < q->question_end)
 		return VERDICT_PASS;
 	/* The answer's question is the client's (relayed or cached), so it ends where q's does. */
 	an = dns_get16(ans + 6);
-	v = policy_inspect_answer(st->policy, ans, len, q->question_end, an, t_ms / 1000, &hit);
+	v = policy_inspect_answer(st->policy, ans, len, q->question_end, an, what, t_ms / 1000,
+				  &hit);
 	if (v == VERDICT_PASS || (v == VERDICT_LOG && qm->verdict == VERDICT_LOG))
 		return VERDICT_PASS;
 	count_match(w, hit.m.meta, v == VERDICT_BLOCK ? ACTION_BLOCK : ACTION_LOG);
 	fill_log_record(r, q, cl, &hit.m, t_ms);
-	r->via = BLOCKLOG_VIA_CNAME;
-	r->matched_len = hit.name_len;
-	memcpy(r->matched, hit.name, hit.name_len);
+	if (hit.family) {
+		/* An IP indicator: the address found, and the listed prefix's length. */
+		r->via = BLOCKLOG_VIA_IP;
+		r->matched_len = hit.family == AF_INET ? 4 : 16;
+		memcpy(r->matched, hit.addr, r->matched_len);
+	} else {
+		r->via = BLOCKLOG_VIA_CNAME;
+		r->matched_len = hit.name_len;
+		memcpy(r->matched, hit.name, hit.name_len);
+	}
 	return v;
 }
 
@@ -489,10 +509,16 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 			STAT_INC(w, cache_misses);
 		if (ctx->out_len > 0) {
 			enum verdict v;
+			unsigned what;
 
 			STAT_INC(w, cache_hits);
-			/* Against the current policy: a target listed since it was cached is caught. */
-			v = cache_hit_has_alias(w->cache)
+			/*
+			 * Against the current policy: a target or an address listed since it was
+			 * cached is caught.
+			 */
+			what = inspect_what(st);
+			v = ((what & INSPECT_NAMES) && cache_hit_has_alias(w->cache)) ||
+				    ((what & INSPECT_ADDRS) && cache_hit_has_address(w->cache))
 				? check_answer(w, st, q, cl, &ctx->m, ctx->t_ms, w->abuf,
 					       ctx->out_len, &ctx->rec)
 				: VERDICT_PASS;

@@ -14,7 +14,11 @@
  *   CNAME rpz-drop.       no answer at all
  *   A, AAAA               answered with these addresses (one of each; a query for a type
  *                         without local data gets NODATA)
- * Triggers sinkholed cannot apply (rpz-ip, rpz-nsdname, rpz-nsip, rpz-client-ip) and actions
+ * Response IP triggers: "24.0.2.0.192.rpz-ip" is 192.0.2.0/24, "128.1.zz.db8.2001.rpz-ip"
+ * 2001:db8::1/128 (the prefix length, then the address's bytes or 16-bit words in reverse,
+ * "zz" for the "::"); they become IP indicators with the same actions (passthru: an allowed
+ * prefix), so an answer holding such an address is blocked as the action says.
+ * Triggers sinkholed cannot apply (rpz-nsdname, rpz-nsip, rpz-client-ip) and actions
  * it cannot carry out (rpz-tcp-only., a CNAME to another name, local data of other types) are
  * skipped and counted by reason. A record ldns cannot parse is counted and reported with its
  * line, and the rest of the zone is used.
@@ -42,6 +46,8 @@ struct rpz {
 	uint8_t name[255]; /* the trigger's name: owner without the apex (and the "*.") */
 	size_t name_len;
 	int match;
+	bool ip; /* an rpz-ip trigger: pfx, not name */
+	struct acl_prefix pfx;
 	int line, col;
 	enum action act;
 	bool cname; /* the action came from a CNAME */
@@ -88,12 +94,66 @@ static void flush(struct rpz *z)
 	if (!z->pending)
 		return;
 	z->pending = false;
-	if (z->act == ACT_PASSTHRU)
+	if (z->ip && z->act == ACT_PASSTHRU)
+		lb_allow_prefix(z->lb, &z->pfx);
+	else if (z->ip && z->act == ACT_BLOCK)
+		lb_block_prefix(z->lb, &z->pfx, &z->f);
+	else if (z->act == ACT_PASSTHRU)
 		lb_allow(z->lb, z->name, z->name_len, z->match);
 	else if (z->act == ACT_BLOCK) {
 		z->f.match = z->match;
 		lb_block(z->lb, z->name, z->name_len, &z->f);
 	}
+}
+
+/*
+ * The prefix of an rpz-ip trigger whose labels before "rpz-ip" are owner[0..end): the prefix
+ * length, then the IPv4 address's bytes or the IPv6 address's words, last first. False when
+ * invalid (reported).
+ */
+static bool ip_trigger(struct rpz *z, const uint8_t *owner, const uint8_t *end, int line,
+		       int col)
+{
+	const uint8_t *labels[10];
+	char text[80];
+	size_t n = 0, o = 0;
+	bool v4 = true;
+
+	for (const uint8_t *l = owner; l < end; l += 1u + l[0]) {
+		if (n == 10 || l[0] == 0 || l[0] > 4) {
+			lb_invalid(z->lb, line, col, "an rpz-ip trigger that is no prefix");
+			return false;
+		}
+		labels[n++] = l;
+	}
+	if (n < 2) {
+		lb_invalid(z->lb, line, col, "an rpz-ip trigger that is no prefix");
+		return false;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = 1; k <= labels[i][0]; k++)
+			v4 = v4 && labels[i][k] >= '0' && labels[i][k] <= '9';
+	v4 = v4 && n == 5;
+	/* The address text, first byte (word) first: "192.0.2.0", "2001:db8::1". */
+	for (size_t i = n - 1; i >= 1; i--) {
+		const uint8_t *l = labels[i];
+		bool zz = !v4 && l[0] == 2 && l[1] == 'z' && l[2] == 'z';
+
+		if (i != n - 1)
+			text[o++] = v4 ? '.' : ':';
+		if (!zz) {
+			memcpy(text + o, l + 1, l[0]);
+			o += l[0];
+		} else if (i == n - 1) {
+			text[o++] = ':'; /* "::" leading */
+		}
+		if (zz && i == 1)
+			text[o++] = ':'; /* "::" trailing */
+	}
+	text[o++] = '/';
+	memcpy(text + o, labels[0] + 1, labels[0][0]);
+	o += labels[0][0];
+	return lb_feed_prefix(z->lb, text, o, line, col, &z->pfx);
 }
 
 /* A new trigger: the owner owner (olen bytes), relative to the apex at rel (its offset). */
@@ -108,16 +168,23 @@ static void start(struct rpz *z, const uint8_t *owner, size_t olen, int rel, int
 	z->col = col;
 	z->act = ACT_NONE;
 	z->cname = false;
+	z->ip = false;
+	z->name_len = 0;
 	z->f = entry_fields_none;
 	/* The label next to the apex says which kind of trigger this is. */
 	for (const uint8_t *l = owner; l < owner + rel; l += 1u + l[0])
 		last = l;
-	if (label_is(last, "rpz-ip") || label_is(last, "rpz-nsdname") ||
-	    label_is(last, "rpz-nsip") || label_is(last, "rpz-client-ip")) {
-		lb_skip(z->lb, label_is(last, "rpz-ip")	       ? "rpz-ip trigger"
-			       : label_is(last, "rpz-nsdname") ? "rpz-nsdname trigger"
-			       : label_is(last, "rpz-nsip")    ? "rpz-nsip trigger"
-							       : "rpz-client-ip trigger");
+	if (label_is(last, "rpz-ip")) {
+		z->ip = true;
+		if (!ip_trigger(z, owner, last, line, col))
+			z->act = ACT_DEAD;
+		return;
+	}
+	if (label_is(last, "rpz-nsdname") || label_is(last, "rpz-nsip") ||
+	    label_is(last, "rpz-client-ip")) {
+		lb_skip(z->lb, label_is(last, "rpz-nsdname") ? "rpz-nsdname trigger"
+			       : label_is(last, "rpz-nsip")  ? "rpz-nsip trigger"
+							     : "rpz-client-ip trigger");
 		z->act = ACT_DEAD;
 		return;
 	}

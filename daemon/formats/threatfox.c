@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One ThreatFox IOC row into the builder, for both exports. Only domain IOCs name something a
- * resolver can block; ip:port, url and hash IOCs are counted by type and left alone (a URL
- * IOC names a path on a host that may well be shared, so its host is never blocked).
+ * One ThreatFox IOC row into the builder, for both exports. Domain IOCs are names to block;
+ * ip:port IOCs give an address (an IP indicator: answers holding it are blocked; the port
+ * is dropped). url and hash IOCs are counted by type and left alone (a URL IOC names a path
+ * on a host that may well be shared, so its host is never blocked).
  *
  * A feed of a million rows repeats a few malware names, threat types and references row after
  * row: the previous row's interned string is reused when the bytes are the same, so most rows
@@ -51,8 +52,6 @@ static bool is(const struct tf_field *f, const char *lit)
 
 static const char *skip_reason(const struct tf_field *type)
 {
-	if (is(type, "ip:port"))
-		return "ip:port IOC";
 	if (is(type, "url"))
 		return "url IOC";
 	if (type->n > 5 && memcmp(type->s + type->n - 5, "_hash", 5) == 0)
@@ -92,6 +91,24 @@ static const char *intern_field(struct threatfox *tf, int id, const struct tf_fi
 	return s;
 }
 
+/*
+ * The address of an ip:port value s[0..*n): "192.0.2.1:443", "[2001:db8::1]:443", or an
+ * address without a port (an IPv6 address with more than one ':' and no brackets is taken
+ * whole). Returns where it starts and sets *n to its length.
+ */
+static const char *ip_of_ip_port(const char *s, size_t *n)
+{
+	const char *colon = memchr(s, ':', *n), *close;
+
+	if (*n > 0 && s[0] == '[' && (close = memchr(s, ']', *n)) != NULL) {
+		*n = (size_t)(close - s - 1);
+		return s + 1;
+	}
+	if (colon && !memchr(colon + 1, ':', *n - (size_t)(colon + 1 - s)))
+		*n = (size_t)(colon - s);
+	return s;
+}
+
 /* confidence_level: an integer 0-100. */
 static bool parse_confidence(const struct tf_field *f, int *out)
 {
@@ -117,15 +134,18 @@ void threatfox_row(struct threatfox *tf, const struct tf_row *row, tf_pos_fn *po
 	const struct tf_field *f = row->f;
 	struct entry_fields e = ENTRY_FIELDS_NONE;
 	struct list_builder *lb = tf->lb;
+	struct acl_prefix pfx;
 	uint8_t wire[255];
 	char shown[80];
-	int len, line = 0, col = 0;
+	int len = 0, line = 0, col = 0;
+	bool ip;
 
 	if (f[TF_TYPE].too_long || is_null(&f[TF_TYPE])) {
 		row_invalid(tf, pos, ctx, TF_TYPE, "an IOC without an ioc_type");
 		return;
 	}
-	if (!is(&f[TF_TYPE], "domain")) {
+	ip = is(&f[TF_TYPE], "ip:port");
+	if (!ip && !is(&f[TF_TYPE], "domain")) {
 		lb_skip(lb, skip_reason(&f[TF_TYPE]));
 		return;
 	}
@@ -137,7 +157,8 @@ void threatfox_row(struct threatfox *tf, const struct tf_row *row, tf_pos_fn *po
 		}
 	}
 	if (is_null(&f[TF_VALUE])) {
-		row_invalid(tf, pos, ctx, TF_VALUE, "a domain IOC without an ioc_value");
+		row_invalid(tf, pos, ctx, TF_VALUE, "%s IOC without an ioc_value",
+			    ip ? "an ip:port" : "a domain");
 		return;
 	}
 	if (!is_null(&f[TF_CONFIDENCE]) && !parse_confidence(&f[TF_CONFIDENCE], &e.confidence)) {
@@ -153,13 +174,24 @@ void threatfox_row(struct threatfox *tf, const struct tf_row *row, tf_pos_fn *po
 		return;
 	}
 	pos(ctx, TF_VALUE, &line, &col);
-	len = lb_feed_name(lb, f[TF_VALUE].s, f[TF_VALUE].n, line, col, wire);
-	if (len < 0)
-		return;
+	if (ip) {
+		size_t an = f[TF_VALUE].n;
+		const char *a = ip_of_ip_port(f[TF_VALUE].s, &an);
+
+		if (!lb_feed_prefix(lb, a, an, line, col, &pfx))
+			return;
+	} else {
+		len = lb_feed_name(lb, f[TF_VALUE].s, f[TF_VALUE].n, line, col, wire);
+		if (len < 0)
+			return;
+	}
 	e.malware = intern_field(tf, TF_MALWARE, &f[TF_MALWARE]);
 	e.threat_type = intern_field(tf, TF_THREAT, &f[TF_THREAT]);
 	e.reference = intern_field(tf, TF_REFERENCE, &f[TF_REFERENCE]);
 	e.id = is_null(&f[TF_ID]) ? NULL : lb_intern_unique(lb, f[TF_ID].s, f[TF_ID].n);
 	e.source = tf->source;
-	lb_block(lb, wire, (size_t)len, &e);
+	if (ip)
+		lb_block_prefix(lb, &pfx, &e);
+	else
+		lb_block(lb, wire, (size_t)len, &e);
 }

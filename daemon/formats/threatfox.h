@@ -58,8 +58,9 @@ struct threatfox {
 /** Start reading one list into lb. */
 void threatfox_init(struct threatfox *tf, struct list_builder *lb);
 /**
- * One row: a domain IOC becomes a block entry with its metadata; ip:port, url and hash IOCs
- * are skipped and counted by type; a bad row is lb_invalid() at the position pos gives.
+ * One row: a domain IOC becomes a block entry with its metadata, an ip:port IOC an IP
+ * indicator (its address); url and hash IOCs are skipped and counted by type; a bad row is
+ * lb_invalid() at the position pos gives.
  */
 void threatfox_row(struct threatfox *tf, const struct tf_row *row, tf_pos_fn *pos, void *ctx);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sinkholed's own list format (README "Blocklists"): a mapping with allow: and block:, whose
- * entries carry IOC metadata, single or in groups. Read with libyaml's event API (no document
+ * entries (domain: names, or ip: addresses and prefixes) carry IOC metadata, single or in
+ * groups. Read with libyaml's event API (no document
  * tree: a million-name list costs one event at a time). A group's fields may follow its
  * domains: list, so its names are staged in the builder until the group's mapping ends.
  *
@@ -43,6 +44,8 @@ enum key {
 	K_ACTION,
 	K_ID,
 	K_REFERENCE,
+	K_IP,
+	K_IPS,
 };
 
 static const char *const key_names[] = {
@@ -50,7 +53,7 @@ static const char *const key_names[] = {
     [K_DOMAINS] = "domains",	 [K_MALWARE] = "malware",	[K_THREAT_TYPE] = "threat_type",
     [K_SOURCE] = "source",	 [K_CONFIDENCE] = "confidence", [K_FIRST_SEEN] = "first_seen",
     [K_EXPIRES] = "expires",	 [K_ACTION] = "action",		[K_ID] = "id",
-    [K_REFERENCE] = "reference",
+    [K_REFERENCE] = "reference", [K_IP] = "ip",			[K_IPS] = "ips",
 };
 
 static enum key key_of(const char *s)
@@ -200,6 +203,42 @@ static int scalar_name(struct loader *ld, uint8_t out[255])
 	return n;
 }
 
+/* The current scalar as an IP indicator into *out; false when invalid (reported at the node). */
+static bool scalar_prefix(struct loader *ld, struct acl_prefix *out)
+{
+	char msg[200];
+
+	if (!is_null(ld) && lb_parse_prefix(sval(ld), slen(ld), out, msg, sizeof(msg)))
+		return true;
+	if (is_null(ld))
+		snprintf(msg, sizeof(msg), "ip: expected an address or a prefix, got nothing");
+	err_at(ld, EV_LINE(ld), EV_COL(ld), "%s", msg);
+	return false;
+}
+
+/*
+ * Whether an allow: string is an address or a prefix rather than a name: digits, dots and a
+ * '/', or hex digits with a ':' (a name of four numbers is taken as an address).
+ */
+static bool looks_like_address(const char *s, size_t n)
+{
+	bool colon = false, hex = false, digit = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			digit = true;
+		else if (c == ':')
+			colon = true;
+		else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			hex = true;
+		else if (!(c >= '0' && c <= '9') && c != '.' && c != '/')
+			return false;
+	}
+	return colon || (digit && !hex);
+}
+
 /*
  * Read the next key of a mapping: 1 with the key and its position (its value comes next),
  * 0 at the end of the mapping, -1 when the document ends early or parsing failed. A key that
@@ -239,15 +278,21 @@ static bool parse_allow(struct loader *ld)
 	if (is_null(ld))
 		return true;
 	if (ld->ev.type != YAML_SEQUENCE_START_EVENT)
-		return type_error(ld, "allow", "a list of domains");
+		return type_error(ld, "allow", "a list of domains and prefixes");
 	while (next(ld)) {
+		struct acl_prefix pfx;
 		int n;
 
 		if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
 			return true;
 		if (!is_scalar(ld)) {
-			if (!type_error(ld, "allow", "a domain name"))
+			if (!type_error(ld, "allow", "a domain name or a prefix"))
 				return false;
+			continue;
+		}
+		if (!is_null(ld) && looks_like_address(sval(ld), slen(ld))) {
+			if (scalar_prefix(ld, &pfx))
+				lb_allow_prefix(ld->lb, &pfx);
 			continue;
 		}
 		n = scalar_name(ld, wire);
@@ -339,11 +384,12 @@ static bool parse_mapping(struct loader *ld, bool in_group);
 
 /*
  * A list of names and entry mappings: block: (in_group false: the mappings may be groups) or
- * a group's domains: (in_group true).
+ * a group's domains: (in_group true), or with ips a group's ips: (its strings are prefixes).
  */
-static bool parse_entries(struct loader *ld, bool in_group)
+static bool parse_entries(struct loader *ld, bool in_group, bool ips)
 {
-	const char *key = in_group ? "domains" : "block";
+	const char *key = ips ? "ips" : in_group ? "domains" : "block";
+	struct acl_prefix pfx;
 	uint8_t wire[255];
 
 	if (is_null(ld))
@@ -357,6 +403,11 @@ static bool parse_entries(struct loader *ld, bool in_group)
 		case YAML_SEQUENCE_END_EVENT:
 			return true;
 		case YAML_SCALAR_EVENT:
+			if (ips) {
+				if (scalar_prefix(ld, &pfx))
+					lb_block_prefix(ld->lb, &pfx, NULL);
+				break;
+			}
 			n = scalar_name(ld, wire);
 			if (n > 0)
 				lb_block(ld->lb, wire, (size_t)n, NULL);
@@ -367,8 +418,9 @@ static bool parse_entries(struct loader *ld, bool in_group)
 			break;
 		default:
 			if (!type_error(ld, key,
-					in_group ? "a domain name or an entry mapping"
-						 : "a domain name, an entry or a group"))
+					ips	   ? "an address, a prefix or an entry mapping"
+					: in_group ? "a domain name or an entry mapping"
+						   : "a domain name, an entry or a group"))
 				return false;
 		}
 	}
@@ -376,16 +428,18 @@ static bool parse_entries(struct loader *ld, bool in_group)
 }
 
 /*
- * A mapping in block: (an entry with domain:, or a group with domains:) or, with in_group,
- * an entry inside a group's domains:. The current event is its MAPPING_START.
+ * A mapping in block: (an entry with domain: or ip:, or a group with domains: and/or ips:)
+ * or, with in_group, an entry inside a group's list. The current event is its MAPPING_START.
  */
 static bool parse_mapping(struct loader *ld, bool in_group)
 {
 	int line = EV_LINE(ld), col = EV_COL(ld);
 	struct entry_fields f = ENTRY_FIELDS_NONE;
+	struct acl_prefix pfx;
 	uint8_t wire[255];
 	int wlen = 0;
-	bool have_domain = false, have_domains = false, both = false;
+	bool have_domain = false, have_domains = false, both = false, have_ip = false;
+	bool ip_ok = false;
 	unsigned seen = 0;
 
 	if (!in_group)
@@ -401,15 +455,15 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 		if (r == 0)
 			goto end;
 		if (k == K_UNKNOWN || k == K_ALLOW || k == K_BLOCK ||
-		    (in_group && k == K_DOMAINS)) {
-			if (in_group && k == K_DOMAINS)
-				err_at(
-				    ld, kline, kcol,
-				    "domains: an entry inside a group's domains cannot be a group");
+		    (in_group && (k == K_DOMAINS || k == K_IPS))) {
+			if (in_group && (k == K_DOMAINS || k == K_IPS))
+				err_at(ld, kline, kcol,
+				       "%s: an entry inside a group's list cannot be a group",
+				       key_names[k]);
 			else
 				err_at(
 				    ld, kline, kcol,
-				    "unknown key \"%s\" (expected domain, domains, malware, "
+				    "unknown key \"%s\" (expected domain, domains, ip, ips, malware, "
 				    "threat_type, source, confidence, first_seen, expires, action, "
 				    "id, reference)",
 				    lb_shown(sval(ld), slen(ld), buf));
@@ -418,10 +472,12 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 			continue;
 		}
 		check_duplicate(ld, &seen, k, kline, kcol);
-		if ((k == K_DOMAIN && have_domains) || (k == K_DOMAINS && have_domain)) {
+		if (((k == K_DOMAIN || k == K_IP) && (seen & (1u << K_DOMAINS | 1u << K_IPS))) ||
+		    ((k == K_DOMAINS || k == K_IPS) && (have_domain || have_ip)) ||
+		    (k == K_DOMAIN && have_ip) || (k == K_IP && have_domain)) {
 			err_at(ld, kline, kcol,
-			       "a mapping has either domain: (one entry) or domains: (a group), "
-			       "not both");
+			       "a mapping has either domain: or ip: (one entry) or domains: and "
+			       "ips: (a group), not both");
 			both = true;
 		}
 		if (!next(ld))
@@ -434,28 +490,38 @@ static bool parse_mapping(struct loader *ld, bool in_group)
 				continue;
 			}
 			wlen = scalar_name(ld, wire);
-		} else if (k == K_DOMAINS) {
+		} else if (k == K_IP) {
+			have_ip = true;
+			if (!is_scalar(ld)) {
+				if (!type_error(ld, "ip", "an address or a prefix"))
+					return false;
+				continue;
+			}
+			ip_ok = scalar_prefix(ld, &pfx);
+		} else if (k == K_DOMAINS || k == K_IPS) {
 			have_domains = true;
-			if (!parse_entries(ld, true))
+			if (!parse_entries(ld, true, k == K_IPS))
 				return false;
 		} else if (!parse_field(ld, k, &f)) {
 			return false;
 		}
 	}
 end:
-	if (!have_domain && !have_domains)
+	if (!have_domain && !have_domains && !have_ip)
 		err_at(ld, line, col,
-		       in_group ? "an entry needs domain:"
-				: "an entry needs domain: (or a group domains:)");
-	if ((!have_domain && !have_domains) || both || wlen < 0 || lb_failed(ld->lb)) {
+		       in_group ? "an entry needs domain: or ip:"
+				: "an entry needs domain: or ip: (or a group domains: or ips:)");
+	if ((!have_domain && !have_domains && !have_ip) || both || wlen < 0 ||
+	    (have_ip && !ip_ok) || lb_failed(ld->lb)) {
 		if (!in_group)
 			lb_group_abort(ld->lb);
 		return true;
 	}
-	if (in_group) {
-		lb_block(ld->lb, wire, (size_t)wlen, &f);
-	} else if (have_domain) {
+	if (!in_group && (have_domain || have_ip))
 		lb_group_end(ld->lb, &entry_fields_none);
+	if (have_ip) {
+		lb_block_prefix(ld->lb, &pfx, &f);
+	} else if (in_group || have_domain) {
 		lb_block(ld->lb, wire, (size_t)wlen, &f);
 	} else {
 		lb_group_end(ld->lb, &f);
@@ -485,7 +551,7 @@ static bool parse_top(struct loader *ld)
 		check_duplicate(ld, &seen, k, kline, kcol);
 		if (!next(ld))
 			return false;
-		if (!(k == K_ALLOW ? parse_allow(ld) : parse_entries(ld, false)))
+		if (!(k == K_ALLOW ? parse_allow(ld) : parse_entries(ld, false, false)))
 			return false;
 	}
 }

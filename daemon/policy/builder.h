@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acl.h"
 #include "policy/policy.h"
 
 #define NO_CONF (-1)
@@ -90,6 +91,16 @@ void lb_oom(struct list_builder *lb);
  */
 int lb_feed_name(struct list_builder *lb, const char *s, size_t n, int line, int col,
 		 uint8_t out[255]);
+/**
+ * An IP indicator s[0..n): an address ("192.0.2.1", "2001:db8::1": a /32 or /128) or a prefix
+ * ("192.0.2.0/24", "2001:db8::/32") into *out. Host bits set beyond the length are an error
+ * (a typo like 192.0.2.1/24 is not widened). Returns true, or false with the message
+ * ("invalid address ...: why") in msg (cap bytes).
+ */
+bool lb_parse_prefix(const char *s, size_t n, struct acl_prefix *out, char *msg, size_t cap);
+/** lb_parse_prefix() for a feed: false when invalid (then counted and reported with lb_invalid). */
+bool lb_feed_prefix(struct list_builder *lb, const char *s, size_t n, int line, int col,
+		    struct acl_prefix *out);
 /** A printable copy of s[0..n) for messages, shortened to fit buf. */
 const char *lb_shown(const char *s, size_t n, char buf[80]);
 
@@ -101,6 +112,14 @@ void lb_block(struct list_builder *lb, const uint8_t *name, size_t len,
 	      const struct entry_fields *own);
 /** Allow name (and, per match, its subdomains); match is an enum match_kind or NO_MATCH. */
 void lb_allow(struct list_builder *lb, const uint8_t *name, size_t len, int match);
+/**
+ * Block the addresses of prefix p (an IP indicator, host bits zero) in upstream answers, as
+ * lb_block() blocks a name: the same fields, groups, merging of duplicates and counts.
+ */
+void lb_block_prefix(struct list_builder *lb, const struct acl_prefix *p,
+		     const struct entry_fields *own);
+/** Allow the addresses of prefix p: they are never a hit. */
+void lb_allow_prefix(struct list_builder *lb, const struct acl_prefix *p);
 
 /**
  * Groups whose fields are known only after their names (YAML allows a group's fields after

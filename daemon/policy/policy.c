@@ -2,6 +2,7 @@
 #include "policy/policy.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "formats/format.h"
 #include "policy/builder.h"
 #include "policy/domainset.h"
+#include "policy/ipset.h"
 #include "policy/strtab.h"
 #include "util.h"
 #include "util/hash.h"
@@ -27,6 +29,10 @@
  * (room reserved up front, table slots prefetched a few names ahead, so the cache misses of a
  * million random slots overlap). A rejected list stages the entries it had in the previous
  * snapshot instead (keep-last-good), so one broken feed never lowers protection.
+ *
+ * IP indicators (prefixes) go the same way as names: a staged prefix sits in the names arena
+ * as a key no wire name can be (key_of_prefix), so groups, keep-last-good and merging serve
+ * both, and commit() puts each key into the domainset or the ipset it belongs to.
  *
  * Metadata is hash-consed: every distinct combination of fields is one meta_rec, and every
  * string is interned, so a list of a million bare names costs one ioc_meta. The value stored
@@ -53,6 +59,7 @@ struct meta_rec {
 struct policy {
 	atomic_uint refs;
 	struct domainset *block, *allow;
+	struct ipset *block_ip, *allow_ip; /* IP indicators: the same values as block, allow */
 	struct meta_rec *metas;
 	size_t n_metas, cap_metas;
 	struct strtab strs;
@@ -439,6 +446,89 @@ static size_t wire_len(const uint8_t *name)
 	return i + 1;
 }
 
+/*
+ * A prefix as a staged key: a first byte no wire name starts with (a label is at most 63
+ * bytes long), its length, then the network address (4 or 16 bytes).
+ */
+#define KEY_V4 0xF4u
+#define KEY_V6 0xF6u
+#define KEY_IP_MAX 18
+
+static size_t key_of_prefix(const struct acl_prefix *p, uint8_t out[KEY_IP_MAX])
+{
+	size_t n = p->family == AF_INET ? 4 : 16;
+
+	out[0] = (uint8_t)(n == 4 ? KEY_V4 : KEY_V6);
+	out[1] = p->bits;
+	memcpy(out + 2, p->addr, n);
+	return 2 + n;
+}
+
+static bool key_is_prefix(const uint8_t *key)
+{
+	return key[0] == KEY_V4 || key[0] == KEY_V6;
+}
+
+static void prefix_of_key(const uint8_t *key, struct acl_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = key[0] == KEY_V4 ? AF_INET : AF_INET6;
+	p->bits = key[1];
+	memcpy(p->addr, key + 2, key[0] == KEY_V4 ? 4 : 16);
+}
+
+/* Length of a staged key: a wire name, or a prefix. */
+static size_t key_len(const uint8_t *key)
+{
+	return key[0] == KEY_V4 ? 6 : key[0] == KEY_V6 ? 18 : wire_len(key);
+}
+
+/* Put key (a wire name or a prefix) into the name set ds or the prefix set is. */
+static int key_put(struct domainset *ds, struct ipset *is, const uint8_t *key, size_t len,
+		   uint32_t v, uint32_t *old)
+{
+	struct acl_prefix p;
+
+	if (!key_is_prefix(key))
+		return domainset_put(ds, key, len, v, old);
+	prefix_of_key(key, &p);
+	return ipset_put(is, &p, v, old);
+}
+
+bool lb_parse_prefix(const char *s, size_t n, struct acl_prefix *out, char *msg, size_t cap)
+{
+	char buf[80], net[INET6_ADDRSTRLEN];
+	const char *why;
+
+	memset(out, 0, sizeof(*out));
+	if (n < sizeof(buf) && !memchr(s, 0, n)) {
+		memcpy(buf, s, n);
+		buf[n] = 0;
+		if (acl_parse_prefix(buf, out, &why) == 0)
+			return true;
+	} else {
+		why = "too long";
+	}
+	/* acl_parse_prefix leaves the masked network in *out for the host bits error. */
+	if (strstr(why, "host bits") && inet_ntop(out->family, out->addr, net, sizeof(net)))
+		snprintf(msg, cap, "invalid address \"%s\": %s (did you mean %s/%u?)",
+			 lb_shown(s, n, buf), why, net, out->bits);
+	else
+		snprintf(msg, cap, "invalid address \"%s\": %s", lb_shown(s, n, buf), why);
+	return false;
+}
+
+bool lb_feed_prefix(struct list_builder *lb, const char *s, size_t n, int line, int col,
+		    struct acl_prefix *out)
+{
+	char msg[200];
+
+	if (lb_parse_prefix(s, n, out, msg, sizeof(msg)))
+		return true;
+	lb_invalid(lb, line, col, "%s", msg);
+	return false;
+}
+
 static bool stage_name(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t val)
 {
 	if (lb->names_used + len > UINT32_MAX ||
@@ -501,6 +591,21 @@ static void resolve(struct list_builder *lb, const struct entry_fields *g)
 	}
 	lb->n_items = lb->n_resolved = w;
 	lb->n_efs = 0;
+}
+
+void lb_block_prefix(struct list_builder *lb, const struct acl_prefix *p,
+		     const struct entry_fields *own)
+{
+	uint8_t key[KEY_IP_MAX];
+
+	lb_block(lb, key, key_of_prefix(p, key), own);
+}
+
+void lb_allow_prefix(struct list_builder *lb, const struct acl_prefix *p)
+{
+	uint8_t key[KEY_IP_MAX];
+
+	lb_allow(lb, key, key_of_prefix(p, key), NO_MATCH);
 }
 
 void lb_block(struct list_builder *lb, const uint8_t *name, size_t len,
@@ -569,14 +674,14 @@ static void count_in(struct list_builder *lb, uint32_t midx, int sign)
 }
 
 /*
- * Add a block entry with meta midx. A name listed again merges: the later entry's present
+ * Add a block entry (a name or a prefix) with meta midx. A name listed again merges: the later entry's present
  * fields win over the earlier ones, and the names matched are the union of both.
  */
 static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t midx)
 {
 	struct entry_fields merged, f;
 	uint32_t old;
-	int rc = domainset_put(lb->p->block, name, len, midx, &old);
+	int rc = key_put(lb->p->block, lb->p->block_ip, name, len, midx, &old);
 
 	if (rc < 0) {
 		lb_oom(lb);
@@ -597,7 +702,7 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 	midx = meta_intern(lb, &merged);
 	if (midx == UINT32_MAX)
 		return;
-	if (domainset_put(lb->p->block, name, len, midx, NULL) < 0) {
+	if (key_put(lb->p->block, lb->p->block_ip, name, len, midx, NULL) < 0) {
 		lb_oom(lb);
 		return;
 	}
@@ -608,15 +713,15 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, unsigned match)
 {
 	uint32_t v = (lb->file_idx << ALLOW_MATCH_BITS) | match, old;
-	int rc = domainset_put(lb->p->allow, name, len, v, &old);
+	int rc = key_put(lb->p->allow, lb->p->allow_ip, name, len, v, &old);
 
 	if (rc < 0) {
 		lb_oom(lb);
 	} else if (rc == 1) {
 		cur_stats(lb)->duplicates++;
 		if ((old & 3u) != match &&
-		    domainset_put(lb->p->allow, name, len,
-				  (lb->file_idx << ALLOW_MATCH_BITS) | MATCH_SUBTREE, NULL) < 0)
+		    key_put(lb->p->allow, lb->p->allow_ip, name, len,
+			    (lb->file_idx << ALLOW_MATCH_BITS) | MATCH_SUBTREE, NULL) < 0)
 			lb_oom(lb);
 	} else {
 		cur_stats(lb)->allow++;
@@ -627,9 +732,22 @@ static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, 
 static void commit(struct list_builder *lb)
 {
 	enum { AHEAD = 8 };
-	size_t i;
+	size_t i, n_prefixes = 0, prefix_bytes = 0;
 
-	if (lb->n_items && domainset_reserve(lb->p->block, lb->n_items, lb->names_used) < 0)
+	/* Room for the names in the domainset, for the prefixes in the ipset. */
+	for (i = 0; i < lb->n_items; i++) {
+		const uint8_t *key = lb->names + lb->items[i].off;
+
+		if (key_is_prefix(key)) {
+			n_prefixes++;
+			prefix_bytes += key_len(key);
+		}
+	}
+	if (lb->n_items > n_prefixes &&
+	    domainset_reserve(lb->p->block, lb->n_items - n_prefixes,
+			      lb->names_used - prefix_bytes) < 0)
+		lb_oom(lb);
+	if (n_prefixes && ipset_reserve(lb->p->block_ip, n_prefixes) < 0)
 		lb_oom(lb);
 	for (i = 0; i < lb->n_items && !lb->oom; i++) {
 		const uint8_t *name = lb->names + lb->items[i].off;
@@ -637,13 +755,20 @@ static void commit(struct list_builder *lb)
 		if (i + AHEAD < lb->n_items) {
 			const uint8_t *ahead = lb->names + lb->items[i + AHEAD].off;
 
-			domainset_prefetch(lb->p->block, ahead, wire_len(ahead));
+			if (!key_is_prefix(ahead)) {
+				domainset_prefetch(lb->p->block, ahead, wire_len(ahead));
+			} else {
+				struct acl_prefix pfx;
+
+				prefix_of_key(ahead, &pfx);
+				ipset_prefetch(lb->p->block_ip, &pfx);
+			}
 		}
-		add_block(lb, name, wire_len(name), lb->items[i].val);
+		add_block(lb, name, key_len(name), lb->items[i].val);
 	}
 	for (i = 0; i < lb->allows_used && !lb->oom;) {
 		const uint8_t *name = lb->allows + i + 1;
-		size_t len = wire_len(name);
+		size_t len = key_len(name);
 
 		add_allow(lb, name, len, lb->allows[i]);
 		i += 1 + len;
@@ -651,30 +776,55 @@ static void commit(struct list_builder *lb)
 	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
 }
 
+/*
+ * The meta in the policy being built for r, an entry of prev: UINT32_MAX when r is not of
+ * list name or has expired, UINT32_MAX - 1 on ENOMEM.
+ */
+static uint32_t stage_meta(struct list_builder *lb, const struct meta_rec *r, const char *name)
+{
+	struct entry_fields f;
+	uint32_t midx;
+
+	if (strcmp(r->m.file, name) != 0 || r->m.expires <= lb->now)
+		return UINT32_MAX;
+	f = fields_of(r);
+	f.malware = f.malware ? lb_intern(lb, f.malware, strlen(f.malware)) : NULL;
+	f.threat_type = f.threat_type ? lb_intern(lb, f.threat_type, strlen(f.threat_type)) : NULL;
+	f.source = f.source ? lb_intern(lb, f.source, strlen(f.source)) : NULL;
+	f.id = f.id ? lb_intern(lb, f.id, strlen(f.id)) : NULL;
+	f.reference = f.reference ? lb_intern(lb, f.reference, strlen(f.reference)) : NULL;
+	midx = meta_intern(lb, &f);
+	return midx == UINT32_MAX ? UINT32_MAX - 1 : midx;
+}
+
 /* Stage the entries list name had in prev (keep-last-good). */
 static void stage_previous(struct list_builder *lb, const struct policy *prev, const char *name)
 {
 	const uint8_t *wire;
+	struct acl_prefix pfx;
 	size_t pos = 0, len;
 	uint32_t v;
 
+	/* The version read is rejected and dropped: lb_allow() must not refuse what prev had. */
+	lb->error = false;
 	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
 	while (domainset_next(prev->block, &pos, &wire, &len, &v) && !lb->oom) {
-		const struct meta_rec *r = &prev->metas[v];
-		struct entry_fields f;
-		uint32_t midx;
+		uint32_t midx = stage_meta(lb, &prev->metas[v], name);
 
-		if (strcmp(r->m.file, name) != 0 || r->m.expires <= lb->now)
+		if (midx == UINT32_MAX)
 			continue;
-		f = fields_of(r);
-		f.malware = f.malware ? lb_intern(lb, f.malware, strlen(f.malware)) : NULL;
-		f.threat_type =
-		    f.threat_type ? lb_intern(lb, f.threat_type, strlen(f.threat_type)) : NULL;
-		f.source = f.source ? lb_intern(lb, f.source, strlen(f.source)) : NULL;
-		f.id = f.id ? lb_intern(lb, f.id, strlen(f.id)) : NULL;
-		f.reference = f.reference ? lb_intern(lb, f.reference, strlen(f.reference)) : NULL;
-		midx = meta_intern(lb, &f);
-		if (midx == UINT32_MAX || !stage_name(lb, wire, len, midx))
+		if (midx == UINT32_MAX - 1 || !stage_name(lb, wire, len, midx))
+			return;
+		lb->n_resolved = lb->n_items;
+	}
+	pos = 0;
+	while (ipset_next(prev->block_ip, &pos, &pfx, &v) && !lb->oom) {
+		uint8_t key[KEY_IP_MAX];
+		uint32_t midx = stage_meta(lb, &prev->metas[v], name);
+
+		if (midx == UINT32_MAX)
+			continue;
+		if (midx == UINT32_MAX - 1 || !stage_name(lb, key, key_of_prefix(&pfx, key), midx))
 			return;
 		lb->n_resolved = lb->n_items;
 	}
@@ -684,6 +834,13 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 
 		if (idx < prev->stats.n_files && strcmp(prev->stats.files[idx].file, name) == 0)
 			lb_allow(lb, wire, len, (int)(v & 3u));
+	}
+	pos = 0;
+	while (ipset_next(prev->allow_ip, &pos, &pfx, &v) && !lb->oom) {
+		uint32_t idx = v >> ALLOW_MATCH_BITS;
+
+		if (idx < prev->stats.n_files && strcmp(prev->stats.files[idx].file, name) == 0)
+			lb_allow_prefix(lb, &pfx);
 	}
 }
 
@@ -785,9 +942,11 @@ static struct policy *policy_new(size_t n_files, int min_confidence)
 	p->min_confidence = min_confidence;
 	p->block = domainset_new(hash_seed());
 	p->allow = domainset_new(hash_seed());
+	p->block_ip = ipset_new(hash_seed());
+	p->allow_ip = ipset_new(hash_seed());
 	p->stats.files = calloc(n_files ? n_files : 1, sizeof(*p->stats.files));
 	p->stats.n_files = n_files;
-	if (!p->block || !p->allow || !p->stats.files) {
+	if (!p->block || !p->allow || !p->block_ip || !p->allow_ip || !p->stats.files) {
 		policy_free(p);
 		return NULL;
 	}
@@ -809,13 +968,18 @@ static struct policy *finish(struct list_builder *lb, bool ok)
 	struct policy_stats *st = &p->stats;
 
 	builder_deinit(lb);
+	if (ok && !lb->oom && (ipset_freeze(p->block_ip) < 0 || ipset_freeze(p->allow_ip) < 0))
+		lb_oom(lb);
 	if (!ok || lb->oom) {
 		policy_free(p);
 		return NULL;
 	}
 	st->block = domainset_count(p->block);
 	st->allow = domainset_count(p->allow);
+	st->block_ip = ipset_count(p->block_ip);
+	st->allow_ip = ipset_count(p->allow_ip);
 	st->memory = sizeof(*p) + domainset_memory(p->block) + domainset_memory(p->allow) +
+		     ipset_memory(p->block_ip) + ipset_memory(p->allow_ip) +
 		     p->cap_metas * sizeof(*p->metas) + strtab_memory(&p->strs) +
 		     st->n_files * sizeof(*st->files);
 	return p;
@@ -935,6 +1099,8 @@ void policy_free(struct policy *p)
 		return;
 	domainset_free(p->block);
 	domainset_free(p->allow);
+	ipset_free(p->block_ip);
+	ipset_free(p->allow_ip);
 	free(p->metas);
 	strtab_free(&p->strs);
 	free(p->stats.files);
@@ -1022,4 +1188,34 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 const struct domainset *policy_block_set(const struct policy *p)
 {
 	return p->block;
+}
+
+void policy_lookup_addr(const struct policy *p, int family, const uint8_t *addr, int64_t now,
+			struct policy_match *m)
+{
+	unsigned max = 128, bits;
+	uint32_t v;
+
+	m->verdict = VERDICT_PASS;
+	m->meta = NULL;
+	m->rule_off = -1;
+	if (ipset_match(p->allow_ip, family, addr, max, &bits, &v)) {
+		m->verdict = VERDICT_ALLOW;
+		m->rule_off = (int)bits;
+		return;
+	}
+	while (ipset_match(p->block_ip, family, addr, max, &bits, &v)) {
+		const struct ioc_meta *meta = &p->metas[v].m;
+
+		if (now < meta->expires) {
+			m->verdict = meta->action == IOC_LOG ? VERDICT_LOG : VERDICT_BLOCK;
+			m->meta = meta;
+			m->rule_off = (int)bits;
+			return;
+		}
+		/* Expired: a shorter listed prefix may still apply. */
+		if (bits == 0)
+			return;
+		max = bits - 1;
+	}
 }

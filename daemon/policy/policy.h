@@ -2,7 +2,8 @@
 /**
  * The policy: every blocklist of the config, whatever its format (daemon/formats/), loaded
  * into one immutable, refcounted snapshot: a domainset of blocked names, one of allowed
- * names, and the IOC metadata that the block log reports. Workers look names up in the
+ * names, an ipset of blocked prefixes (IP indicators), one of allowed prefixes, and the IOC
+ * metadata that the block log reports. Workers look names up in the
  * current snapshot without locks. How formats feed it: policy/builder.h.
  */
 #ifndef SINKHOLED_POLICY_POLICY_H
@@ -70,7 +71,7 @@ struct ioc_meta {
 struct list_stats {
 	const char *file;   /**< as written in the config */
 	const char *format; /**< the format it was read as */
-	size_t block;	    /**< active block/log entries added from this list */
+	size_t block;	    /**< active block/log entries (names and prefixes) from this list */
 	size_t log;	    /**< of which action log (explicit or below min_confidence) */
 	size_t allow;	    /**< allow entries */
 	size_t expired;	    /**< skipped: already expired at load time */
@@ -90,6 +91,7 @@ struct policy_stats {
 	size_t n_files;
 	struct list_stats *files;      /**< n_files entries, owned by the policy */
 	size_t block, allow;		    /**< distinct names in each set */
+	size_t block_ip, allow_ip;	    /**< distinct prefixes (IP indicators) in each set */
 	size_t memory;			    /**< bytes held by the sets and metadata */
 };
 
@@ -173,22 +175,42 @@ struct domainset;
  */
 const struct domainset *policy_block_set(const struct policy *p);
 
-/** A name in an upstream answer that the policy lists (policy_inspect_answer). */
+/**
+ * Decide an address of an upstream answer (family AF_INET: 4 bytes, AF_INET6: 16, network
+ * order) at now (Unix seconds): VERDICT_ALLOW when an allowed prefix contains it; otherwise
+ * the longest listed prefix that contains it and is active decides, and m->rule_off is that
+ * prefix's length. Allocation-free and lock-free.
+ */
+void policy_lookup_addr(const struct policy *p, int family, const uint8_t *addr, int64_t now,
+			struct policy_match *m);
+
+/** What policy_inspect_answer() checks (flags). */
+#define INSPECT_NAMES 1u /**< CNAME and DNAME targets (sinkhole.inspect_cname) */
+#define INSPECT_ADDRS 2u /**< A and AAAA addresses (sinkhole.inspect_ip) */
+
+/** A name or an address in an upstream answer that the policy lists (policy_inspect_answer). */
 struct answer_hit {
-	struct policy_match m;	    /**< its decision; rule_off is an offset in name */
+	/**
+	 * Its decision. For a name, rule_off is an offset in name; for an address, the length of
+	 * the listed prefix (policy_lookup_addr).
+	 */
+	struct policy_match m;
 	uint8_t name[DNS_MAX_NAME]; /**< the CNAME or DNAME target, canonical wire form */
-	uint8_t name_len;
+	uint8_t name_len;	    /**< 0 for an address */
+	uint8_t family;		    /**< an address: AF_INET or AF_INET6; 0 for a name */
+	uint8_t addr[16];	    /**< the address (4 bytes used for IPv4), network order */
 };
 
 /**
- * Check the CNAME and DNAME targets in the answer section of msg (len bytes; the section
- * starts at byte off and holds ancount records) against policy p at now (Unix seconds), as
- * the query name is checked. Returns VERDICT_BLOCK for the first blocked target,
- * else VERDICT_LOG for the first log-only one (*hit says which), else VERDICT_PASS.
+ * Check the answer section of msg (len bytes; the section starts at byte off and holds
+ * ancount records) against policy p at now (Unix seconds): per what (INSPECT_ flags), the
+ * CNAME and DNAME targets as the query name is checked, and the A and AAAA addresses against
+ * the listed prefixes (an IPv4-mapped AAAA as its IPv4 address). Returns VERDICT_BLOCK for the first blocked one, else VERDICT_LOG for
+ * the first log-only one (*hit says which), else VERDICT_PASS.
  * Allocation-free; a malformed record ends the walk.
  */
 enum verdict policy_inspect_answer(const struct policy *p, const uint8_t *msg, size_t len,
-				   size_t off, unsigned ancount, int64_t now,
+				   size_t off, unsigned ancount, unsigned what, int64_t now,
 				   struct answer_hit *hit);
 
 #endif

@@ -241,10 +241,10 @@ static void path_cache_hit(struct bench *b, const struct path *p)
 }
 
 /*
- * Inspection of a typical answer (policy_inspect_answer): www.example.org CNAME
- * cdn.example.net, then two A records of it (owners compressed, as upstreams send them).
+ * Inspection of a typical answer (policy_inspect_answer) against policy pol: www.example.org
+ * CNAME cdn.example.net, then two A records of it (owners compressed, as upstreams send them).
  */
-static void path_answer_inspection(struct bench *b, const struct path *p)
+static void inspect_typical(const struct policy *pol, const struct path *p)
 {
 	static const uint8_t answer[] = {
 	    0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 17, /* CNAME, rdata: */
@@ -252,6 +252,7 @@ static void path_answer_inspection(struct bench *b, const struct path *p)
 	    0xc0, 0x2d, 0, 1, 0, 1, 0, 0, 0x00, 0x3c, 0, 4, 192, 0, 2, 10, /* A */
 	    0xc0, 0x2d, 0, 1, 0, 1, 0, 0, 0x00, 0x3c, 0, 4, 192, 0, 2, 11, /* A */
 	};
+	const unsigned what = INSPECT_NAMES | INSPECT_ADDRS;
 	struct answer_hit hit;
 	uint8_t pkt[512], reply[512];
 	size_t len = make_query(pkt, "www.example.org", DNS_T_A), qlen = len - 11, rlen;
@@ -265,13 +266,61 @@ static void path_answer_inspection(struct bench *b, const struct path *p)
 	memcpy(reply + qlen, answer, sizeof(answer));
 	rlen = qlen + sizeof(answer);
 	for (unsigned long i = 0; i < warmup_ops(p); i++)
-		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+		blocked += policy_inspect_answer(pol, reply, rlen, qlen, 3, what, LOAD_NOW, &hit);
 	measure_begin();
 	for (unsigned long i = 0; i < p->ops; i++)
-		blocked += policy_inspect_answer(b->st.policy, reply, rlen, qlen, 3, LOAD_NOW, &hit);
+		blocked += policy_inspect_answer(pol, reply, rlen, qlen, 3, what, LOAD_NOW, &hit);
 	measure_end(p);
 	if (blocked)
 		fail(p->name, "a clean answer was found listed");
+}
+
+/* The typical answer against the names of the blocklist (no prefix listed). */
+static void path_answer_inspection(struct bench *b, const struct path *p)
+{
+	inspect_typical(b->st.policy, p);
+}
+
+/* Prefixes of the IP path: of 6 lengths (v4 /32 /24 /16, v6 /128 /64 /48), none the answer's. */
+#define IP_PREFIXES 12000
+
+/*
+ * The typical answer against IP_PREFIXES listed prefixes (and the blocklist's names): its two
+ * addresses are looked up at each IPv4 length present, none listed.
+ */
+static void path_answer_inspection_ip(struct bench *b, const struct path *p)
+{
+	size_t cap = (size_t)IP_PREFIXES * 48 + sizeof(blocklist_text), o;
+	char *text = malloc(cap);
+	struct parse_errs errs = {0};
+	struct policy *pol;
+
+	(void)b;
+	if (!text)
+		fail(p->name, "out of memory");
+	o = (size_t)snprintf(text, cap, "%s  - malware: Prefixes\n    ips:\n", blocklist_text);
+	for (unsigned i = 0; i < IP_PREFIXES; i++) {
+		unsigned k = i % 6, n = i / 6, hi = n >> 8, lo = n & 0xff;
+
+		if (k == 0)
+			o += (size_t)snprintf(text + o, cap - o, "      - 10.%u.%u.1\n", hi, lo);
+		else if (k == 1)
+			o += (size_t)snprintf(text + o, cap - o, "      - 10.%u.%u.0/24\n", hi, lo);
+		else if (k == 2)
+			o += (size_t)snprintf(text + o, cap - o, "      - %u.%u.0.0/16\n", 11 + hi, lo);
+		else if (k == 3)
+			o += (size_t)snprintf(text + o, cap - o, "      - \"2001:db8:%x:3::1\"\n", n);
+		else if (k == 4)
+			o += (size_t)snprintf(text + o, cap - o, "      - \"2001:db8:%x:4::/64\"\n", n);
+		else
+			o += (size_t)snprintf(text + o, cap - o, "      - \"2001:db9:%x::/48\"\n", n);
+	}
+	pol = policy_load_string(text, o, "ip.yaml", 0, LOAD_NOW, &errs);
+	free(text);
+	if (!pol || policy_stats(pol)->block_ip != IP_PREFIXES)
+		fail(p->name, "the prefixes did not load");
+	inspect_typical(pol, p);
+	policy_free(pol);
 }
 
 /* Not listed, not cached: up to the decision to forward (upstream's work is not counted). */
@@ -375,6 +424,7 @@ static const struct path paths[] = {
 	{"cache_hit", 20000, path_cache_hit},
 	{"forward_decision", 20000, path_forward_decision},
 	{"answer_inspection", 20000, path_answer_inspection},
+	{"answer_inspection_ip", 20000, path_answer_inspection_ip},
 	{"blocklog_record", 20000, path_blocklog_record},
 	{"list_entry_plain", LIST_NAMES, path_list_plain},
 	{"list_entry_group", LIST_NAMES, path_list_group},

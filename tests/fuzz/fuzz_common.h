@@ -296,7 +296,9 @@ static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char 
 	FUZZ_ASSERT(answered == (fz_field(line, n, "DnsResponseCode", &v) != 0));
 	if (!answered) {
 		FUZZ_ASSERT(fz_field(line, n, "EventResult", &v) == 4 && !memcmp(v, "\"NA\"", 4));
-		FUZZ_ASSERT(fz_field(line, n, "DnsResponseName", &v) == 0);
+		/* But for an IP indicator's, the threat field: the address the upstream gave. */
+		FUZZ_ASSERT(fz_field(line, n, "DnsResponseName", &v) == 0 ||
+			    rec->via == BLOCKLOG_VIA_IP);
 	}
 	if (fz_field(line, n, "ThreatConfidence", &v))
 		FUZZ_ASSERT(strchr("0123456789", v[0]));

@@ -242,7 +242,7 @@ static void check_inspection(const struct dns_query *q, const uint8_t *reply, si
 	if (!off)
 		return;
 	FUZZ_ASSERT(off == q->question_end);
-	v = policy_inspect_answer(p, reply, rlen, off, an, 1700000000, &hit);
+	v = policy_inspect_answer(p, reply, rlen, off, an, INSPECT_NAMES, 1700000000, &hit);
 	FUZZ_ASSERT(v == VERDICT_PASS || v == VERDICT_BLOCK || v == VERDICT_LOG);
 	if (v == VERDICT_PASS)
 		return;

@@ -10,6 +10,7 @@ it only rewrites the files it generates (seed-*), never the regression inputs (r
 kept from findings.
 """
 import os
+import socket
 import struct
 import sys
 
@@ -289,6 +290,35 @@ log_level: trace
 }
 
 
+# ---- fuzz_ipset ------------------------------------------------------------------------------
+
+def ipset_seeds():
+    """[n][n x (ctl, address)][message]: nested v4 and v6 prefixes, then an answer holding
+    listed, allowed and clean addresses."""
+    def v4(bits, addr):
+        return bytes([bits]) + socket.inet_pton(socket.AF_INET, addr)
+
+    def v6(bits, addr):
+        return bytes([0x80 | bits]) + socket.inet_pton(socket.AF_INET6, addr)
+
+    prefixes = [v4(24, "192.0.2.0"), v4(32, "192.0.2.7"), v4(25, "192.0.2.128"),
+                v6(32, "2001:db8::"), v6(128, "2001:db8::1"), v6(48, "2001:db8:1::"),
+                v4(0, "0.0.0.0"), v4(8, "10.0.0.0"), v6(0, "::")]
+    q = query("www.example.com", edns=opt(1232))
+    ans = (rr(PTR_Q, CNAME, name("cdn.example.net")) + rr(PTR_Q, A, bytes([198, 51, 100, 1])) +
+           rr(PTR_Q, A, bytes([192, 0, 2, 7])) + rr(PTR_Q, A, bytes([192, 0, 2, 200])) +
+           rr(PTR_Q, AAAA, socket.inet_pton(socket.AF_INET6, "2001:db8::1")))
+    msg = reply_to(q, an=ans, nan=5)
+    write("fuzz_ipset", "nested", bytes([len(prefixes[:6])]) + b"".join(prefixes[:6]) + msg)
+    write("fuzz_ipset", "edges", bytes([len(prefixes)]) + b"".join(prefixes) + msg)
+    write("fuzz_ipset", "empty-set", bytes([0]) + msg)
+    write("fuzz_ipset", "cut-answer", bytes([3]) + b"".join(prefixes[:3]) + msg[:-9])
+    q6 = query("six.example", AAAA)
+    mapped = reply_to(q6, an=rr(PTR_Q, AAAA, bytes(10) + b"\xff\xff" + bytes([192, 0, 2, 7])),
+                      nan=1)
+    write("fuzz_ipset", "v4-mapped", bytes([2]) + v6(0, "::") + v4(24, "192.0.2.0") + mapped)
+
+
 def config_seeds():
     for f in ("sinkholed.yaml", "dev.yaml"):
         with open(os.path.join(TOP, "conf", f), "rb") as fh:
@@ -484,6 +514,7 @@ def dicts():
 def main():
     query_seeds()
     reply_seeds()
+    ipset_seeds()
     config_seeds()
     blocklist_seeds()
     dicts()

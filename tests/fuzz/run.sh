@@ -32,7 +32,7 @@ CC=clang cmake -S . -B "$build" -DSINKHOLED_FUZZ=ON -DSINKHOLED_TESTS=OFF \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" --target fuzz
 if [ -z "$targets" ]; then
-	targets="fuzz_query fuzz_reply fuzz_config"
+	targets="fuzz_query fuzz_reply fuzz_config fuzz_ipset"
 	for f in "$build"/tests/fuzz/fuzz_list_*; do
 		targets="$targets ${f##*/}"
 	done
@@ -51,6 +51,7 @@ run_target() {
 	fuzz_query) dict=dns.dict; max_len=2048 ;;
 	fuzz_reply) dict=dns.dict; max_len=16384 ;;
 	fuzz_config) dict=config.dict; max_len=8192 ;;
+	fuzz_ipset) dict=dns.dict; max_len=4096 ;;
 	fuzz_list_*) dict=blocklist.dict; max_len=16384 ;;
 	*) echo "fuzz: unknown target $t" >&2; return 2 ;;
 	esac

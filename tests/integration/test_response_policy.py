@@ -3,7 +3,8 @@
 """Answers as relayed (README "Answers"): the daemon in front of a scripted authoritative
 upstream (AA=1, RA=0) over UDP and TCP; every answer looks like a recursive service's, from
 the upstream and from the cache; CNAME and DNAME targets are checked against the lists
-(sinkhole.inspect_cname), before and after a reload that lists or unlists them."""
+(sinkhole.inspect_cname), and so are the A and AAAA addresses against the listed prefixes
+(IP indicators, sinkhole.inspect_ip), before and after a reload that lists or unlists them."""
 
 import os
 import select
@@ -22,6 +23,7 @@ T_CNAME, T_DNAME = 5, 39
 BLOCKLIST = """\
 allow:
   - trusted.example
+  - 203.0.113.128/25
 block:
   - domain: listed.test
     malware: TestRAT
@@ -30,8 +32,16 @@ block:
     threat_type: botnet_cc
   - domain: watched.test
     action: log
+  - ip: 203.0.113.0/24
+    malware: IPRAT
+    threat_type: botnet_cc
+  - ip: "2001:db8:bad::/48"
+    malware: IPRAT6
+  - ip: 198.51.100.99
+    action: log
 """
 LISTED_LATER = "  - domain: later.test\n"
+IP_LISTED_LATER = "  - ip: 198.18.0.0/15\n"
 
 env = h.Env()
 S = {}  # ports, paths and the upstream, filled in by setup()
@@ -296,17 +306,122 @@ def test_reload_lists_and_unlists_a_target():
     eq(ask("late.example", tcp=True).addresses(), ["192.0.2.66"], "unlisted, over TCP")
 
 
+def expect_ip_blocked(name, qtype, tcp, addr, rule, threat):
+    """name's answer is the sinkhole's, and a new block-log line names the listed address
+    found in the answer and the listed prefix."""
+    what = f"{name} over {'TCP' if tcp else 'UDP'}"
+    before = len(log_lines(DnsQuery=name, RuleName=rule))
+    m = ask(name, qtype, tcp=tcp)
+    eq(m.rcode, 0, f"{what}: rcode")
+    eq(m.addresses(), ["0.0.0.0"] if qtype == h.T_A else ["::"], f"{what}: the sinkhole answer")
+    check(m.ra and not m.aa, f"{what}: RA=1, AA=0")
+    h.wait_until(lambda: len(log_lines(DnsQuery=name, RuleName=rule)) > before, 5,
+                 what=f"a block-log line for {what}")
+    rec = log_lines(DnsQuery=name, RuleName=rule)[-1]
+    eq(rec["DvcAction"], "Blocked", f"{what}: DvcAction")
+    eq(rec["ThreatField"], "DnsResponseName", f"{what}: ThreatField")
+    eq(rec["DnsResponseName"], addr, f"{what}: DnsResponseName, the listed address found")
+    eq(rec["RuleName"], rule, f"{what}: RuleName, the listed prefix")
+    eq(rec["AdditionalFields"]["MatchedVia"], "ip", f"{what}: MatchedVia")
+    eq(rec["AdditionalFields"]["ThreatIocType"], "ip", f"{what}: ThreatIocType")
+    check("MatchedName" not in rec["AdditionalFields"], f"{what}: no MatchedName")
+    eq(rec.get("ThreatName"), threat, f"{what}: ThreatName")
+    return rec
+
+
+def test_ip_indicators():
+    """A listed IPv4 and IPv6 address, alone and among clean ones, behind a CNAME or not:
+    the sinkhole answer over UDP and TCP, from the upstream and then from the cache."""
+    for t in ("u", "t"):
+        serve(f"{t}.ip4.example", [a(f"{t}.ip4.example", "203.0.113.5")])
+        serve(f"{t}.ip4mixed.example", [a(f"{t}.ip4mixed.example", "192.0.2.1"),
+                                        a(f"{t}.ip4mixed.example", "203.0.113.6"),
+                                        a(f"{t}.ip4mixed.example", "192.0.2.2")])
+        serve(f"{t}.ip4cname.example", [cname(f"{t}.ip4cname.example", "cdn.example"),
+                                        a("cdn.example", "203.0.113.7")])
+        serve(f"{t}.ip6.example", [aaaa(f"{t}.ip6.example", "2001:db8:bad::1")], h.T_AAAA)
+        serve(f"{t}.ip6mixed.example", [aaaa(f"{t}.ip6mixed.example", "2001:db8::1"),
+                                        aaaa(f"{t}.ip6mixed.example", "2001:db8:bad:1::2")],
+              h.T_AAAA)
+    for tcp in (False, True):
+        t = "t" if tcp else "u"
+        for round_ in ("upstream", "cache"):
+            before = S["up"].queries
+            expect_ip_blocked(f"{t}.ip4.example", h.T_A, tcp, "203.0.113.5", "203.0.113.0/24",
+                              "IPRAT")
+            expect_ip_blocked(f"{t}.ip4mixed.example", h.T_A, tcp, "203.0.113.6",
+                              "203.0.113.0/24", "IPRAT")
+            expect_ip_blocked(f"{t}.ip4cname.example", h.T_A, tcp, "203.0.113.7",
+                              "203.0.113.0/24", "IPRAT")
+            expect_ip_blocked(f"{t}.ip6.example", h.T_AAAA, tcp, "2001:db8:bad::1",
+                              "2001:db8:bad::/48", "IPRAT6")
+            expect_ip_blocked(f"{t}.ip6mixed.example", h.T_AAAA, tcp, "2001:db8:bad:1::2",
+                              "2001:db8:bad::/48", "IPRAT6")
+            if round_ == "cache":
+                eq(S["up"].queries, before, f"from the cache over {'TCP' if tcp else 'UDP'}")
+
+
+def test_ip_allow_and_log_only():
+    """An address on an allowed prefix is no hit; an allowed query name is never blocked by
+    its addresses; a log-only address is relayed unchanged and logged."""
+    serve("ipallowed.example", [a("ipallowed.example", "203.0.113.200")])
+    serve("ip.trusted.example", [a("ip.trusted.example", "203.0.113.5")])
+    serve("iplog.example", [a("iplog.example", "192.0.2.3"), a("iplog.example", "198.51.100.99")])
+    for tcp in (False, True):
+        for _ in ("upstream", "cache"):
+            eq(ask("ipallowed.example", tcp=tcp).addresses(), ["203.0.113.200"],
+               "an address on an allowed prefix")
+            eq(ask("ip.trusted.example", tcp=tcp).addresses(), ["203.0.113.5"],
+               "an allowed name is not blocked by its addresses")
+            eq(ask("iplog.example", tcp=tcp).addresses(), ["192.0.2.3", "198.51.100.99"],
+               "a log-only address: the answer relayed unchanged")
+    eq(log_lines(DnsQuery="ipallowed.example"), [], "no block-log line for an allowed prefix")
+    eq(log_lines(DnsQuery="ip.trusted.example"), [], "no block-log line for an allowed name")
+    h.wait_until(lambda: len(log_lines(DnsQuery="iplog.example")) >= 4, 5,
+                 what="a block-log line per lookup of iplog.example")
+    rec = log_lines(DnsQuery="iplog.example")[-1]
+    eq(rec["DvcAction"], "Allowed", "log-only address: DvcAction")
+    eq(rec["ThreatField"], "DnsResponseName", "log-only address: ThreatField")
+    eq(rec["DnsResponseName"], "198.51.100.99", "log-only address: the listed address")
+    eq(rec["RuleName"], "198.51.100.99", "log-only address: RuleName (a /32: the address)")
+    eq(rec["AdditionalFields"]["MatchedVia"], "ip", "log-only address: MatchedVia")
+
+
+def test_reload_lists_and_unlists_an_address():
+    """A cached answer whose address a reload lists is never served again; unlisted, it is."""
+    serve("iplate.example", [a("iplate.example", "198.18.0.9")])
+    for tcp in (False, True):
+        eq(ask("iplate.example", tcp=tcp).addresses(), ["198.18.0.9"], "not listed yet")
+    h.write_file(S["list"], BLOCKLIST + IP_LISTED_LATER)
+    S["daemon"].signal(signal.SIGHUP)
+    h.wait_until(lambda: ask("iplate.example").addresses() == ["0.0.0.0"], 8, interval=0.1,
+                 what="iplate.example sinkholed after the reload")
+    before = S["up"].queries
+    for tcp in (False, True):
+        expect_ip_blocked("iplate.example", h.T_A, tcp, "198.18.0.9", "198.18.0.0/15", None)
+    eq(S["up"].queries, before, "the cached answer was checked, not fetched again")
+    h.write_file(S["list"], BLOCKLIST)
+    S["daemon"].signal(signal.SIGHUP)
+    h.wait_until(lambda: ask("iplate.example").addresses() == ["198.18.0.9"], 8, interval=0.1,
+                 what="iplate.example relayed again after the reload")
+    eq(ask("iplate.example", tcp=True).addresses(), ["198.18.0.9"], "unlisted, over TCP")
+
+
 def test_inspection_off():
-    """sinkhole.inspect_cname: false relays the cloaked answer (a second daemon)."""
+    """sinkhole.inspect_cname: false relays the cloaked answer, inspect_ip: false the answer
+    with a listed address (a second daemon)."""
     port = h.free_port()
     cfg = h.write_config(env.tmp, port, [S["up"].port], name="off.yaml", block_log="off.jsonl",
                          extra="")
     text = cfg.read_text().replace("  min_confidence: 0\n",
-                                   "  min_confidence: 0\n  inspect_cname: false\n")
+                                   "  min_confidence: 0\n  inspect_cname: false\n"
+                                   "  inspect_ip: false\n")
     cfg.write_text(text)
     env.start_daemon(cfg, port, name="sinkholed-off")
     _, m = h.query(port, "one.example", h.T_A)
     eq(m.addresses(), ["192.0.2.66"], "the cloaked answer, inspection off")
+    _, m = h.query(port, "u.ip4.example", h.T_A)
+    eq(m.addresses(), ["203.0.113.5"], "a listed address relayed, inspection off")
 
 
 TESTS = [
@@ -318,6 +433,9 @@ TESTS = [
     test_clean_chain_and_allow_and_log_only,
     test_qname_hit_says_qname,
     test_reload_lists_and_unlists_a_target,
+    test_ip_indicators,
+    test_ip_allow_and_log_only,
+    test_reload_lists_and_unlists_an_address,
     test_inspection_off,
 ]
 

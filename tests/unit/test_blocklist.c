@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "config.h"
 #include "formats/format.h"
 #include "policy/policy.h"
+#include "look_addr.h"
 #include "util/name.h"
 
 #define T_2026_05_26 1779753600LL
@@ -710,6 +712,128 @@ static void rewrite(const char *path, const char *text)
 	fclose(f);
 }
 
+/* ip: entries, single and in groups, with the fields of domain: entries; allowed prefixes. */
+static void test_ip_entries(void **state)
+{
+	const char *y = "allow:\n"
+			"  - good.example\n"
+			"  - 192.0.2.128/25\n"
+			"  - \"2001:db8:ffff::/48\"\n"
+			"block:\n"
+			"  - ip: 192.0.2.0/24\n"
+			"    malware: IPRAT\n"
+			"    confidence: 80\n"
+			"  - ip: 198.51.100.7\n"
+			"    action: log\n"
+			"  - ip: 203.0.113.9\n"
+			"    expires: 2026-01-01\n"
+			"  - malware: Grouped\n"
+			"    ips: [10.0.0.0/8, \"2001:db8::/32\", \"2001:db8::1\"]\n"
+			"    domains:\n"
+			"      - evil.example\n"
+			"      - ip: 10.1.0.0/16\n"
+			"        confidence: 50\n"
+			"  - ip: 192.0.2.0/24\n"
+			"    threat_type: botnet_cc\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	const struct list_stats *st = &policy_stats(p)->files[0];
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look_addr_at(p, "192.0.2.5", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 24);
+	assert_string_equal(m.meta->malware, "IPRAT"); /* listed twice: merged */
+	assert_string_equal(m.meta->threat_type, "botnet_cc");
+	assert_int_equal(m.meta->confidence, 80);
+	assert_int_equal(look_addr_at(p, "192.0.2.200", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look_addr_at(p, "198.51.100.7", NOW, &m), VERDICT_LOG);
+	assert_int_equal(m.rule_off, 32);
+	assert_int_equal(look_addr_at(p, "198.51.100.8", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look_addr_at(p, "203.0.113.9", NOW, &m), VERDICT_PASS); /* expired */
+	assert_int_equal(look_addr_at(p, "10.9.9.9", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 8);
+	assert_string_equal(m.meta->malware, "Grouped");
+	assert_int_equal(m.meta->confidence, -1);
+	assert_int_equal(look_addr_at(p, "10.1.2.3", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 16);
+	assert_string_equal(m.meta->malware, "Grouped");
+	assert_int_equal(m.meta->confidence, 50);
+	assert_int_equal(look_addr_at(p, "2001:db8::1", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 128);
+	assert_int_equal(look_addr_at(p, "2001:db8:1::1", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 32);
+	assert_int_equal(look_addr_at(p, "2001:db8:ffff::1", NOW, &m), VERDICT_ALLOW);
+	assert_int_equal(look(p, "evil.example", NOW, &m), VERDICT_BLOCK);
+	/* An address is not a name, nor a name an address. */
+	assert_int_equal(look(p, "10.1.2.3", NOW, &m), VERDICT_PASS);
+	assert_int_equal(look(p, "good.example", NOW, &m), VERDICT_ALLOW);
+
+	assert_int_equal(policy_stats(p)->block, 1);
+	assert_int_equal(policy_stats(p)->block_ip, 6);
+	assert_int_equal(policy_stats(p)->allow_ip, 2);
+	assert_int_equal(policy_stats(p)->allow, 1);
+	assert_int_equal(st->block, 7);
+	assert_int_equal(st->log, 1);
+	assert_int_equal(st->allow, 3);
+	assert_int_equal(st->expired, 1);
+	assert_int_equal(st->duplicates, 1);
+	policy_free(p);
+}
+
+/* A longer prefix that expires after the load gives way to a shorter one, as names do. */
+static void test_ip_expiry_falls_back(void **state)
+{
+	const char *y = "block:\n"
+			"  - ip: 10.0.0.0/8\n"
+			"    malware: Wide\n"
+			"  - ip: 10.1.0.0/16\n"
+			"    malware: Narrow\n"
+			"    expires: 2026-12-31\n";
+	struct policy *p = load_ok(y, 0, NOW);
+	struct policy_match m;
+
+	(void)state;
+	assert_int_equal(look_addr_at(p, "10.1.2.3", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Narrow");
+	assert_int_equal(m.rule_off, 16);
+	assert_int_equal(look_addr_at(p, "10.1.2.3", T_2027_01_01, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "Wide");
+	assert_int_equal(m.rule_off, 8);
+	policy_free(p);
+}
+
+/* Bad ip: entries are errors at their line and column, as bad names are. */
+static void test_ip_errors(void **state)
+{
+	struct parse_errs errs = {0};
+	const char *y = "allow:\n"
+			"  - 10.0.0.1/8\n"
+			"block:\n"
+			"  - ip: 192.0.2.1/24\n"
+			"  - ip: 300.1.2.3\n"
+			"  - ip: \"2001:db8::/129\"\n"
+			"  - ip: [1.2.3.4]\n"
+			"  - domain: a.example\n"
+			"    ip: 1.2.3.4\n"
+			"  - ips: [1.2.3.0/33]\n"
+			"    malware: X\n"
+			"  - ip:\n";
+
+	(void)state;
+	assert_null(load(y, 0, NOW, &errs));
+	assert_int_equal(errs.n, 8);
+	assert_err(&errs, 0, 2, 5, "invalid address \"10.0.0.1/8\": host bits set");
+	assert_err(&errs, 0, 2, 5, "did you mean 10.0.0.0/8?");
+	assert_err(&errs, 1, 4, 9, "did you mean 192.0.2.0/24?");
+	assert_err(&errs, 2, 5, 9, "invalid address \"300.1.2.3\"");
+	assert_err(&errs, 3, 6, 9, "prefix length out of range (0-128 for IPv6)");
+	assert_err(&errs, 4, 7, 9, "ip: expected an address or a prefix, got a list");
+	assert_err(&errs, 5, 9, 5, "not both");
+	assert_err(&errs, 6, 10, 11, "prefix length out of range (0-32 for IPv4)");
+	assert_err(&errs, 7, 12, 8, "ip: expected an address or a prefix, got nothing");
+	perr_clear(&errs);
+}
+
 /* Every list stands alone: keep-last-good, the 10% rule, required lists. */
 static void test_list_fallback(void **state)
 {
@@ -746,6 +870,27 @@ static void test_list_fallback(void **state)
 	assert_string_equal(policy_stats(p1)->files[0].format, "domains");
 	assert_int_equal(look(p1, "n7.example", NOW, &m), VERDICT_BLOCK);
 	perr_clear(&warns);
+
+	/* A version with prefixes, then a broken one: the prefixes are kept too. */
+	rewrite(local, "allow: [192.0.2.128/25]\nblock:\n  - ip: 192.0.2.0/24\n    malware: K\n"
+		       "  - local.example\n");
+	p2 = policy_load(&cfg, p1, NOW, &errs, &warns);
+	assert_non_null(p2);
+	assert_int_equal(errs.n, 0);
+	rewrite(local, "block:\n  - ip: 192.0.2.1/24\n");
+	p3 = policy_load(&cfg, p2, NOW, &errs, &warns);
+	assert_non_null(p3);
+	assert_int_equal(errs.n, 1);
+	perr_clear(&errs);
+	assert_true(policy_stats(p3)->files[1].kept);
+	assert_int_equal(policy_stats(p3)->files[1].block, 2);
+	assert_int_equal(policy_stats(p3)->files[1].allow, 1);
+	assert_int_equal(look_addr_at(p3, "192.0.2.1", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->malware, "K");
+	assert_int_equal(look_addr_at(p3, "192.0.2.129", NOW, &m), VERDICT_ALLOW);
+	policy_free(p3);
+	policy_free(p2);
+	rewrite(local, "block: [local.example]\n");
 
 	/* The feed turns to garbage and the local list changes: the feed keeps its entries. */
 	rewrite(feed, "<html>\n<body>error</body>\n</html>\n");
@@ -952,6 +1097,9 @@ int main(void)
 		cmocka_unit_test(test_yaml_syntax_and_top),
 		cmocka_unit_test(test_name_to_wire),
 		cmocka_unit_test(test_defang),
+		cmocka_unit_test(test_ip_entries),
+		cmocka_unit_test(test_ip_errors),
+		cmocka_unit_test(test_ip_expiry_falls_back),
 		cmocka_unit_test(test_list_fallback),
 		cmocka_unit_test(test_list_defaults),
 		cmocka_unit_test(test_null_values),

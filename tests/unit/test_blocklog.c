@@ -480,6 +480,40 @@ static void test_format_cname(void **state)
 			   "\"MatchedVia\":\"cname\",\"MatchedName\":\"cdn.c2.evil\",");
 }
 
+/*
+ * A block by an IP indicator: DnsResponseName is the listed address found in the answer
+ * (not the sinkhole's), RuleName the listed prefix (the bare address for a host).
+ */
+static void test_format_ip(void **state)
+{
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, [15] = 1};
+	struct blocklog_rec rec;
+
+	(void)state;
+	example_rec(&rec);
+	rec.via = BLOCKLOG_VIA_IP;
+	memcpy(rec.matched, "\xcb\x00\x71\x05", 4); /* 203.0.113.5 */
+	rec.matched_len = 4;
+	rec.rule_off = 24;
+	assert_field(&rec, "\"DnsResponseName\":\"203.0.113.5\",");
+	assert_field(&rec, "\"ThreatField\":\"DnsResponseName\",\"RuleName\":\"203.0.113.0/24\",");
+	assert_field(&rec, "\"AdditionalFields\":{\"ThreatIocType\":\"ip\",\"MatchedVia\":\"ip\",");
+	rec.rule_off = 32;
+	assert_field(&rec, "\"RuleName\":\"203.0.113.5\",");
+	rec.rule_off = 0;
+	assert_field(&rec, "\"RuleName\":\"0.0.0.0/0\",");
+	memcpy(rec.matched, v6, 16);
+	rec.matched_len = 16;
+	rec.rule_off = 48;
+	assert_field(&rec, "\"DnsResponseName\":\"2001:db8:bad::1\",");
+	assert_field(&rec, "\"RuleName\":\"2001:db8:bad::/48\",");
+	rec.rule_off = 128;
+	assert_field(&rec, "\"RuleName\":\"2001:db8:bad::1\",");
+	/* A drop still names the address: it is the threat field. */
+	rec.action = BLOCKLOG_DROPPED;
+	assert_field(&rec, "\"DnsResponseName\":\"2001:db8:bad::1\",");
+}
+
 static void test_format_cap(void **state)
 {
 	struct blocklog_rec rec;
@@ -1201,6 +1235,7 @@ int main(void)
 		cmocka_unit_test(test_format_escaping),
 		cmocka_unit_test(test_format_type_rcode_names),
 		cmocka_unit_test(test_format_cname),
+		cmocka_unit_test(test_format_ip),
 		cmocka_unit_test(test_format_cap),
 		cmocka_unit_test(test_format_worst_case),
 		cmocka_unit_test(test_format_long_plain_strings),

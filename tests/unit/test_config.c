@@ -433,7 +433,7 @@ static void test_err_unknown_nested_key(void **state)
 	(void)state;
 	expect_err(UP "sinkhole:\n  mode: nxdomain\n  tll: 5\n", 4, 3,
 		   "sinkhole: unknown key \"tll\" (did you mean \"ttl\"?); "
-		   "valid keys: mode, ipv4, ipv6, ttl, min_confidence, inspect_cname");
+		   "valid keys: mode, ipv4, ipv6, ttl, min_confidence, inspect_cname, inspect_ip");
 	expect_err(UP "access:\n  deny: [10.0.0.0/8]\n", 3, 3,
 		   "access: unknown key \"deny\"; valid keys: allow, trusted_proxies");
 	expect_err(UP "block_log: {path: \"-\", dcv: x}\n", 2, 24,
@@ -878,7 +878,7 @@ static void test_err_multiple(void **state)
 		{7, 9, "sinkhole.ipv4: expected an IPv4 address like 0.0.0.0, got \"1.2.3\""},
 		{8, 3,
 		 "sinkhole: unknown key \"colour\"; valid keys: mode, ipv4, ipv6, ttl, "
-		 "min_confidence, inspect_cname"},
+		 "min_confidence, inspect_cname, inspect_ip"},
 		{10, 11,
 		 "access.allow: bad prefix \"10.0.0.1/8\": host bits set beyond the prefix length "
 		 "(did you mean 10.0.0.0/8?)"},

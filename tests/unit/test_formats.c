@@ -17,6 +17,7 @@
 
 #include "formats/format.h"
 #include "policy/policy.h"
+#include "look_addr.h"
 #include "util/name.h"
 #include "util/readfile.h"
 
@@ -67,6 +68,9 @@ static enum verdict look(const struct policy *p, const char *name, struct policy
 	policy_lookup(p, w, (size_t)n, NOW, m);
 	return m->verdict;
 }
+
+/* An address of an answer, at NOW. */
+#define look_addr(p, text, m) look_addr_at(p, text, NOW, m)
 
 /* How many lines were skipped for reason (0 when it is not among the reasons). */
 static size_t skipped(const struct policy *p, const char *reason)
@@ -200,7 +204,7 @@ static void test_rpz_sample(void **state)
 	/* Skipped by reason. */
 	assert_int_equal(look(l.p, "tcp.test", &m), VERDICT_PASS);
 	assert_int_equal(look(l.p, "rewrite.test", &m), VERDICT_PASS);
-	assert_int_equal(skipped(l.p, "rpz-ip trigger"), 1);
+	assert_int_equal(skipped(l.p, "rpz-client-ip trigger"), 1);
 	assert_int_equal(skipped(l.p, "rpz-nsdname trigger"), 1);
 	assert_int_equal(skipped(l.p, "rpz-tcp-only action"), 1);
 	assert_int_equal(skipped(l.p, "CNAME to another name (rewrite)"), 1);
@@ -208,12 +212,82 @@ static void test_rpz_sample(void **state)
 	assert_int_equal(skipped(l.p, "local data other than A and AAAA"), 1);
 	assert_int_equal(st->skipped, 6);
 
-	assert_int_equal(st->block, 9);
-	assert_int_equal(st->allow, 1);
+	/* Response IP triggers: prefixes with the trigger's action. */
+	assert_int_equal(look_addr(l.p, "192.0.2.1", &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 32);
+	assert_int_equal(m.meta->answer, ANSWER_NXDOMAIN);
+	assert_int_equal(look_addr(l.p, "192.0.2.2", &m), VERDICT_PASS);
+	assert_int_equal(look_addr(l.p, "198.51.100.200", &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 24);
+	assert_int_equal(m.meta->answer, ANSWER_DROP);
+	assert_int_equal(look_addr(l.p, "198.51.100.7", &m), VERDICT_ALLOW); /* passthru */
+	assert_int_equal(look_addr(l.p, "2001:db8::1", &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 128);
+	assert_int_equal(m.meta->answer, ANSWER_NODATA);
+	assert_int_equal(look_addr(l.p, "2001:db8:beef::5", &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 48);
+	assert_int_equal(m.meta->answer, ANSWER_LOCAL);
+	inet_pton(AF_INET, "192.0.2.30", a4);
+	assert_memory_equal(m.meta->ipv4, a4, 4);
+	assert_int_equal(look_addr(l.p, "2001:db8:bee0::5", &m), VERDICT_PASS);
+	/* The trigger's owner is no QNAME trigger. */
+	assert_int_equal(look(l.p, "32.1.2.0.192.rpz-ip", &m), VERDICT_PASS);
+	assert_int_equal(policy_stats(l.p)->block_ip, 4);
+	assert_int_equal(policy_stats(l.p)->allow_ip, 1);
+
+	assert_int_equal(st->block, 9 + 4);
+	assert_int_equal(st->allow, 1 + 1);
 	assert_int_equal(st->invalid, 1);
 	assert_int_equal(l.warns.n, 1);
 	assert_warning(&l.warns, 0, "sample.rpz", 41, 1, "rdata");
 	unload(&l);
+}
+
+/* rpz-ip triggers that are no prefix: invalid entries with their line; the rest is used. */
+static void test_rpz_ip_invalid(void **state)
+{
+	static const char zone[] = "$ORIGIN rpz.example.\n"
+				   "@ SOA ns. h. 1 2 3 4 5\n"
+				   "24.1.2.0.192.rpz-ip CNAME .\n"
+				   "33.1.2.0.192.rpz-ip CNAME .\n"
+				   "1.2.0.192.rpz-ip CNAME .\n"
+				   "64.zz.zz.2001.rpz-ip CNAME .\n"
+				   "x.1.2.0.192.rpz-ip CNAME .\n";
+	struct parse_errs errs = {0}, warns = {0};
+	struct policy *p;
+	char big[4096];
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "%s", zone);
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "32.%d.2.0.192.rpz-ip CNAME .\n", i);
+	p = policy_load_text(FORMAT_RPZ, big, n, "ip.rpz", 0, NOW, &errs, &warns);
+	assert_non_null(p);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(policy_stats(p)->block_ip, 60);
+	assert_int_equal(policy_stats(p)->files[0].invalid, 5);
+	assert_int_equal(warns.n, 5);
+	assert_warning(&warns, 0, "ip.rpz", 3, 1,
+		       "invalid address \"192.0.2.1/24\": host bits set beyond the prefix length "
+		       "(did you mean 192.0.2.0/24?)");
+	assert_warning(&warns, 1, "ip.rpz", 4, 1, "prefix length out of range");
+	assert_warning(&warns, 2, "ip.rpz", 5, 1, "invalid address");
+	assert_warning(&warns, 3, "ip.rpz", 6, 1, "invalid address");
+	assert_warning(&warns, 4, "ip.rpz", 7, 1, "invalid address");
+	perr_clear(&warns);
+	policy_free(p);
+
+	/* The same 5 bad triggers among 30 good ones: more than 1 in 10, the zone is rejected. */
+	n = (size_t)snprintf(big, sizeof(big), "%s", zone);
+	for (int i = 0; i < 30; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "32.%d.2.0.192.rpz-ip CNAME .\n", i);
+	p = policy_load_text(FORMAT_RPZ, big, n, "ip.rpz", 0, NOW, &errs, &warns);
+	assert_null(p);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].msg, "5 of 35 entries invalid"));
+	perr_clear(&errs);
+	perr_clear(&warns);
 }
 
 /* Zones without $ORIGIN (the SOA names the apex), parse errors, owners outside the zone. */
@@ -308,6 +382,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_adblock_sample),  cmocka_unit_test(test_rpz_sample),
 	    cmocka_unit_test(test_rpz_edges),	    cmocka_unit_test(test_rpz_passthru_self),
+	    cmocka_unit_test(test_rpz_ip_invalid),
 	    cmocka_unit_test(test_sniff_and_paths),
 	};
 

@@ -7,12 +7,14 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/format.h"
 #include "policy/policy.h"
+#include "look_addr.h"
 #include "util/civil.h"
 #include "util/name.h"
 
@@ -91,6 +93,9 @@ static enum verdict look(const struct policy *p, const char *name, struct policy
 	policy_lookup(p, w, (size_t)n, NOW, m);
 	return m->verdict;
 }
+
+/* An address of an answer, at NOW. */
+#define look_addr(p, text, m) look_addr_at(p, text, NOW, m)
 
 /* Warning i is FILE:LINE:COLUMN: ...msg... */
 static void assert_warn(const struct parse_errs *e, size_t i, const char *want_pos, const char *msg)
@@ -178,14 +183,24 @@ static void check_export(const struct policy *p, const char *file, const char *f
 	assert_int_equal(m.meta->confidence, 0);
 	assert_string_equal(m.meta->id, "1234558");
 
-	/* ip:port, url and hashes never become names */
+	/* ip:port: the address is an IP indicator, with the row's metadata */
+	assert_int_equal(look_addr(p, "45.95.147.236", &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 32);
+	assert_string_equal(m.meta->malware, "NanoCore RAT");
+	assert_string_equal(m.meta->id, "1234566");
+	assert_string_equal(m.meta->source, "ThreatFox");
+	assert_int_equal(m.meta->confidence, 75);
+	assert_int_equal(look_addr(p, "45.95.147.237", &m), VERDICT_PASS);
+	assert_int_equal(look(p, "45.95.147.236", &m), VERDICT_PASS); /* not a name */
+
+	/* url and hashes never become names */
 	assert_int_equal(look(p, "dl.evil-cdn.example", &m), VERDICT_PASS);
 	assert_int_equal(look(p, "d41d8cd98f00b204e9800998ecf8427e", &m), VERDICT_PASS);
 
 	assert_string_equal(st->format, format);
 	assert_int_equal(st->invalid, 0);
-	assert_int_equal(st->skipped, 4);
-	assert_int_equal(skipped(st, "ip:port IOC"), 1);
+	assert_int_equal(st->skipped, 3);
+	assert_int_equal(skipped(st, "ip:port IOC"), 0);
 	assert_int_equal(skipped(st, "url IOC"), 1);
 	assert_int_equal(skipped(st, "hash IOC"), 2);
 }
@@ -211,7 +226,12 @@ static void test_csv_export(void **state)
 		assert_string_equal(m.meta->malware, "QakBot");
 		assert_int_equal(m.meta->first_seen, T_2026_05_27 - 2 * 86400 + 8 * 3600);
 		assert_int_equal(policy_stats(p)->block, 5);
-		assert_int_equal(policy_stats(p)->files[0].block, 5);
+		/* [2001:db8::bad]:443: the bracketed IPv6 address */
+		assert_int_equal(look_addr(p, "2001:db8::bad", &m), VERDICT_BLOCK);
+		assert_int_equal(m.rule_off, 128);
+		assert_string_equal(m.meta->id, "1234570");
+		assert_int_equal(policy_stats(p)->block_ip, 2);
+		assert_int_equal(policy_stats(p)->files[0].block, 7);
 		/* the format is recognised without being told */
 		assert_int_equal(format_sniff(text, len), FORMAT_THREATFOX_CSV);
 		policy_free(p);
@@ -284,6 +304,41 @@ static char *csv_with_bad_rows(int n, size_t *len)
 		k += (size_t)sprintf(text + k, CSV_OK("9%d", "ok%d.example"), i, i);
 	*len = k;
 	return text;
+}
+
+#define CSV_IP(id, value)                                                                          \
+	"\"2026-05-27 10:00:00\", \"" id "\", \"" value "\", \"ip:port\", \"botnet_cc\", "       \
+	"\"NanoCore RAT\", \"75\", \"None\"\n"
+
+/* ip:port rows: IPv4 and IPv6 with and without a port, duplicates, and a bad address. */
+static void test_csv_ip_rows(void **state)
+{
+	static const char csv[] = CSV_HEADER CSV_IP("1", "192.0.2.1:443") CSV_IP(
+	    "2", "[2001:db8::2]:8080") CSV_IP("3", "2001:db8::3") CSV_IP("4", "198.51.100.4")
+	    CSV_IP("5", "999.1.2.3:80") CSV_IP("6", "192.0.2.1:8443") CSV_OK("7", "a.example")
+		CSV_OK("8", "b.example") CSV_OK("9", "c.example") CSV_OK("10", "d.example")
+		    CSV_OK("11", "e.example");
+	struct parse_errs warns = {0};
+	struct policy_match m;
+	struct policy *p = load_ok(FORMAT_THREATFOX_CSV, csv, sizeof(csv) - 1, "ip.csv", &warns);
+	const struct list_stats *st = &policy_stats(p)->files[0];
+
+	(void)state;
+	assert_int_equal(look_addr(p, "192.0.2.1", &m), VERDICT_BLOCK);
+	assert_string_equal(m.meta->id, "6"); /* listed twice: the later row's fields */
+	assert_int_equal(look_addr(p, "2001:db8::2", &m), VERDICT_BLOCK);
+	assert_int_equal(m.rule_off, 128);
+	assert_int_equal(look_addr(p, "2001:db8::3", &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr(p, "198.51.100.4", &m), VERDICT_BLOCK);
+	assert_int_equal(look_addr(p, "2001:db8::4", &m), VERDICT_PASS);
+	assert_int_equal(st->invalid, 1);
+	assert_int_equal(st->duplicates, 1);
+	assert_int_equal(st->block, 4 + 5);
+	assert_int_equal(policy_stats(p)->block_ip, 4);
+	assert_int_equal(warns.n, 1);
+	assert_warn(&warns, 0, "ip.csv:7:29", "invalid address \"999.1.2.3\"");
+	perr_clear(&warns);
+	policy_free(p);
 }
 
 static void test_csv_invalid_rows(void **state)
@@ -453,7 +508,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_civil_zoneless), cmocka_unit_test(test_csv_export),
-	    cmocka_unit_test(test_json_export),	   cmocka_unit_test(test_csv_invalid_rows),
+	    cmocka_unit_test(test_json_export),	   cmocka_unit_test(test_csv_ip_rows),
+	    cmocka_unit_test(test_csv_invalid_rows),
 	    cmocka_unit_test(test_csv_header),	   cmocka_unit_test(test_csv_header_variants),
 	    cmocka_unit_test(test_json_invalid),   cmocka_unit_test(test_json_structure),
 	};

@@ -442,7 +442,8 @@ static void cname_inspection_allocates_nothing(void **state)
 		assert_int_equal(an, hops + 1);
 		allocs = 0;
 		assert_int_equal(policy_inspect_answer(f->st.policy, reply, rlen, off, an,
-						       1700000000, &hit),
+						       INSPECT_NAMES | INSPECT_ADDRS, 1700000000,
+						       &hit),
 				 VERDICT_BLOCK);
 		assert_int_equal(allocs, 0);
 		assert_int_equal(hit.name_len, sizeof(target));
@@ -493,6 +494,110 @@ static void cname_inspection_allocates_nothing(void **state)
 	assert_false(ctx.log);
 	assert_int_equal(f->w->abuf[7], 2);
 	f->cfg->sinkhole.inspect_cname = true;
+}
+
+/*
+ * IP indicators on a cache hit: an answer holding a listed address gets the sinkhole answer
+ * and a record naming the address and the prefix, allocation-free; an allowed prefix or
+ * sinkhole.inspect_ip off serves the answer.
+ */
+static void ip_inspection_allocates_nothing(void **state)
+{
+	static const char list[] = "block:\n"
+				   "  - ip: 192.0.2.0/24\n"
+				   "    malware: IPRAT\n"
+				   "  - ip: \"2001:db8::/32\"\n";
+	static const char allowed[] = "allow: [192.0.2.64/30]\n"
+				      "block:\n"
+				      "  - ip: 192.0.2.0/24\n";
+	static const uint8_t listed[4] = {192, 0, 2, 66};
+	struct fixture *f = *state;
+	struct parse_errs errs = {0};
+	struct query_ctx ctx;
+	struct answer_hit hit;
+	uint8_t pkt[512], reply[1024];
+	size_t len, rlen;
+	unsigned an;
+
+	if (policy_release(f->st.policy))
+		policy_free(f->st.policy);
+	/* 192.0.2.66, the address chain_reply answers, is in a listed /24. */
+	f->st.policy = policy_load_string(list, strlen(list), "ip.yaml", 0, 1700000000, &errs);
+	assert_non_null(f->st.policy);
+
+	len = make_query(pkt, "Addr.example", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	rlen = chain_reply(reply, pkt, len, 1, "cdn.example");
+	assert_int_equal(dnsmsg_answer_section(reply, rlen, &an), len);
+	allocs = 0;
+	assert_int_equal(policy_inspect_answer(f->st.policy, reply, rlen, len, an,
+					       INSPECT_NAMES | INSPECT_ADDRS, 1700000000, &hit),
+			 VERDICT_BLOCK);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(hit.family, AF_INET);
+	assert_memory_equal(hit.addr, listed, 4);
+	assert_int_equal(hit.m.rule_off, 24);
+	assert_int_equal(policy_inspect_answer(f->st.policy, reply, rlen, len, an, INSPECT_NAMES,
+					       1700000000, &hit),
+			 VERDICT_PASS);
+	worker_upstream_result(f->w, &ctx.q, reply, rlen);
+
+	/* AAAA answers: a listed IPv6 address; an IPv4-mapped one is its IPv4 address. */
+	{
+		static const uint8_t v6[2][16] = {
+		    {0x20, 0x01, 0x0d, 0xb8, [15] = 7},
+		    {[10] = 0xff, [11] = 0xff, 192, 0, 2, 66},
+		};
+		uint8_t r6[512];
+		size_t q6 = make_query(r6, "six.example", DNS_T_AAAA, false);
+		static const uint8_t fixed[] = {0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 1, 0x2c, 0, 16};
+
+		r6[2] |= 0x80;
+		r6[7] = 1;
+		memcpy(r6 + q6, fixed, sizeof(fixed));
+		for (int k = 0; k < 2; k++) {
+			memcpy(r6 + q6 + sizeof(fixed), v6[k], 16);
+			assert_int_equal(policy_inspect_answer(f->st.policy, r6, q6 + 28, q6, 1,
+							       INSPECT_ADDRS, 1700000000, &hit),
+					 VERDICT_BLOCK);
+			assert_int_equal(hit.family, k == 0 ? AF_INET6 : AF_INET);
+			assert_int_equal(hit.m.rule_off, k == 0 ? 32 : 24);
+			assert_memory_equal(hit.addr, k == 0 ? v6[0] : listed, k == 0 ? 16 : 4);
+		}
+	}
+
+	allocs = 0;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(f->w->abuf[7], 1); /* one A: the sinkhole's */
+	assert_memory_equal(f->w->abuf + ctx.out_len - 4, "\0\0\0\0", 4);
+	assert_true(ctx.log);
+	assert_int_equal(ctx.rec.action, BLOCKLOG_BLOCKED);
+	assert_int_equal(ctx.rec.via, BLOCKLOG_VIA_IP);
+	assert_int_equal(ctx.rec.matched_len, 4);
+	assert_memory_equal(ctx.rec.matched, listed, 4);
+	assert_int_equal(ctx.rec.rule_off, 24);
+	assert_string_equal(ctx.rec.meta->malware, "IPRAT");
+
+	/* Inspection off: the answer is served as cached. */
+	f->cfg->sinkhole.inspect_ip = false;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_false(ctx.log);
+	assert_int_equal(f->w->abuf[7], 2);
+	f->cfg->sinkhole.inspect_ip = true;
+
+	/* A reload that allows the address (the worker's next lookups see the new policy). */
+	if (policy_release(f->st.policy))
+		policy_free(f->st.policy);
+	f->st.policy =
+	    policy_load_string(allowed, strlen(allowed), "ip.yaml", 0, 1700000000, &errs);
+	assert_non_null(f->st.policy);
+	allocs = 0;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_false(ctx.log);
+	assert_int_equal(ctx.out_len, rlen);
 }
 
 /* The coalescing table's hash before it was seeded: FNV-1a over the key. */
@@ -591,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cache_hit_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(rpz_answers_allocate_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(cname_inspection_allocates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(ip_inspection_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(retro_recording_allocates_nothing, setup, teardown),
 		cmocka_unit_test(coalescing_hash_is_seeded),
 	};
