@@ -740,6 +740,14 @@ size_t blocklog_json_addr(int family, const uint8_t *addr, char *buf, size_t cap
 	return addr_text(buf, cap, family, addr);
 }
 
+size_t blocklog_json_prefix(int family, const uint8_t *addr, unsigned bits, char *buf, size_t cap)
+{
+	struct out o = {buf, buf + cap, false};
+
+	put_prefix(&o, family, addr, bits);
+	return o.overflow ? 0 : (size_t)(o.p - buf);
+}
+
 size_t blocklog_json_time(int64_t t_ms, char *buf, size_t cap)
 {
 	struct out o = {buf, buf + cap, false};

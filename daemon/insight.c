@@ -68,9 +68,10 @@ struct topset {
 struct seen {
 	int64_t t_ms;	/* TimeGenerated */
 	uint32_t count; /* lookups */
-	uint8_t family, qname_len, rule_off;
+	uint8_t family, qname_len, rule_len;
 	uint8_t addr[16];
 	uint8_t qname[DNS_MAX_NAME];
+	uint8_t rule[DNS_MAX_NAME]; /* the entry's key (rec_rule) */
 	struct meta_copy m;
 };
 
@@ -157,12 +158,37 @@ static uint32_t rec_lookups(const struct blocklog_rec *r)
 	return r->proto == BLOCKLOG_RETRO && r->count > 0 ? r->count : 1;
 }
 
-/* The listed domain that matched (RuleName), as wire bytes within the record. */
-static void rec_rule(const struct blocklog_rec *r, const uint8_t **rule, size_t *len)
+/*
+ * An IP indicator's key: this byte (no wire name starts with it: a label is at most 63
+ * bytes), the family, the prefix length, the network's bytes.
+ */
+#define RULE_IP 0xFFu
+
+/*
+ * The entry that matched (RuleName) as a key: the listed domain's wire bytes within the
+ * record, or, for an IP indicator, a RULE_IP key built in buf. Sets *rule and *len.
+ */
+static void rec_rule(const struct blocklog_rec *r, uint8_t buf[DNS_MAX_NAME], const uint8_t **rule,
+		     size_t *len)
 {
 	const uint8_t *base = r->qname;
 	size_t l = r->qname_len, off;
 
+	if (r->via == BLOCKLOG_VIA_IP && (r->matched_len == 4 || r->matched_len == 16)) {
+		unsigned bits = r->rule_off, total = r->matched_len * 8u;
+
+		if (bits > total)
+			bits = total;
+		buf[0] = RULE_IP;
+		buf[1] = r->matched_len == 4 ? AF_INET : AF_INET6;
+		buf[2] = (uint8_t)bits;
+		memcpy(buf + 3, r->matched, r->matched_len);
+		for (unsigned i = bits; i < total; i++)
+			buf[3 + i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		*rule = buf;
+		*len = 3 + r->matched_len;
+		return;
+	}
 	if (r->via == BLOCKLOG_VIA_CNAME && r->matched_len > 0) {
 		base = r->matched;
 		l = r->matched_len;
@@ -395,19 +421,22 @@ static bool pair_add(struct pair *p, int64_t t)
 
 /* ---- the observer ---- */
 
-static void copy_seen(struct seen *s, const struct blocklog_rec *r)
+static void copy_seen(struct seen *s, const struct blocklog_rec *r, const uint8_t *rule,
+		      size_t rule_len)
 {
 	s->t_ms = r->time_ms;
 	s->count = rec_lookups(r);
 	s->family = r->src_family;
 	memcpy(s->addr, r->src_addr, 16);
 	s->qname_len = r->qname_len;
-	s->rule_off = r->rule_off;
 	memcpy(s->qname, r->qname, r->qname_len);
+	s->rule_len = (uint8_t)rule_len;
+	memcpy(s->rule, rule, rule_len);
 	copy_meta(&s->m, r->meta);
 }
 
-static void observe_query(struct insight *in, const struct blocklog_rec *r, struct pair *p)
+static void observe_query(struct insight *in, const struct blocklog_rec *r, struct pair *p,
+			  const uint8_t *rule, size_t rule_len)
 {
 	struct latest *l = &in->latest[in->n_latest++ % INSIGHT_LATEST];
 	uint32_t n = rec_lookups(r);
@@ -418,24 +447,25 @@ static void observe_query(struct insight *in, const struct blocklog_rec *r, stru
 	else
 		in->blocked += n;
 	count_minute(in, r->time_ms, r->meta ? r->meta->malware : NULL, n);
-	copy_seen(&l->s, r);
+	copy_seen(&l->s, r, rule, rule_len);
 	l->port = r->src_port;
 	l->qtype = r->qtype;
 	l->proto = r->proto;
 	l->action = r->action;
 	l->orig = r->orig;
 	l->via = r->via;
-	l->matched_len = r->via == BLOCKLOG_VIA_CNAME ? r->matched_len : 0;
+	l->matched_len = r->via == BLOCKLOG_VIA_CNAME || r->via == BLOCKLOG_VIA_IP ? r->matched_len : 0;
 	memcpy(l->matched, r->matched, l->matched_len);
 	l->beacon = p->beacon;
 }
 
-static void observe_retro(struct insight *in, const struct blocklog_rec *r)
+static void observe_retro(struct insight *in, const struct blocklog_rec *r, const uint8_t *rule,
+			  size_t rule_len)
 {
 	struct finding *f = &in->findings[in->n_findings++ % INSIGHT_RETRO];
 
 	in->retro_findings++;
-	copy_seen(&f->s, r);
+	copy_seen(&f->s, r, rule, rule_len);
 	f->first_ms = r->start_ms;
 	f->last_ms = r->end_ms;
 	f->listed_ms = r->listed_ms;
@@ -444,7 +474,7 @@ static void observe_retro(struct insight *in, const struct blocklog_rec *r)
 size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, size_t cap)
 {
 	struct insight *in = arg;
-	uint8_t key[CLIENT_KEY];
+	uint8_t key[CLIENT_KEY], rule_buf[DNS_MAX_NAME];
 	const uint8_t *rule;
 	size_t rule_len, n = 0;
 	struct pair *p;
@@ -453,7 +483,7 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 	bool retro = r->proto == BLOCKLOG_RETRO;
 	int64_t t = rec_start_ms(r);
 
-	rec_rule(r, &rule, &rule_len);
+	rec_rule(r, rule_buf, &rule, &rule_len);
 	client_key(key, r->src_family, r->src_addr);
 	pthread_mutex_lock(&in->mu);
 	in->records++;
@@ -476,9 +506,9 @@ size_t insight_observe(void *arg, const struct blocklog_rec *r, char *extra, siz
 		p->jitter_ms = b.jitter_ms;
 	}
 	if (retro) {
-		observe_retro(in, r);
+		observe_retro(in, r, rule, rule_len);
 	} else {
-		observe_query(in, r, p);
+		observe_query(in, r, p, rule, rule_len);
 		top_count(&in->clients, key, CLIENT_KEY,
 			  hash_bytes_seeded(key, CLIENT_KEY, in->seed), rec_lookups(r), r->time_ms,
 			  &fresh);
@@ -620,6 +650,21 @@ static void j_name(struct jbuf *b, const uint8_t *name, size_t off, size_t len)
 
 	if (p)
 		jbuf_commit(b, blocklog_json_name(name, off, len, p, cap));
+}
+
+/* An entry's key (rec_rule) as RuleName: the listed domain, or an IP indicator's prefix. */
+static void j_rule(struct jbuf *b, const uint8_t *rule, size_t len)
+{
+	size_t cap;
+	char *p;
+
+	if (len < 3 || rule[0] != RULE_IP) {
+		j_name(b, rule, 0, len);
+		return;
+	}
+	p = jbuf_room(b, 64, &cap);
+	if (p)
+		jbuf_commit(b, blocklog_json_prefix(rule[1], rule + 3, rule[2], p, cap));
 }
 
 /* A copied string, null when empty. */
@@ -810,7 +855,7 @@ void insight_json_top(struct insight *in, int64_t now_ms, struct jbuf *b)
 		const struct top *e = &in->iocs.v[idx[i]];
 
 		jbuf_str(b, i ? ",{\"RuleName\":" : "{\"RuleName\":");
-		j_name(b, e->key, 0, e->key_len);
+		j_rule(b, e->key, e->key_len);
 		jbuf_str(b, ",\"ThreatName\":");
 		j_str(b, e->malware);
 		j_top_counts(b, &in->iocs, idx[i]);
@@ -841,6 +886,7 @@ void insight_json_blocks(struct insight *in, int64_t now_ms, struct jbuf *b)
 		const struct latest *l = &in->latest[(in->n_latest - 1 - i) % INSIGHT_LATEST];
 		const ldns_rr_descriptor *desc = ldns_rr_descript(l->qtype);
 		bool cname = l->via == BLOCKLOG_VIA_CNAME && l->matched_len > 0;
+		bool ip = l->via == BLOCKLOG_VIA_IP && (l->matched_len == 4 || l->matched_len == 16);
 
 		j_seen(b, i, &l->s);
 		jbuf_str(b, ",\"SrcPortNumber\":");
@@ -861,15 +907,16 @@ void insight_json_blocks(struct insight *in, int64_t now_ms, struct jbuf *b)
 		jbuf_str(b, ",\"DvcOriginalAction\":\"");
 		jbuf_str(b, orig_name(l->orig));
 		jbuf_str(b, "\",\"RuleName\":");
-		if (cname)
-			j_name(b, l->matched, l->s.rule_off, l->matched_len);
-		else
-			j_name(b, l->s.qname, l->s.rule_off < l->s.qname_len ? l->s.rule_off : 0,
-			       l->s.qname_len);
-		jbuf_str(b, cname ? ",\"MatchedVia\":\"cname\",\"MatchedName\":"
-				  : ",\"MatchedVia\":\"qname\",\"MatchedName\":null");
-		if (cname)
-			j_name(b, l->matched, 0, l->matched_len);
+		j_rule(b, l->s.rule, l->s.rule_len);
+		if (ip) {
+			jbuf_str(b, ",\"MatchedVia\":\"ip\",\"MatchedName\":null,\"DnsResponseName\":");
+			j_addr(b, l->matched_len == 4 ? AF_INET : AF_INET6, l->matched);
+		} else {
+			jbuf_str(b, cname ? ",\"MatchedVia\":\"cname\",\"MatchedName\":"
+					  : ",\"MatchedVia\":\"qname\",\"MatchedName\":null");
+			if (cname)
+				j_name(b, l->matched, 0, l->matched_len);
+		}
 		j_meta(b, &l->s.m);
 		jbuf_str(b, l->beacon ? ",\"Beacon\":true}" : ",\"Beacon\":false}");
 	}
@@ -892,8 +939,7 @@ void insight_json_retro(struct insight *in, int64_t now_ms, struct jbuf *b)
 
 		j_seen(b, i, &f->s);
 		jbuf_str(b, ",\"RuleName\":");
-		j_name(b, f->s.qname, f->s.rule_off < f->s.qname_len ? f->s.rule_off : 0,
-		       f->s.qname_len);
+		j_rule(b, f->s.rule, f->s.rule_len);
 		jbuf_str(b, ",\"EventStartTime\":");
 		j_time(b, f->first_ms);
 		jbuf_str(b, ",\"EventEndTime\":");
@@ -934,7 +980,7 @@ void insight_json_beacons(struct insight *in, int64_t now_ms, struct jbuf *b)
 		jbuf_str(b, i ? ",{\"SrcIpAddr\":" : "{\"SrcIpAddr\":");
 		j_addr(b, e->family, e->addr);
 		jbuf_str(b, ",\"RuleName\":");
-		j_name(b, e->rule, 0, e->rule_len);
+		j_rule(b, e->rule, e->rule_len);
 		jbuf_str(b, ",\"ThreatName\":");
 		j_str(b, e->malware);
 		jbuf_str(b, ",\"IntervalSeconds\":");

@@ -435,6 +435,51 @@ static void test_json_escaping(void **state)
 }
 
 /*
+ * An IP indicator hit: RuleName is the listed prefix (the address masked to its length),
+ * MatchedVia ip with the address found; two addresses in one prefix are one IOC.
+ */
+static void test_ip_hits(void **state)
+{
+	struct insight *in = insight_new(13);
+	struct blocklog_rec r;
+	struct jbuf b = {0};
+	char extra[256];
+	size_t len;
+	char *text;
+	static const uint8_t a1[4] = {192, 0, 2, 77}, a2[4] = {192, 0, 2, 78};
+	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5};
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		make_rec(&r, 1, "cloaked.example", T0 + i * SEC, &nanocore);
+		r.via = BLOCKLOG_VIA_IP;
+		r.matched_len = 4;
+		memcpy(r.matched, i ? a2 : a1, 4);
+		r.rule_off = 24;
+		insight_observe(in, &r, extra, sizeof(extra));
+	}
+	make_rec(&r, 2, "v6.example", T0 + 5 * SEC, &nanocore);
+	r.via = BLOCKLOG_VIA_IP;
+	r.matched_len = 16;
+	memcpy(r.matched, a6, 16);
+	r.rule_off = 128;
+	insight_observe(in, &r, extra, sizeof(extra));
+	insight_json_blocks(in, T0, &b);
+	insight_json_top(in, T0, &b);
+	text = jbuf_take(&b, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"DnsQuery\":\"cloaked.example\""));
+	assert_non_null(strstr(text, "\"RuleName\":\"192.0.2.0/24\",\"MatchedVia\":\"ip\","
+				     "\"MatchedName\":null,\"DnsResponseName\":\"192.0.2.78\""));
+	assert_non_null(strstr(text, "\"RuleName\":\"2001:db8::5\",\"MatchedVia\":\"ip\","
+				     "\"MatchedName\":null,\"DnsResponseName\":\"2001:db8::5\""));
+	assert_non_null(strstr(text, "\"iocs\":[{\"RuleName\":\"192.0.2.0/24\",\"ThreatName\":"
+				     "\"NanoCore RAT\",\"lookups\":3,"));
+	free(text);
+	insight_free(in);
+}
+
+/*
  * Through the block log's writer (blocklog_set_observer): a beacon's records get
  * AdditionalFields.Beacon as the last member, from the 9th call-home on, and stay whole lines.
  */
@@ -500,6 +545,7 @@ int main(void)
 	    cmocka_unit_test(test_timeline),
 	    cmocka_unit_test(test_top),
 	    cmocka_unit_test(test_json_escaping),
+	    cmocka_unit_test(test_ip_hits),
 	    cmocka_unit_test(test_block_log_carries_beacon),
 	};
 
