@@ -125,7 +125,7 @@ def threatfox_csv(path, domains, n_rows):
     IOCs come in submissions of 1-20 rows, as reporters send them: one malware family, threat
     type, confidence, reference (None for 60%, else one of a few thousand reports), tags,
     reporter and first_seen second per submission. Returns (domain rows, their names' bytes,
-    the last domain)."""
+    the last domain, ip:port rows)."""
     hexd = "0123456789abcdef"
     refs = [f"https://bazaar.abuse.ch/sample/{''.join(rng.choice(hexd) for _ in range(64))}/"
             for _ in range(2000)] + [f"https://{rng.choice(['x.com', 'blog', 'www.joesandbox.com', 'tria.ge'])}"
@@ -138,7 +138,7 @@ def threatfox_csv(path, domains, n_rows):
                 '# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware",'
                 '"malware_alias","malware_printable","last_seen_utc","confidence_level",'
                 '"is_compromised","reference","tags","anonymous","reporter"\n')
-        di, nbytes, last = 0, 0, ""
+        di, nbytes, last, nip = 0, 0, "", 0
         ioc = 1_600_000 + 2 * n_rows
         left = 0
         for i in range(n_rows):
@@ -165,6 +165,7 @@ def threatfox_csv(path, domains, n_rows):
             elif r < 0.92:
                 value = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}:{rng.choice([80, 443, 4444, 8080, 2404, 7443, 1337])}"
                 typ = "ip:port"
+                nip += 1
             elif r < 0.97:
                 value = f"http://{word(4, 10)}.{rng.choice(BLOCK_TLDS)}/{word(3, 8)}/{word(3, 8)}.{rng.choice(['exe', 'php', 'sh', 'arm7', 'zip'])}"
                 typ = "url"
@@ -176,7 +177,7 @@ def threatfox_csv(path, domains, n_rows):
             f.write(f'"{first}", "{ioc}", "{value}", "{typ}", "{threat}", "{fk}", "{alias}", '
                     f'"{printable}", "{lastseen}", "{conf}", "False", "{ref}", "{tags}", "{anon}", "{rep}"\n')
         f.write(f"#\n# END OF FILE ({n_rows} IOCs)\n#\n")
-    return di, nbytes, last
+    return di, nbytes, last, nip
 
 
 def main():
@@ -237,14 +238,14 @@ def main():
     write("q-w3-lat.txt", w3[-N_W3_LAT:])
 
     name_bytes = sum(len(d) for d in blocked)
-    tf_dom, tf_bytes, tf_last = threatfox_csv(os.path.join(OUT, "threatfox-big.csv"), blocked, N_BLOCK)
+    tf_dom, tf_bytes, tf_last, tf_ips = threatfox_csv(os.path.join(OUT, "threatfox-big.csv"), blocked, N_BLOCK)
     with open(os.path.join(OUT, "meta.env"), "w") as f:
         f.write(f"N_BLOCK={N_BLOCK}\nN_ZONE={len(names)}\nN_Q={N_Q}\n")
         f.write(f"BIG_NAME_BYTES={name_bytes}\n")     # sum of presentation lengths, no dot
         f.write(f"BIG_LAST={blocked[-1]}\nSMALL_FIRST={blocked[0]}\n")
         f.write(f"MARKER_A={MARKER_A}\nMARKER_B={MARKER_B}\nMARKER_TINY={MARKER_TINY}\n")
         f.write(f"ZONE_LAST={names[-1]}\nZONE_FIRST={names[0]}\n")
-        f.write(f"TF_ROWS={N_BLOCK}\nTF_DOMAINS={tf_dom}\nTF_NAME_BYTES={tf_bytes}\nTF_LAST={tf_last}\n")
+        f.write(f"TF_ROWS={N_BLOCK}\nTF_DOMAINS={tf_dom}\nTF_NAME_BYTES={tf_bytes}\nTF_LAST={tf_last}\nTF_IPS={tf_ips}\n")
         f.write("COMPLETE=1\n")
     print(f"data in {OUT}: {N_BLOCK} blocked names ({name_bytes / N_BLOCK:.1f} bytes avg), "
           f"{len(names)} zone names, {N_Q} queries per workload file")

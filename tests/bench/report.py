@@ -365,22 +365,23 @@ if "sinkholed" in figs and len(figs) > 1:
 # ---- list loading and a feed changed under load (issue #11) ---------------------------------------
 LL = {}
 tf = (evv("sinkholed", "listload_tf", "") or "").split()
-if len(tf) == 3:
-    tf_rows, tf_dom, tf_bytes = (int(x) for x in tf)
+if len(tf) in (3, 4):
+    tf_rows, tf_dom, tf_bytes = (int(x) for x in tf[:3])
+    tf_ips = int(tf[3]) if len(tf) == 4 else 0
     r0 = num(evv("sinkholed", "listload_rss_empty_kb"))
     P(f"## List loading (sinkholed, issue #11)\n")
     P(f"A ThreatFox CSV export of {tf_rows:,} rows (`gen_data.py`: banner, commented header line, "
-      f"quoted fields separated by `\", \"`, {tf_dom:,} domain rows, the rest ip:port, url and "
-      f"hash rows; {ev[('sinkholed', 'listload_tf')][1].split('; ')[-1]}) and the {big} domains file "
+      f"quoted fields separated by `\", \"`, {tf_dom:,} domain rows and {tf_ips:,} ip:port rows "
+      f"(both loaded: names and IP indicators), the rest url and hash rows; {ev[('sinkholed', 'listload_tf')][1].split('; ')[-1]}) and the {big} domains file "
       f"({nb:,} names) as `format: domains`. Load = `sinkholed --check` (read, parse, build, "
       "print the health table; exec to exit), best of 3, pinned to the server CPU; start = exec "
       "to the first blocked answer of the daemon. Memory = VmRSS after that answer minus VmRSS "
-      "with a one-name list, per domain entry, and the same minus the names' own bytes (the "
-      "CSV keeps each domain's metadata: IOC id, malware, threat type, confidence, first seen, "
-      "reference).\n")
+      "with a one-name list, per entry (the CSV's: domains and IP indicators), and the same minus "
+      "the names' own bytes (the CSV keeps each entry's metadata: IOC id, malware, threat type, "
+      "confidence, first seen, reference).\n")
     P("| list | entries | load s (--check, best of 3) | start s | RSS MB | B/entry | B/entry over names |")
     P("|---|---:|---:|---:|---:|---:|---:|")
-    for kind, n, nbytes, label in (("csv", tf_dom, tf_bytes, f"ThreatFox CSV, {tf_rows:,} rows"),
+    for kind, n, nbytes, label in (("csv", tf_dom + tf_ips, tf_bytes, f"ThreatFox CSV, {tf_rows:,} rows"),
                                    ("domains", nb, name_bytes, f"domains, {nb:,} names")):
         ld = num(evv("sinkholed", f"listload_check_{kind}"))
         st = num(evv("sinkholed", f"listload_start_{kind}"))
@@ -672,7 +673,7 @@ if LL:
         P(f"- domains file <= 32 B/domain over the names: {fmt(c['over'], 1)} {verdict(None if c['over'] is None else c['over'] <= 32)}")
     if "csv" in LL:
         c = LL["csv"]
-        P(f"- ThreatFox CSV <= 32 B/domain over the names: {fmt(c['over'], 1)} "
+        P(f"- ThreatFox CSV <= 32 B/entry over the names: {fmt(c['over'], 1)} "
           f"{verdict(None if c['over'] is None else c['over'] <= 32)} (with each entry's metadata)")
     if "feed" in LL:
         c = LL["feed"]

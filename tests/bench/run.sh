@@ -470,7 +470,7 @@ run_lists() {
 	rm -rf "$D"
 	mkdir -p "$D/state"
 	log "=== list loading: $TF_ROWS-row ThreatFox CSV ($TF_DOMAINS domain rows), $N_BLOCK-name domains file; CPU $SRV_CPU"
-	event listload_tf "$TF_ROWS $TF_DOMAINS $TF_NAME_BYTES" "rows, domain rows, bytes of their names; $(du -m "$DATA/threatfox-big.csv" | cut -f1) MB"
+	event listload_tf "$TF_ROWS $TF_DOMAINS $TF_NAME_BYTES ${TF_IPS:-0}" "rows, domain rows, bytes of their names, ip:port rows; $(du -m "$DATA/threatfox-big.csv" | cut -f1) MB"
 	lists_conf "$D/empty.yaml" "  - $RUN/lists/marker-0.txt" "watch: false"
 	lists_conf "$D/csv.yaml" "  - {path: \"$DATA/threatfox-big.csv\", format: threatfox-csv}" "watch: false"
 	lists_conf "$D/domains.yaml" "  - {path: \"$DATA/blocklist-big.txt\", format: domains}" "watch: false"
