@@ -60,6 +60,7 @@ struct ring {
 	_Alignas(CACHE_LINE) atomic_uint_least64_t tail; /* next slot to fill; store publishes it */
 	uint64_t head_seen; /* producer's copy of head, reloaded when the ring looks full */
 	atomic_uint_least64_t dropped; /* submits refused because the ring was full */
+	atomic_uint_least64_t dropped_events; /* the lookups they stood for (EventCount) */
 
 	/* Written by the writer only. */
 	_Alignas(CACHE_LINE) atomic_uint_least64_t head; /* next slot to read; store frees it */
@@ -73,6 +74,7 @@ struct batch {
 	size_t n;		  /* lines in buf */
 	size_t skipped;		  /* records that could not be formatted (dropped) */
 	size_t ends[LINES_MAX];	  /* end offset of each line */
+	uint64_t events[LINES_MAX]; /* EventCount of the lines up to each one, summed */
 	int64_t last_err_ms;	  /* when a write error was last reported */
 	uint64_t errs_suppressed; /* errors since then */
 };
@@ -107,6 +109,7 @@ struct blocklog {
 
 	atomic_bool reopen;
 	atomic_uint_least64_t dropped; /* by the writer: write errors, unformattable records */
+	atomic_uint_least64_t dropped_events; /* the lookups those stood for */
 	atomic_uint_least64_t written;
 };
 
@@ -452,6 +455,7 @@ static const char *class_name(unsigned qclass)
 static const char *const orig_names[] = {
 	"\"address\"", "\"nxdomain\"", "\"nodata\"",	  "\"refused\"",
 	"\"local\"",   "\"drop\"",     "\"ratelimited\"", "\"log\"",
+	"\"forward\"", "\"cache\"",
 };
 
 /* ",\"key\":" followed by the JSON string s, if s is set. */
@@ -504,6 +508,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	bool cname = rec->via == BLOCKLOG_VIA_CNAME && rec->matched_len > 0;
 	/* The entry's action: what a retro-hunt finding's entry does now, else what was done. */
 	bool log_only = retro && meta ? meta->action == IOC_LOG : !blocked;
+	bool listed = !rec->unlisted; /* else a query-log record: no entry, no threat fields */
 	static const char hex[] = "0123456789ABCDEF";
 	/* Values written more than once: the time, the client and the listener. */
 	char when[48], src[INET6_ADDRSTRLEN + 2], dst[INET6_ADDRSTRLEN + 2];
@@ -521,8 +526,8 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 
 	put_str(&o, "{\"TimeGenerated\":");
 	put_mem(&o, when, when_len);
-	if (retro) {
-		/* The lookups it stands for, the first and the last. */
+	if (rec->count > 0) {
+		/* The lookups it stands for (aggregated or retro-hunted): the first, the last. */
 		put_str(&o, ",\"EventCount\":");
 		put_uint(&o, rec->count);
 		put_str(&o, ",\"EventStartTime\":");
@@ -546,8 +551,16 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	} else {
 		put_str(&o, "\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\"");
 	}
-	put_str(&o, blocked ? ",\"EventSeverity\":\"Medium\"" : ",\"EventSeverity\":\"Low\"");
-	put_str(&o, log_only ? ",\"EventOriginalType\":\"log\"" : ",\"EventOriginalType\":\"block\"");
+	if (!listed) {
+		put_str(&o, blocked ? ",\"EventSeverity\":\"Low\""
+				    : ",\"EventSeverity\":\"Informational\"");
+		put_str(&o, ",\"EventOriginalType\":\"query\"");
+	} else {
+		put_str(&o, blocked ? ",\"EventSeverity\":\"Medium\""
+				    : ",\"EventSeverity\":\"Low\"");
+		put_str(&o, log_only ? ",\"EventOriginalType\":\"log\""
+				     : ",\"EventOriginalType\":\"block\"");
+	}
 	put_str(&o, ",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"" SINKHOLED_VERSION
 		    "\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
 		    "\"EventSchemaVersion\":\"0.1.7\"");
@@ -617,6 +630,10 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		if (!put_addr(&o, rec->resp_family, rec->resp_addr))
 			o = save;
 	}
+	if (answered && rec->has_net) {
+		put_str(&o, ",\"DnsNetworkDuration\":");
+		put_uint(&o, rec->net_ms);
+	}
 	if (!retro) {
 		put_str(&o, rec->rd ? ",\"DnsFlagsRecursionDesired\":true"
 				    : ",\"DnsFlagsRecursionDesired\":false");
@@ -628,7 +645,9 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		put_mem(&o, txid, sizeof(txid));
 		put_char(&o, '"');
 	}
-	if (cname) {
+	if (!listed) {
+		/* No entry matched: no rule and no threat. */
+	} else if (cname) {
 		put_str(&o, ",\"ThreatField\":\"DnsResponseName\"");
 		if (rec->rule_off < rec->matched_len) {
 			put_str(&o, ",\"RuleName\":");
@@ -653,6 +672,10 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 			put_str(&o, ",\"ThreatFirstReportedTime\":");
 			put_time(&o, meta->first_seen, -1);
 		}
+	}
+	if (!listed) {
+		put_str(&o, ",\"AdditionalFields\":{}}\n");
+		return o.overflow ? 0 : (size_t)(o.p - buf);
 	}
 	/* Entries match only while active (expired ones give way): a record's entry is active. */
 	put_str(&o, ",\"ThreatIsActive\":true");
@@ -761,9 +784,12 @@ static void report_drops(struct blocklog *bl, bool force)
 	now = monotonic_ms();
 	if (!force && bl->drops_report_ms != 0 && now - bl->drops_report_ms < ERR_INTERVAL_MS)
 		return;
-	log_warn(MOD, "%llu records dropped (queue full or write failed) since %s (%llu in all)",
+	log_warn(MOD,
+		 "%llu records dropped (queue full or write failed) since %s (%llu in all, "
+		 "standing for %llu lookups)",
 		 (unsigned long long)(total - bl->drops_reported),
-		 bl->drops_report_ms != 0 ? "the last report" : "start", (unsigned long long)total);
+		 bl->drops_report_ms != 0 ? "the last report" : "start", (unsigned long long)total,
+		 (unsigned long long)blocklog_dropped_events(bl));
 	bl->drops_reported = total;
 	bl->drops_report_ms = now;
 }
@@ -800,6 +826,8 @@ static void flush(struct blocklog *bl, struct batch *b)
 				(void)!write(bl->fd, "\n", 1);
 		}
 		atomic_fetch_add(&bl->dropped, b->n - ok);
+		atomic_fetch_add(&bl->dropped_events,
+				 b->events[b->n - 1] - (ok ? b->events[ok - 1] : 0));
 		report_error(bl, b, err, b->n - ok);
 	}
 	atomic_fetch_add(&bl->written, ok);
@@ -855,15 +883,19 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 	/* After the tail load: a record submitted after blocklog_set_dvc() gets the new Dvc. */
 	dvc = writer_dvc(bl);
 	for (size_t i = 0; i < n; i++) {
-		size_t len = blocklog_format(&r->slots[(head + i) & r->mask], dvc, b->buf + b->len,
+		const struct blocklog_rec *rec = &r->slots[(head + i) & r->mask];
+		size_t len = blocklog_format(rec, dvc, b->buf + b->len,
 					     FLUSH_AT + LINE_MAX_LEN - b->len);
+		uint64_t events = rec->count ? rec->count : 1;
 
 		if (len == 0) {
 			/* Cannot happen (8 KiB suffices); account for it all the same. */
 			atomic_fetch_add(&bl->dropped, 1);
+			atomic_fetch_add(&bl->dropped_events, events);
 			b->skipped++;
 		} else {
 			b->len += len;
+			b->events[b->n] = (b->n ? b->events[b->n - 1] : 0) + events;
 			b->ends[b->n++] = b->len;
 		}
 		if (b->len >= FLUSH_AT || b->n == LINES_MAX) {
@@ -1016,6 +1048,7 @@ struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_ca
 	atomic_init(&bl->dvc_gen, 0);
 	atomic_init(&bl->reopen, false);
 	atomic_init(&bl->dropped, 0);
+	atomic_init(&bl->dropped_events, 0);
 	atomic_init(&bl->written, 0);
 	bl->rings = aligned_alloc(CACHE_LINE, rings_size);
 	if (bl->rings) {
@@ -1027,6 +1060,7 @@ struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_ca
 			r->mask = cap - 1;
 			atomic_init(&r->tail, 0);
 			atomic_init(&r->dropped, 0);
+			atomic_init(&r->dropped_events, 0);
 			atomic_init(&r->head, 0);
 			nomem |= !r->slots;
 		}
@@ -1121,6 +1155,11 @@ int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklo
 				&r->dropped,
 				atomic_load_explicit(&r->dropped, memory_order_relaxed) + 1,
 				memory_order_relaxed);
+			atomic_store_explicit(
+				&r->dropped_events,
+				atomic_load_explicit(&r->dropped_events, memory_order_relaxed) +
+					(rec->count ? rec->count : 1),
+				memory_order_relaxed);
 			return -ENOSPC;
 		}
 	}
@@ -1184,6 +1223,15 @@ uint64_t blocklog_dropped(const struct blocklog *bl)
 
 	for (unsigned i = 0; i < bl->n_rings; i++)
 		n += atomic_load_explicit(&bl->rings[i].dropped, memory_order_relaxed);
+	return n;
+}
+
+uint64_t blocklog_dropped_events(const struct blocklog *bl)
+{
+	uint64_t n = atomic_load_explicit(&bl->dropped_events, memory_order_relaxed);
+
+	for (unsigned i = 0; i < bl->n_rings; i++)
+		n += atomic_load_explicit(&bl->rings[i].dropped_events, memory_order_relaxed);
 	return n;
 }
 
