@@ -758,6 +758,22 @@ def read_log(path):
     return lines
 
 
+def udp_drops(port):
+    """Datagrams the kernel dropped on the UDP sockets bound to port (full receive buffers):
+    the last column of /proc/net/udp and udp6."""
+    n = 0
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = open(path).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) >= 13 and int(f[1].rsplit(":", 1)[1], 16) == port:
+                n += int(f[-1])
+    return n
+
+
 def wait_log_line(path, timeout=5.0, **fields):
     """Poll the block log for a line whose fields equal the given values; return it."""
     def find():

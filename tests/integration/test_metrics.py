@@ -72,20 +72,7 @@ def total(s, name):
     return sum(v for k, v in s.items() if k == name or k.startswith(name + "{"))
 
 
-def udp_drops(port):
-    """Datagrams the kernel dropped on the UDP sockets bound to port (full receive buffers):
-    the last column of /proc/net/udp and udp6."""
-    n = 0
-    for path in ("/proc/net/udp", "/proc/net/udp6"):
-        try:
-            lines = open(path).read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if len(f) >= 13 and int(f[1].rsplit(":", 1)[1], 16) == port:
-                n += int(f[-1])
-    return n
+udp_drops = h.udp_drops
 
 
 def setup():
