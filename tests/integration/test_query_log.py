@@ -60,6 +60,8 @@ def setup():
     S["sampled_port"], _, S["sampled_dir"] = start("sampled",
                                                    "{path: queries.jsonl, sample: 0.5}")
     S["noagg_port"], _, S["noagg_dir"] = start("noagg", aggregate_ms=0)
+    # A window of a minute: only a reload or the stop writes its pending records.
+    S["long_port"], _, S["long_dir"] = start("long", aggregate_ms=60000)
 
 
 def wait_records(path, pred, n, what, timeout=10):
@@ -252,9 +254,36 @@ def test_flood_is_accounted():
           f"for {events} lookups", flush=True)
 
 
+def test_reload_and_stop_flush_pending_aggregates():
+    """Pending records borrow their entry from the lists in use: a reload writes them (with
+    the entry as it was) before those lists are freed, and the stop writes the rest."""
+    port, d = S["long_port"], S["long_dir"]
+    blog = d / "blocked.jsonl"
+    for _ in range(5):
+        check(h.query(port, "pending.bad.test", h.T_A) is not None, "answered")
+    time.sleep(1.5)
+    eq([x for x in h.read_log(blog) if x["DnsQuery"] == "pending.bad.test"], [],
+       "records written within the minute's window")
+    mark = len(S["long_proc"].stderr())
+    h.write_file(d / "blocklist.yaml", BLOCKLIST.replace("Beacon RAT", "Renamed RAT"))
+    S["long_proc"].signal(signal.SIGHUP)
+    rec = wait_records(blog, lambda x: x["DnsQuery"] == "pending.bad.test", 1,
+                       "the pending record, written by the reload")
+    eq([(x["EventCount"], x["ThreatName"]) for x in rec], [(5, "Beacon RAT")],
+       "the pending record: its 5 lookups, the entry as it was")
+    h.wait_until(lambda: "reloaded" in S["long_proc"].stderr()[mark:], 10, what="the reload")
+    for _ in range(3):
+        check(h.query(port, "pending.bad.test", h.T_A) is not None, "answered")
+    S["long_proc"].signal(signal.SIGTERM)
+    S["long_proc"].wait(10)
+    recs = [x for x in h.read_log(blog) if x["DnsQuery"] == "pending.bad.test"]
+    eq([(x["EventCount"], x["ThreatName"]) for x in recs], [(5, "Beacon RAT"), (3, "Renamed RAT")],
+       "after the stop: the lookups since the reload, with the new entry")
+
+
 TESTS = [test_forwarded_cached_blocked, test_anonymize_and_exclude, test_sample,
          test_sigusr1_reopens_query_log, test_identical_lookups_aggregate,
-         test_flood_is_accounted]
+         test_flood_is_accounted, test_reload_and_stop_flush_pending_aggregates]
 
 if __name__ == "__main__":
     h.run_tests(TESTS, env, setup)
