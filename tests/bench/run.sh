@@ -668,16 +668,22 @@ run_logs() {
 	qlog_run
 }
 
-if [ -n "${ONLY_LOGS:-}" ]; then
-	run_logs
-	srv_stop
+# finish: the run's last events, the upstream stopped, the report
+finish() {
 	SRV=run
+	event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 	event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
 	stop_pid "$NSD_PID"
 	python3 "$B/report.py" "$RES" >"$RES/report.md"
 	cat "$RES/report.md"
 	echo
 	echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"
+}
+
+if [ -n "${ONLY_LOGS:-}" ]; then
+	run_logs
+	srv_stop
+	finish
 	exit 0
 fi
 
@@ -696,12 +702,4 @@ for s in sinkholed $PEERS; do
 done
 run_floor
 srv_stop
-SRV=run
-event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
-stop_pid "$NSD_PID"
-
-python3 "$B/report.py" "$RES" >"$RES/report.md"
-cat "$RES/report.md"
-echo
-echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"
+finish

@@ -259,34 +259,8 @@ static void forward_and_errors(void **state)
 	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_DROP);
 }
 
-static void cache_hit_allocates_nothing(void **state)
-{
-	struct fixture *f = *state;
-	struct query_ctx ctx;
-	uint8_t pkt[512], reply[512];
-	size_t len = make_query(pkt, "Example.ORG", DNS_T_A, false), rlen;
-	static const uint8_t answer[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 192, 0, 2, 10};
-
-	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
-	/* The upstream's reply: the query with QR/RA set and one A record. */
-	memcpy(reply, pkt, len);
-	reply[2] |= 0x80;
-	reply[3] |= 0x80;
-	reply[7] = 1;
-	memcpy(reply + len, answer, sizeof(answer));
-	rlen = len + sizeof(answer);
-	worker_upstream_result(f->w, &ctx.q, reply, rlen);
-
-	allocs = 0;
-	for (int i = 0; i < 100; i++)
-		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
-	assert_int_equal(allocs, 0);
-	assert_int_equal(ctx.out_len, rlen);
-	assert_memory_equal(f->w->abuf + 12, pkt + 12, len - 12); /* the client's letter case */
-}
-
-/* Store in the worker's cache the upstream's reply to the query pkt: one A record. */
-static void cache_reply(struct fixture *f, const uint8_t *pkt, size_t len)
+/* Store in the worker's cache the upstream's reply to the query pkt: one A record. Its length. */
+static size_t cache_reply(struct fixture *f, const uint8_t *pkt, size_t len)
 {
 	static const uint8_t answer[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 192, 0, 2, 10};
 	struct query_ctx ctx;
@@ -299,6 +273,24 @@ static void cache_reply(struct fixture *f, const uint8_t *pkt, size_t len)
 	reply[7] = 1;
 	memcpy(reply + len, answer, sizeof(answer));
 	worker_upstream_result(f->w, &ctx.q, reply, len + sizeof(answer));
+	return len + sizeof(answer);
+}
+
+static void cache_hit_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len = make_query(pkt, "Example.ORG", DNS_T_A, false);
+	/* The upstream's reply: the query with QR/RA set and one A record. */
+	size_t rlen = cache_reply(f, pkt, len);
+
+	allocs = 0;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(ctx.out_len, rlen);
+	assert_memory_equal(f->w->abuf + 12, pkt + 12, len - 12); /* the client's letter case */
 }
 
 /* The lines of the file at path that contain needle. */
