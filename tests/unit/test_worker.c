@@ -395,6 +395,23 @@ static void query_log_and_aggregation_allocate_nothing(void **state)
 	assert_int_equal(lines_with(qpath, "\"DvcOriginalAction\":\"cache\""),
 			 2 * (written - lines_with(qpath, "\"DvcAction\":\"Blocked\"")));
 
+	/* A prefix that cuts a byte (/20), every query logged; the block log keeps the client. */
+	{
+		struct client c = f->cl;
+
+		inet_pton(AF_INET, "127.1.255.7", &((struct sockaddr_in *)&c.addr)->sin_addr);
+		f->cfg->query_log.ipv4_prefix = 20;
+		f->cfg->query_log.sample_step = 1ull << 32;
+		assert_int_equal(worker_process(f->w, cpkt, clen, &c, &ctx), QA_ANSWER);
+		worker_log(f->w, &c, &ctx);
+		assert_int_equal(worker_process(f->w, pkt, len, &c, &ctx), QA_ANSWER);
+		assert_memory_equal(ctx.rec.src_addr, "\177\1\377\7", 4);
+		worker_log(f->w, &c, &ctx);
+		blocklog_sync(f->w->querylog);
+		assert_int_equal(lines_with(qpath, "\"SrcIpAddr\":\"127.1.240.0\""), 2);
+		assert_int_equal(logagg_pending(f->w->agg), 2); /* another client: its own record */
+	}
+
 	logagg_free(f->w->agg);
 	f->w->agg = NULL;
 	blocklog_free(f->w->querylog);
