@@ -392,6 +392,18 @@ static void put_time(struct out *o, int64_t secs, int ms)
 	put_mem(o, "Z\"", 2);
 }
 
+/* Unix time t_ms (milliseconds, before 1970 too) as a quoted time with milliseconds. */
+static void put_time_ms(struct out *o, int64_t t_ms)
+{
+	int64_t secs = t_ms / 1000, ms = t_ms % 1000;
+
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	put_time(o, secs, (int)ms);
+}
+
 /* Quoted inet_ntop() of addr; false (nothing written) for an unknown family. */
 static bool put_addr(struct out *o, int family, const uint8_t *addr)
 {
@@ -500,7 +512,6 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	struct out o = {buf, buf + cap, false};
 	const struct ioc_meta *meta = rec->meta;
 	const ldns_rr_descriptor *desc = ldns_rr_descript(rec->qtype);
-	int64_t secs = rec->time_ms / 1000, ms = rec->time_ms % 1000;
 	const char *rname = rcode_name(rec->rcode);
 	bool blocked = rec->action != BLOCKLOG_ALLOWED;
 	bool retro = rec->proto == BLOCKLOG_RETRO; /* a retro-hunt finding, not one query */
@@ -516,11 +527,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	size_t when_len, src_len, dst_len;
 	char txid[4];
 
-	if (ms < 0) {
-		ms += 1000;
-		secs--;
-	}
-	put_time(&t, secs, (int)ms);
+	put_time_ms(&t, rec->time_ms);
 	when_len = (size_t)(t.p - when);
 	src_len = addr_text(src, sizeof(src), rec->src_family, rec->src_addr);
 
@@ -531,9 +538,9 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		put_str(&o, ",\"EventCount\":");
 		put_uint(&o, rec->count);
 		put_str(&o, ",\"EventStartTime\":");
-		put_time(&o, rec->start_ms / 1000, (int)(rec->start_ms % 1000));
+		put_time_ms(&o, rec->start_ms);
 		put_str(&o, ",\"EventEndTime\":");
-		put_time(&o, rec->end_ms / 1000, (int)(rec->end_ms % 1000));
+		put_time_ms(&o, rec->end_ms);
 	} else {
 		put_str(&o, ",\"EventStartTime\":");
 		put_mem(&o, when, when_len);
@@ -682,7 +689,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	put_str(&o, ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
 	if (retro) {
 		put_str(&o, ",\"RetroHunt\":true,\"ListedTime\":");
-		put_time(&o, rec->listed_ms / 1000, (int)(rec->listed_ms % 1000));
+		put_time_ms(&o, rec->listed_ms);
 	}
 	if (cname) {
 		put_str(&o, ",\"MatchedVia\":\"cname\",\"MatchedName\":");
