@@ -57,7 +57,7 @@ struct wire_name {
 struct query_log_conf {
 	char *path;	/**< query_log.path; "-" = stdout; NULL = off (default) */
 	double sample;	/**< query_log.sample: the share logged, 0 < sample <= 1; default 1 */
-	/** sample in units of 2^-32 (2^32 = every query), compared with a hash of the query */
+	/** sample in units of 2^-32 (2^32 = every query), compared with a keyed hash of the query */
 	uint64_t sample_step;
 	uint8_t ipv4_prefix; /**< anonymize_client: bits of a client address kept; default 32 */
 	uint8_t ipv6_prefix; /**< default 128 (anonymize_client: true is 24 and 48) */

@@ -174,11 +174,12 @@ static bool name_under(const uint8_t *name, size_t len, const struct wire_name *
 /*
  * Whether the query log takes q from cl: not under an excluded name, and within the sampled
  * share. Sampling compares a hash of the query (ID, client port, type, name) with the share:
- * deterministic and stateless, and, unlike every n-th query, blind to the order of queries (a
- * client's A and AAAA pairs would otherwise always fall on the same side).
+ * stateless, and, unlike every n-th query, blind to the order of queries (a client's A and
+ * AAAA pairs would otherwise always fall on the same side). Keyed with the worker's random
+ * seed, so that a client cannot choose queries that escape the sample.
  */
-static bool qlog_wants(const struct query_log_conf *qc, const struct dns_query *q,
-		       const struct client *cl)
+static bool qlog_wants(const struct worker *w, const struct query_log_conf *qc,
+		       const struct dns_query *q, const struct client *cl)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cl->addr;
 	uint64_t key;
@@ -190,7 +191,7 @@ static bool qlog_wants(const struct query_log_conf *qc, const struct dns_query *
 		return true;
 	/* sin_port and sin6_port are at the same offset. */
 	key = (uint64_t)q->id << 32 | (uint64_t)sin->sin_port << 16 | q->qtype;
-	return hash_bytes_seeded(q->name, q->name_len, key) >> 32 < qc->sample_step;
+	return hash_bytes_seeded(q->name, q->name_len, key ^ w->key_seed) >> 32 < qc->sample_step;
 }
 
 /* Keep the first keep bits of addr (bytes long), zero the rest. */
@@ -694,7 +695,7 @@ void worker_log(struct worker *w, const struct client *cl, struct query_ctx *ctx
 	if (likely(!w->querylog) || !ctx->answered || (!ctx->log && ctx->out_len == 0))
 		return;
 	qc = &w->cur->st->cfg->query_log;
-	if (!qlog_wants(qc, &ctx->q, cl))
+	if (!qlog_wants(w, qc, &ctx->q, cl))
 		return;
 	if (!ctx->log) {
 		/* An unlisted (or allowed) name from the cache, or refused over the rate limit. */
@@ -738,7 +739,7 @@ static void forwarded_log(struct worker *w, struct query *qr, struct blocklog_re
 	r->has_net = 1;
 	if (block)
 		submit_log(w, qr->ws, r);
-	if (w->querylog && qlog_wants(qc, &qr->q, &qr->cl))
+	if (w->querylog && qlog_wants(w, qc, &qr->q, &qr->cl))
 		qlog_submit(w, qc, r);
 }
 

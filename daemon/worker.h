@@ -110,7 +110,8 @@ struct worker {
 	unsigned pending;      /**< upstream queries in flight */
 	struct query *queries; /**< their list (upstream's) */
 	struct query *leaders[WORKER_LEADER_BUCKETS]; /**< in-flight leaders by key (upstream's) */
-	uint64_t key_seed; /**< random seed of the leaders' key hash (hash_seed()) */
+	/** random seed (hash_seed()) of the leaders' key hash and the query log's sample */
+	uint64_t key_seed;
 	uint16_t ids[256]; /**< random upstream query IDs from the kernel (upstream's) */
 	unsigned ids_left; /**< unused entries at the front of ids */
 	struct worker_stats stats; /**< written by this worker only (stats.h) */
