@@ -60,6 +60,7 @@ struct ring {
 	_Alignas(CACHE_LINE) atomic_uint_least64_t tail; /* next slot to fill; store publishes it */
 	uint64_t head_seen; /* producer's copy of head, reloaded when the ring looks full */
 	atomic_uint_least64_t dropped; /* submits refused because the ring was full */
+	atomic_uint_least64_t dropped_events; /* the lookups they stood for (EventCount) */
 
 	/* Written by the writer only. */
 	_Alignas(CACHE_LINE) atomic_uint_least64_t head; /* next slot to read; store frees it */
@@ -73,6 +74,7 @@ struct batch {
 	size_t n;		  /* lines in buf */
 	size_t skipped;		  /* records that could not be formatted (dropped) */
 	size_t ends[LINES_MAX];	  /* end offset of each line */
+	uint64_t events[LINES_MAX]; /* EventCount of the lines up to each one, summed */
 	int64_t last_err_ms;	  /* when a write error was last reported */
 	uint64_t errs_suppressed; /* errors since then */
 };
@@ -109,6 +111,7 @@ struct blocklog {
 	blocklog_observe_fn observe; /* set before any record, then read by the writer */
 	void *observe_arg;
 	atomic_uint_least64_t dropped; /* by the writer: write errors, unformattable records */
+	atomic_uint_least64_t dropped_events; /* the lookups those stood for */
 	atomic_uint_least64_t written;
 };
 
@@ -391,6 +394,18 @@ static void put_time(struct out *o, int64_t secs, int ms)
 	put_mem(o, "Z\"", 2);
 }
 
+/* Unix time t_ms (milliseconds, before 1970 too) as a quoted time with milliseconds. */
+static void put_time_ms(struct out *o, int64_t t_ms)
+{
+	int64_t secs = t_ms / 1000, ms = t_ms % 1000;
+
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	put_time(o, secs, (int)ms);
+}
+
 /* Quoted inet_ntop() of addr; false (nothing written) for an unknown family. */
 static bool put_addr(struct out *o, int family, const uint8_t *addr)
 {
@@ -454,6 +469,7 @@ static const char *class_name(unsigned qclass)
 static const char *const orig_names[] = {
 	"\"address\"", "\"nxdomain\"", "\"nodata\"",	  "\"refused\"",
 	"\"local\"",   "\"drop\"",     "\"ratelimited\"", "\"log\"",
+	"\"forward\"", "\"cache\"",
 };
 
 /* ",\"key\":" followed by the JSON string s, if s is set. */
@@ -523,7 +539,6 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	struct out o = {buf, buf + cap, false};
 	const struct ioc_meta *meta = rec->meta;
 	const ldns_rr_descriptor *desc = ldns_rr_descript(rec->qtype);
-	int64_t secs = rec->time_ms / 1000, ms = rec->time_ms % 1000;
 	const char *rname = rcode_name(rec->rcode);
 	bool blocked = rec->action != BLOCKLOG_ALLOWED;
 	bool retro = rec->proto == BLOCKLOG_RETRO; /* a retro-hunt finding, not one query */
@@ -534,6 +549,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	int ip_family = rec->matched_len == 4 ? AF_INET : AF_INET6;
 	/* The entry's action: what a retro-hunt finding's entry does now, else what was done. */
 	bool log_only = retro && meta ? meta->action == IOC_LOG : !blocked;
+	bool listed = !rec->unlisted; /* else a query-log record: no entry, no threat fields */
 	static const char hex[] = "0123456789ABCDEF";
 	/* Values written more than once: the time, the client and the listener. */
 	char when[48], src[INET6_ADDRSTRLEN + 2], dst[INET6_ADDRSTRLEN + 2];
@@ -541,24 +557,20 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	size_t when_len, src_len, dst_len;
 	char txid[4];
 
-	if (ms < 0) {
-		ms += 1000;
-		secs--;
-	}
-	put_time(&t, secs, (int)ms);
+	put_time_ms(&t, rec->time_ms);
 	when_len = (size_t)(t.p - when);
 	src_len = addr_text(src, sizeof(src), rec->src_family, rec->src_addr);
 
 	put_str(&o, "{\"TimeGenerated\":");
 	put_mem(&o, when, when_len);
-	if (retro) {
-		/* The lookups it stands for, the first and the last. */
+	if (rec->count > 0) {
+		/* The lookups it stands for (aggregated or retro-hunted): the first, the last. */
 		put_str(&o, ",\"EventCount\":");
 		put_uint(&o, rec->count);
 		put_str(&o, ",\"EventStartTime\":");
-		put_time(&o, rec->start_ms / 1000, (int)(rec->start_ms % 1000));
+		put_time_ms(&o, rec->start_ms);
 		put_str(&o, ",\"EventEndTime\":");
-		put_time(&o, rec->end_ms / 1000, (int)(rec->end_ms % 1000));
+		put_time_ms(&o, rec->end_ms);
 	} else {
 		put_str(&o, ",\"EventStartTime\":");
 		put_mem(&o, when, when_len);
@@ -576,8 +588,16 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	} else {
 		put_str(&o, "\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\"");
 	}
-	put_str(&o, blocked ? ",\"EventSeverity\":\"Medium\"" : ",\"EventSeverity\":\"Low\"");
-	put_str(&o, log_only ? ",\"EventOriginalType\":\"log\"" : ",\"EventOriginalType\":\"block\"");
+	if (!listed) {
+		put_str(&o, blocked ? ",\"EventSeverity\":\"Low\""
+				    : ",\"EventSeverity\":\"Informational\"");
+		put_str(&o, ",\"EventOriginalType\":\"query\"");
+	} else {
+		put_str(&o, blocked ? ",\"EventSeverity\":\"Medium\""
+				    : ",\"EventSeverity\":\"Low\"");
+		put_str(&o, log_only ? ",\"EventOriginalType\":\"log\""
+				     : ",\"EventOriginalType\":\"block\"");
+	}
 	put_str(&o, ",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"" SINKHOLED_VERSION
 		    "\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
 		    "\"EventSchemaVersion\":\"0.1.7\"");
@@ -651,6 +671,10 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		if (!put_addr(&o, rec->resp_family, rec->resp_addr))
 			o = save;
 	}
+	if (answered && rec->has_net) {
+		put_str(&o, ",\"DnsNetworkDuration\":");
+		put_uint(&o, rec->net_ms);
+	}
 	if (!retro) {
 		put_str(&o, rec->rd ? ",\"DnsFlagsRecursionDesired\":true"
 				    : ",\"DnsFlagsRecursionDesired\":false");
@@ -662,7 +686,9 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		put_mem(&o, txid, sizeof(txid));
 		put_char(&o, '"');
 	}
-	if (ip) {
+	if (!listed) {
+		/* No entry matched: no rule and no threat. */
+	} else if (ip) {
 		put_str(&o, ",\"ThreatField\":\"DnsResponseName\",\"RuleName\":");
 		put_prefix(&o, ip_family, rec->matched, rec->rule_off);
 	} else if (cname) {
@@ -691,13 +717,17 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 			put_time(&o, meta->first_seen, -1);
 		}
 	}
+	if (!listed) {
+		put_str(&o, ",\"AdditionalFields\":{}}\n");
+		return o.overflow ? 0 : (size_t)(o.p - buf);
+	}
 	/* Entries match only while active (expired ones give way): a record's entry is active. */
 	put_str(&o, ",\"ThreatIsActive\":true");
 	put_str(&o, ip ? ",\"AdditionalFields\":{\"ThreatIocType\":\"ip\""
 		       : ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
 	if (retro) {
 		put_str(&o, ",\"RetroHunt\":true,\"ListedTime\":");
-		put_time(&o, rec->listed_ms / 1000, (int)(rec->listed_ms % 1000));
+		put_time_ms(&o, rec->listed_ms);
 	}
 	if (ip) {
 		put_str(&o, ",\"MatchedVia\":\"ip\"");
@@ -843,9 +873,12 @@ static void report_drops(struct blocklog *bl, bool force)
 	now = monotonic_ms();
 	if (!force && bl->drops_report_ms != 0 && now - bl->drops_report_ms < ERR_INTERVAL_MS)
 		return;
-	log_warn(MOD, "%llu records dropped (queue full or write failed) since %s (%llu in all)",
+	log_warn(MOD,
+		 "%llu records dropped (queue full or write failed) since %s (%llu in all, "
+		 "standing for %llu lookups)",
 		 (unsigned long long)(total - bl->drops_reported),
-		 bl->drops_report_ms != 0 ? "the last report" : "start", (unsigned long long)total);
+		 bl->drops_report_ms != 0 ? "the last report" : "start", (unsigned long long)total,
+		 (unsigned long long)blocklog_dropped_events(bl));
 	bl->drops_reported = total;
 	bl->drops_report_ms = now;
 }
@@ -882,6 +915,8 @@ static void flush(struct blocklog *bl, struct batch *b)
 				(void)!write(bl->fd, "\n", 1);
 		}
 		atomic_fetch_add(&bl->dropped, b->n - ok);
+		atomic_fetch_add(&bl->dropped_events,
+				 b->events[b->n - 1] - (ok ? b->events[ok - 1] : 0));
 		report_error(bl, b, err, b->n - ok);
 	}
 	atomic_fetch_add(&bl->written, ok);
@@ -954,12 +989,15 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 	/* After the tail load: a record submitted after blocklog_set_dvc() gets the new Dvc. */
 	dvc = writer_dvc(bl);
 	for (size_t i = 0; i < n; i++) {
-		size_t len = blocklog_format(&r->slots[(head + i) & r->mask], dvc, b->buf + b->len,
+		const struct blocklog_rec *rec = &r->slots[(head + i) & r->mask];
+		size_t len = blocklog_format(rec, dvc, b->buf + b->len,
 					     FLUSH_AT + LINE_MAX_LEN - b->len);
+		uint64_t events = rec->count ? rec->count : 1;
 
 		if (len == 0) {
 			/* Cannot happen (8 KiB suffices); account for it all the same. */
 			atomic_fetch_add(&bl->dropped, 1);
+			atomic_fetch_add(&bl->dropped_events, events);
 			b->skipped++;
 		} else {
 			if (bl->observe)
@@ -967,6 +1005,7 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 						   b->buf + b->len, len,
 						   FLUSH_AT + LINE_MAX_LEN - b->len);
 			b->len += len;
+			b->events[b->n] = (b->n ? b->events[b->n - 1] : 0) + events;
 			b->ends[b->n++] = b->len;
 		}
 		if (b->len >= FLUSH_AT || b->n == LINES_MAX) {
@@ -1119,6 +1158,7 @@ struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_ca
 	atomic_init(&bl->dvc_gen, 0);
 	atomic_init(&bl->reopen, false);
 	atomic_init(&bl->dropped, 0);
+	atomic_init(&bl->dropped_events, 0);
 	atomic_init(&bl->written, 0);
 	bl->rings = aligned_alloc(CACHE_LINE, rings_size);
 	if (bl->rings) {
@@ -1130,6 +1170,7 @@ struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_ca
 			r->mask = cap - 1;
 			atomic_init(&r->tail, 0);
 			atomic_init(&r->dropped, 0);
+			atomic_init(&r->dropped_events, 0);
 			atomic_init(&r->head, 0);
 			nomem |= !r->slots;
 		}
@@ -1230,6 +1271,11 @@ int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklo
 				&r->dropped,
 				atomic_load_explicit(&r->dropped, memory_order_relaxed) + 1,
 				memory_order_relaxed);
+			atomic_store_explicit(
+				&r->dropped_events,
+				atomic_load_explicit(&r->dropped_events, memory_order_relaxed) +
+					(rec->count ? rec->count : 1),
+				memory_order_relaxed);
 			return -ENOSPC;
 		}
 	}
@@ -1293,6 +1339,15 @@ uint64_t blocklog_dropped(const struct blocklog *bl)
 
 	for (unsigned i = 0; i < bl->n_rings; i++)
 		n += atomic_load_explicit(&bl->rings[i].dropped, memory_order_relaxed);
+	return n;
+}
+
+uint64_t blocklog_dropped_events(const struct blocklog *bl)
+{
+	uint64_t n = atomic_load_explicit(&bl->dropped_events, memory_order_relaxed);
+
+	for (unsigned i = 0; i < bl->n_rings; i++)
+		n += atomic_load_explicit(&bl->rings[i].dropped_events, memory_order_relaxed);
 	return n;
 }
 

@@ -49,6 +49,8 @@ enum blocklog_orig {
 	BLOCKLOG_ORIG_DROP = 5,
 	BLOCKLOG_ORIG_RATELIMITED = 6,
 	BLOCKLOG_ORIG_LOG = 7,
+	BLOCKLOG_ORIG_FORWARD = 8, /**< query log: an unlisted name answered by an upstream */
+	BLOCKLOG_ORIG_CACHE = 9,   /**< query log: an unlisted name answered from the cache */
 };
 
 /** One lookup, copied into the queue. No pointers but meta. */
@@ -86,14 +88,27 @@ struct blocklog_rec {
 	uint8_t matched[DNS_MAX_NAME];
 	/**
 	 * The matched entry (ThreatName, ...). Borrowed from a policy snapshot: whoever retires
-	 * a snapshot calls blocklog_sync() before freeing it.
+	 * a snapshot calls blocklog_sync() before freeing it, and a worker hands its pending
+	 * aggregates (logagg.h) to the ring before it lets go of the snapshot they refer to.
 	 */
 	const struct ioc_meta *meta;
-	/* BLOCKLOG_RETRO only (not set for the other records): */
-	uint32_t count;	   /**< EventCount: the lookups */
-	int64_t start_ms;  /**< EventStartTime: the first lookup, Unix ms */
-	int64_t end_ms;	   /**< EventEndTime: the last lookup, Unix ms */
-	int64_t listed_ms; /**< AdditionalFields.ListedTime: when the entry was loaded, Unix ms */
+	/**
+	 * EventCount: the lookups this record stands for. 0 means one, at time_ms (start_ms and
+	 * end_ms unset); more than one is a retro-hunt finding or identical lookups aggregated
+	 * (blocklog_agg_add), the first at start_ms and the last at end_ms.
+	 */
+	uint32_t count;
+	int64_t start_ms;  /**< EventStartTime: the first lookup, Unix ms (count > 0) */
+	int64_t end_ms;	   /**< EventEndTime: the last lookup, Unix ms (count > 0) */
+	int64_t listed_ms; /**< BLOCKLOG_RETRO: AdditionalFields.ListedTime, Unix ms */
+	/** DnsNetworkDuration (when has_net): ms from receipt to the upstream's answer */
+	uint32_t net_ms;
+	uint8_t has_net; /**< forwarded: net_ms applies */
+	/**
+	 * The query log's record of a name no entry matched: no rule and no threat fields
+	 * (ThreatField, RuleName, ThreatIsActive, MatchedVia are left out).
+	 */
+	uint8_t unlisted;
 };
 
 struct blocklog;
@@ -128,6 +143,8 @@ void blocklog_sync(struct blocklog *bl);
  * concurrent call may miss the latest drops.
  */
 uint64_t blocklog_dropped(const struct blocklog *bl);
+/** The lookups the dropped records stood for (the sum of their EventCount). */
+uint64_t blocklog_dropped_events(const struct blocklog *bl);
 /** Records written since start. */
 uint64_t blocklog_written(const struct blocklog *bl);
 /**

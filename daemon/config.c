@@ -19,6 +19,7 @@
 #include "policy/policy.h"
 #include "util.h"
 #include "util/civil.h"
+#include "util/name.h"
 
 #define RESOLV_CONF "/etc/resolv.conf"
 /* A config file is a few hundred bytes; anything this large is a mistake (wrong -c). */
@@ -1158,7 +1159,8 @@ static void key_retro(struct ctx *c, const char *key, yaml_node_t *n)
 	walk_mapping(c, key, n, retro_keys, ARRAY_SIZE(retro_keys));
 }
 
-static void key_blocklog_path(struct ctx *c, const char *key, yaml_node_t *n)
+/* A log file's path into *field: "-" (stdout), or a file name resolved against the config's dir. */
+static void set_log_path(struct ctx *c, const char *key, yaml_node_t *n, char **field)
 {
 	const char *s = get_string(c, key, n, "a file name or \"-\" for stdout");
 	char d[80];
@@ -1176,8 +1178,13 @@ static void key_blocklog_path(struct ctx *c, const char *key, yaml_node_t *n)
 		oom(c);
 		return;
 	}
-	free(c->cfg->blocklog_path);
-	c->cfg->blocklog_path = path;
+	free(*field);
+	*field = path;
+}
+
+static void key_blocklog_path(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_log_path(c, key, n, &c->cfg->blocklog_path);
 }
 
 static void key_dvc(struct ctx *c, const char *key, yaml_node_t *n)
@@ -1266,10 +1273,152 @@ static void key_allow_root(struct ctx *c, const char *key, yaml_node_t *n)
 	get_bool(c, key, n, &c->cfg->allow_root);
 }
 
+UINT_KEY(key_aggregate_ms, aggregate_ms, 0, 60000)
+
 static const struct key_def blocklog_keys[] = {
 	{"path", key_blocklog_path},
 	{"dvc", key_dvc},
+	{"aggregate_ms", key_aggregate_ms},
 };
+
+/* ---- query_log: ----------------------------------------------------------------------- */
+
+static void key_qlog_path(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	set_log_path(c, key, n, &c->cfg->query_log.path);
+}
+
+/* A share 0 < s <= 1, written as a plain decimal ("0.1", "1", "0.005"). */
+static void key_qlog_sample(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	struct query_log_conf *q = &c->cfg->query_log;
+	const char *s;
+	char d[80], *end;
+	double v;
+
+	if (n->type != YAML_SCALAR_NODE)
+		goto bad;
+	s = (const char *)n->data.scalar.value;
+	if (!*s || strspn(s, "0123456789.") != n->data.scalar.length)
+		goto bad;
+	v = strtod(s, &end);
+	if (*end || !(v > 0 && v <= 1))
+		goto bad;
+	q->sample = v;
+	q->sample_step = (uint64_t)(v * 4294967296.0 + 0.5);
+	if (q->sample_step == 0)
+		q->sample_step = 1;
+	return;
+bad:
+	error_at(c, n, "%s: expected a share of the queries 0 < s <= 1 like 0.1, got %s", key,
+		 describe(n, d, sizeof(d)));
+}
+
+static void key_anon_v4(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 32, &v))
+		c->cfg->query_log.ipv4_prefix = (uint8_t)v;
+}
+
+static void key_anon_v6(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	unsigned long v;
+
+	if (get_uint(c, key, n, 0, 128, &v))
+		c->cfg->query_log.ipv6_prefix = (uint8_t)v;
+}
+
+static const struct key_def anon_keys[] = {
+	{"ipv4", key_anon_v4},
+	{"ipv6", key_anon_v6},
+};
+
+/* true (/24 and /48), false (whole addresses), or {ipv4: bits, ipv6: bits}. */
+static void key_qlog_anon(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	struct query_log_conf *q = &c->cfg->query_log;
+	char d[80];
+
+	if (n->type == YAML_MAPPING_NODE) {
+		walk_mapping(c, key, n, anon_keys, ARRAY_SIZE(anon_keys));
+		return;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		if (strcmp((const char *)n->data.scalar.value, "true") == 0) {
+			q->ipv4_prefix = 24;
+			q->ipv6_prefix = 48;
+			return;
+		}
+		if (strcmp((const char *)n->data.scalar.value, "false") == 0) {
+			q->ipv4_prefix = 32;
+			q->ipv6_prefix = 128;
+			return;
+		}
+	}
+	error_at(c, n, "%s: expected true, false or {ipv4: 24, ipv6: 48}, got %s", key,
+		 describe(n, d, sizeof(d)));
+}
+
+static void key_qlog_exclude(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	struct query_log_conf *q = &c->cfg->query_log;
+	yaml_node_item_t *items;
+	size_t count;
+
+	items = get_list(c, key, n, true, "[internal.example, health.example]", &count);
+	if (!items)
+		return;
+	free(q->exclude);
+	q->n_exclude = 0;
+	q->exclude = calloc(count ? count : 1, sizeof(*q->exclude));
+	if (!q->exclude) {
+		oom(c);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *it = node(c, items[i]);
+		const char *s = get_string(c, key, it, "a domain name");
+		const char *why;
+		int len;
+
+		if (!s)
+			continue;
+		len = name_to_wire(s, strlen(s), q->exclude[q->n_exclude].name, &why);
+		if (len < 0) {
+			error_at(c, it, "%s: bad domain name \"%s\": %s", key, s, why);
+			continue;
+		}
+		q->exclude[q->n_exclude++].len = (uint8_t)len;
+	}
+}
+
+static const struct key_def qlog_keys[] = {
+	{"path", key_qlog_path},
+	{"sample", key_qlog_sample},
+	{"anonymize_client", key_qlog_anon},
+	{"exclude", key_qlog_exclude},
+};
+
+static void key_query_log(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	bool has_path = false;
+
+	walk_mapping(c, key, n, qlog_keys, ARRAY_SIZE(qlog_keys));
+	if (n->type != YAML_MAPPING_NODE)
+		return;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key);
+
+		has_path |= k->type == YAML_SCALAR_NODE &&
+			    strcmp((const char *)k->data.scalar.value, "path") == 0;
+	}
+	/* A bad path is reported as such; no path at all is this. */
+	if (!has_path)
+		error_at(c, n, "%s: expected a path (the query log is off without one)", key);
+}
 
 static void key_block_log(struct ctx *c, const char *key, yaml_node_t *n)
 {
@@ -1389,6 +1538,7 @@ static const struct key_def top_keys[] = {
 	{"tcp", key_tcp},
 	{"upstream_max_pending", key_max_pending},
 	{"block_log", key_block_log},
+	{"query_log", key_query_log},
 	{"http", key_http},
 	{"log_level", key_log_level},
 	{"user", key_user},
@@ -1444,6 +1594,11 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->retro.window_s = 7 * 86400;
 	cfg->retro.memory = 64u << 20;
 	cfg->blocklog_path = strdup("/var/log/sinkholed/blocked.jsonl");
+	cfg->aggregate_ms = 1000;
+	cfg->query_log.sample = 1;
+	cfg->query_log.sample_step = 1ull << 32;
+	cfg->query_log.ipv4_prefix = 32;
+	cfg->query_log.ipv6_prefix = 128;
 	cfg->state_dir = strdup("/var/lib/sinkholed");
 	cfg->watch = true;
 	cfg->log_level = LOG_INFO;
@@ -1831,6 +1986,8 @@ void config_free(struct config *cfg)
 	free(cfg->http.hosts);
 	free(cfg->blocklog_path);
 	free(cfg->dvc);
+	free(cfg->query_log.path);
+	free(cfg->query_log.exclude);
 	free(cfg->user);
 	free(cfg->dir);
 	free(cfg->path);

@@ -49,6 +49,24 @@ struct list_defaults {
 	unsigned expires_after_days; /**< 0 = unset: expiry counted from first_seen, else load */
 };
 
+/** A name in canonical wire form (util/name.h). */
+struct wire_name {
+	uint8_t len;
+	uint8_t name[255];
+};
+
+/** The `query_log:` section: every answered query, or a sampled share (README "Query log"). */
+struct query_log_conf {
+	char *path;	/**< query_log.path; "-" = stdout; NULL = off (default) */
+	double sample;	/**< query_log.sample: the share logged, 0 < sample <= 1; default 1 */
+	/** sample in units of 2^-32 (2^32 = every query), compared with a keyed hash of the query */
+	uint64_t sample_step;
+	uint8_t ipv4_prefix; /**< anonymize_client: bits of a client address kept; default 32 */
+	uint8_t ipv6_prefix; /**< default 128 (anonymize_client: true is 24 and 48) */
+	struct wire_name *exclude; /**< query_log.exclude: names whose subtree is not logged */
+	size_t n_exclude;
+};
+
 /** The `http:` section: the metrics listener. */
 struct http_conf {
 	bool enabled;			/**< the section is present; default false */
@@ -107,6 +125,9 @@ struct config {
 
 	char *blocklog_path; /**< block_log.path; "-" = stdout; default /var/log/sinkholed/blocked.jsonl */
 	char *dvc;	     /**< block_log.dvc; default the host name */
+	/** block_log.aggregate_ms: identical lookups within this become one record; 0 = off */
+	unsigned aggregate_ms;
+	struct query_log_conf query_log; /**< the `query_log:` section */
 
 	enum log_level log_level; /**< default LOG_INFO */
 

@@ -49,6 +49,7 @@ struct metrics {
 	const struct worker_stats *const *workers; /* set once, before the workers start */
 	size_t n_workers;
 	struct blocklog *blocklog;
+	struct blocklog *querylog; /* NULL when off */
 	const struct retro *retro; /* NULL when off */
 };
 
@@ -83,6 +84,11 @@ void metrics_attach(struct metrics *m, const struct worker_stats *const *workers
 	m->workers = workers;
 	m->n_workers = n;
 	m->blocklog = bl;
+}
+
+void metrics_set_querylog(struct metrics *m, struct blocklog *ql)
+{
+	m->querylog = ql;
 }
 
 void metrics_set_retro(struct metrics *m, const struct retro *r)
@@ -545,6 +551,20 @@ char *metrics_render(struct metrics *m, size_t *len)
 		   m->blocklog ? blocklog_written(m->blocklog) : 0);
 	put_sample(&o, "sinkholed_blocklog_records_total", "result", "dropped",
 		   m->blocklog ? blocklog_dropped(m->blocklog) : 0);
+	put_header(&o, "sinkholed_blocklog_dropped_events_total",
+		   "Lookups the dropped block-log records stood for (the sum of their EventCount)",
+		   "counter");
+	put_sample(&o, "sinkholed_blocklog_dropped_events_total", NULL, NULL,
+		   m->blocklog ? blocklog_dropped_events(m->blocklog) : 0);
+	if (m->querylog) {
+		put_header(&o, "sinkholed_querylog_records_total",
+			   "Query-log records written, or dropped (queue full, write failed)",
+			   "counter");
+		put_sample(&o, "sinkholed_querylog_records_total", "result", "written",
+			   blocklog_written(m->querylog));
+		put_sample(&o, "sinkholed_querylog_records_total", "result", "dropped",
+			   blocklog_dropped(m->querylog));
+	}
 	if (m->retro) {
 		put_header(&o, "sinkholed_retro_hunt_history_seconds",
 			   "How far back the retro-hunt remembers lookups (at most the window)",
@@ -601,10 +621,14 @@ char *metrics_format_line(struct metrics *m, char *buf, size_t len)
 	o = strlen(buf);
 	pthread_mutex_lock(&m->mu);
 	snprintf(buf + o, len - o,
-		 ", blocklog_written %llu, blocklog_dropped %llu, reloads_ok %llu, "
+		 ", blocklog_written %llu, blocklog_dropped %llu, blocklog_dropped_events %llu, "
+		 "querylog_written %llu, querylog_dropped %llu, reloads_ok %llu, "
 		 "reloads_failed %llu",
 		 (unsigned long long)(m->blocklog ? blocklog_written(m->blocklog) : 0),
 		 (unsigned long long)(m->blocklog ? blocklog_dropped(m->blocklog) : 0),
+		 (unsigned long long)(m->blocklog ? blocklog_dropped_events(m->blocklog) : 0),
+		 (unsigned long long)(m->querylog ? blocklog_written(m->querylog) : 0),
+		 (unsigned long long)(m->querylog ? blocklog_dropped(m->querylog) : 0),
 		 (unsigned long long)m->reloads_ok, (unsigned long long)m->reloads_failed);
 	pthread_mutex_unlock(&m->mu);
 	return buf;

@@ -41,6 +41,8 @@ void metrics_free(struct metrics *m);
  */
 void metrics_attach(struct metrics *m, const struct worker_stats *const *workers, size_t n,
 		    struct blocklog *bl);
+/** Report the query log's records written and dropped (ql may be NULL: off). */
+void metrics_set_querylog(struct metrics *m, struct blocklog *ql);
 /** Report the retro-hunt's history span, findings and dropped lookups (r may be NULL). */
 void metrics_set_retro(struct metrics *m, const struct retro *r);
 

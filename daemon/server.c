@@ -43,6 +43,7 @@
 #include "worker.h"
 
 #define BLOCKLOG_QUEUE 8192 /* records per worker */
+#define QUERYLOG_QUEUE 16384 /* records per worker: every answered query at full rate */
 
 struct server {
 	const char *config_path;
@@ -50,6 +51,7 @@ struct server {
 	struct worker *workers;
 	unsigned n_workers;
 	struct blocklog *blocklog;
+	struct blocklog *querylog; /**< `query_log:`, NULL when off */
 	struct state *cur;	 /**< the current state (one reference held here) */
 	struct fetcher *fetcher; /**< fetches the feeds, off the loops */
 	struct watcher *watcher; /**< with `watch: true`, NULL otherwise */
@@ -106,6 +108,8 @@ static void retire_work(uv_work_t *req)
 	struct state *st, *next;
 
 	blocklog_sync(rw->srv->blocklog);
+	if (rw->srv->querylog)
+		blocklog_sync(rw->srv->querylog);
 	for (st = rw->list; st; st = next) {
 		next = st->retire_next;
 		state_free(st);
@@ -204,6 +208,9 @@ static void report_restart_needed(const struct config *old, const struct config 
 		log_warn("main", "reload: `workers` changed; restart sinkholed to apply it");
 	if (strcmp(old->blocklog_path, new->blocklog_path) != 0)
 		log_warn("main", "reload: `block_log.path` changed; restart sinkholed to apply it");
+	if ((old->query_log.path == NULL) != (new->query_log.path == NULL) ||
+	    (old->query_log.path && strcmp(old->query_log.path, new->query_log.path) != 0))
+		log_warn("main", "reload: `query_log.path` changed; restart sinkholed to apply it");
 	if (old->http.enabled != new->http.enabled ||
 	    (new->http.enabled && !addr_equal((const struct sockaddr *)&old->http.listen,
 					      (const struct sockaddr *)&new->http.listen)))
@@ -308,6 +315,8 @@ static void reload_after(uv_work_t *req, int status)
 		report_restart_needed(srv->cur->cfg, st->cfg);
 		log_set_level(st->cfg->log_level);
 		blocklog_set_dvc(srv->blocklog, st->cfg->dvc);
+		if (srv->querylog)
+			blocklog_set_dvc(srv->querylog, st->cfg->dvc);
 		ps = policy_stats(st->policy);
 		for (size_t i = 0; i < ps->n_files; i++)
 			if (ps->files[i].kept)
@@ -425,8 +434,11 @@ static void on_signal(uv_signal_t *h, int signum)
 		start_reload(srv);
 		break;
 	case SIGUSR1:
-		log_info("main", "reopening the block log");
+		log_info("main", srv->querylog ? "reopening the block log and the query log"
+					       : "reopening the block log");
 		blocklog_reopen(srv->blocklog);
+		if (srv->querylog)
+			blocklog_reopen(srv->querylog);
 		log_counters(srv);
 		break;
 	default:
@@ -562,6 +574,7 @@ static unsigned start_workers(struct server *srv, struct state *st, struct socke
 		w->on_exit_arg = srv;
 		w->metrics = srv->metrics;
 		w->n_workers = srv->n_workers;
+		w->querylog = srv->querylog;
 		rc = worker_init(w, started, st, srv->blocklog, udp, tcp, socks->n_listen,
 				 on_state_retired, srv);
 		/* The worker owns its sockets now, whatever happened. */
@@ -597,6 +610,8 @@ static void finish(struct server *srv, unsigned started)
 		state_release(srv->cur, on_state_retired, srv);
 	list = atomic_exchange(&srv->retired, NULL);
 	blocklog_sync(srv->blocklog);
+	if (srv->querylog)
+		blocklog_sync(srv->querylog);
 	for (; list; list = next) {
 		next = list->retire_next;
 		state_free(list);
@@ -622,6 +637,7 @@ static int prepare_metrics(struct server *srv, const struct state *st, int *http
 	for (unsigned i = 0; i < srv->n_workers; i++)
 		srv->wstats[i] = &srv->workers[i].stats;
 	metrics_attach(srv->metrics, srv->wstats, srv->n_workers, srv->blocklog);
+	metrics_set_querylog(srv->metrics, srv->querylog);
 	metrics_state_loaded(srv->metrics, cfg, policy_stats(st->policy), time(NULL));
 	if (!cfg->http.enabled)
 		return 0;
@@ -715,6 +731,16 @@ int server_run(const char *config_path)
 			strerror(errno));
 		goto out;
 	}
+	/* The query log: its own rings and writer, so its volume never costs a block record. */
+	if (st->cfg->query_log.path) {
+		srv.querylog =
+		    blocklog_new(st->cfg->query_log.path, st->cfg->dvc, QUERYLOG_QUEUE, n);
+		if (!srv.querylog) {
+			log_err("main", "cannot open query log %s: %s", st->cfg->query_log.path,
+				strerror(errno));
+			goto out;
+		}
+	}
 	srv.n_workers = n;
 	srv.workers = calloc(n, sizeof(*srv.workers));
 	/* Every socket is bound before privileges are dropped and before any thread starts. */
@@ -764,6 +790,9 @@ int server_run(const char *config_path)
 	log_info("main", "%zu blocked names, %zu allowed names, %zu blocked prefixes; block log: %s",
 		 policy_stats(srv.cur->policy)->block, policy_stats(srv.cur->policy)->allow,
 		 policy_stats(srv.cur->policy)->block_ip, srv.cur->cfg->blocklog_path);
+	if (srv.querylog)
+		log_info("main", "query log: %s (sample %g)", srv.cur->cfg->query_log.path,
+			 srv.cur->cfg->query_log.sample);
 	/* Lists loaded, sockets bound, workers serving: ready. */
 	notify_status(&srv, "serving");
 	if (notify_watchdog_usec()) {
@@ -783,6 +812,7 @@ out:
 	http_stop(srv.http);
 	dashboard_free(srv.dash);
 	blocklog_free(srv.blocklog);
+	blocklog_free(srv.querylog);
 	insight_free(srv.insight); /* the block log's writer used it until now */
 	metrics_free(srv.metrics);
 	free(srv.wstats);

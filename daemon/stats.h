@@ -96,7 +96,11 @@ enum stats_up_result { UP_OK, UP_TIMEOUT, UP_ERROR, UP_RESULTS };
 	X(upstream_tcp_retries, STATS_COUNTER, NONE, "sinkholed_upstream_tcp_retries_total",       \
 	  "Truncated upstream replies retried over TCP")                                           \
 	X(tcp_refused, STATS_COUNTER, NONE, "sinkholed_tcp_refused_total",                         \
-	  "Client TCP connections refused: over tcp.max_connections or tcp.max_per_client")
+	  "Client TCP connections refused: over tcp.max_connections or tcp.max_per_client")         \
+	X(blocklog_aggregated, STATS_COUNTER, NONE, "sinkholed_blocklog_aggregated_total",         \
+	  "Lookups counted in the EventCount of an earlier identical block-log record")            \
+	X(blocklog_aggregate_full, STATS_COUNTER, NONE, "sinkholed_blocklog_aggregate_full_total", \
+	  "Block-log records written unaggregated: the worker's aggregation table had no room")
 
 /** One worker's counters; written by that worker only. */
 struct worker_stats {

@@ -13,6 +13,7 @@
 #include "listen_tcp.h"
 #include "listen_udp.h"
 #include "log.h"
+#include "logagg.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "retro.h"
@@ -22,6 +23,14 @@
 
 /* How long a stopping worker waits for queries in flight (DESIGN.md section 2). */
 #define STOP_GRACE_MS 2000
+/*
+ * Block-log records pending aggregation per worker (logagg.h): distinct (client, name, type,
+ * entry, action) keys within one window. About 1.3 MiB per worker.
+ */
+#define AGG_SLOTS 2048
+/* The aggregation timer runs every quarter window, within these bounds (ms). */
+#define AGG_PERIOD_MIN 10
+#define AGG_PERIOD_MAX 250
 
 static struct wstate *wstate_new(struct worker *w, struct state *st)
 {
@@ -71,6 +80,143 @@ static void sync_cache_stats(struct worker *w)
 	s->cache_seen_evictions = cs.evictions;
 }
 
+/* ---- the block log's aggregation and the query log ---- */
+
+static int64_t now_ms(void);
+
+/* Hand a record to the block log's ring; a full ring drops it (counted there, with its events). */
+static void emit_block(void *arg, const struct blocklog_rec *r)
+{
+	struct worker *w = arg;
+
+	blocklog_submit(w->blocklog, w->id, r);
+}
+
+/* Emit every pending aggregate: before the state whose entries they borrow goes, and on stop. */
+static void agg_flush_all(struct worker *w)
+{
+	if (w->agg)
+		logagg_flush(w->agg, INT64_MAX, 0, emit_block, w);
+}
+
+static void on_agg_timer(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	unsigned window = w->cur->st->cfg->aggregate_ms;
+
+	logagg_flush(w->agg, now_ms(), window ? window : 1, emit_block, w);
+}
+
+/* Start, retime or stop the aggregation to match block_log.aggregate_ms (not on the query path). */
+static void apply_agg(struct worker *w, const struct config *cfg)
+{
+	unsigned period = cfg->aggregate_ms / 4;
+
+	if (cfg->aggregate_ms == 0) {
+		/* Nothing is pending (flushed at the switch of state): the timer can stop. */
+		if (w->agg_period_ms)
+			uv_timer_stop(&w->agg_timer);
+		w->agg_period_ms = 0;
+		return;
+	}
+	if (!w->agg) {
+		w->agg = logagg_new(AGG_SLOTS, hash_seed());
+		if (!w->agg) {
+			log_err("worker",
+				"worker %u: cannot allocate the block-log aggregation table", w->id);
+			return;
+		}
+	}
+	period = period < AGG_PERIOD_MIN ? AGG_PERIOD_MIN : period;
+	period = period > AGG_PERIOD_MAX ? AGG_PERIOD_MAX : period;
+	if (period != w->agg_period_ms) {
+		uv_timer_start(&w->agg_timer, on_agg_timer, period, period);
+		w->agg_period_ms = period;
+	}
+}
+
+/*
+ * A block-log record: counted in a pending record of identical lookups when aggregation is on
+ * and its entry belongs to the current state (the pending ones all do: they are flushed before
+ * that state is let go), else straight to the ring.
+ */
+static void submit_log(struct worker *w, const struct wstate *ws, const struct blocklog_rec *r)
+{
+	unsigned window = ws->st->cfg->aggregate_ms;
+
+	if (window && w->agg && ws == w->cur) {
+		switch (logagg_add(w->agg, r, window, emit_block, w)) {
+		case LOGAGG_MERGED:
+			STAT_INC(w, blocklog_aggregated);
+			return;
+		case LOGAGG_STORED:
+			return;
+		case LOGAGG_FULL:
+			STAT_INC(w, blocklog_aggregate_full);
+			break;
+		}
+	}
+	blocklog_submit(w->blocklog, w->id, r);
+}
+
+/* name (canonical wire form, len bytes) is ex or under it. */
+static bool name_under(const uint8_t *name, size_t len, const struct wire_name *ex)
+{
+	for (size_t off = 0; off < len && len - off >= ex->len; off += (size_t)name[off] + 1) {
+		if (len - off == ex->len && memcmp(name + off, ex->name, ex->len) == 0)
+			return true;
+		if (name[off] == 0)
+			break;
+	}
+	return false;
+}
+
+/*
+ * Whether the query log takes q from cl: not under an excluded name, and within the sampled
+ * share. Sampling compares a hash of the query (ID, client port, type, name) with the share:
+ * stateless, and, unlike every n-th query, blind to the order of queries (a client's A and
+ * AAAA pairs would otherwise always fall on the same side). Keyed with the worker's random
+ * seed, so that a client cannot choose queries that escape the sample.
+ */
+static bool qlog_wants(const struct worker *w, const struct query_log_conf *qc,
+		       const struct dns_query *q, const struct client *cl)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&cl->addr;
+	uint64_t key;
+
+	for (size_t i = 0; i < qc->n_exclude; i++)
+		if (name_under(q->name, q->name_len, &qc->exclude[i]))
+			return false;
+	if (qc->sample_step >= 1ull << 32)
+		return true;
+	/* sin_port and sin6_port are at the same offset. */
+	key = (uint64_t)q->id << 32 | (uint64_t)sin->sin_port << 16 | q->qtype;
+	return hash_bytes_seeded(q->name, q->name_len, key ^ w->key_seed) >> 32 < qc->sample_step;
+}
+
+/* Keep the first keep bits of addr (bytes long), zero the rest. */
+static void truncate_addr(uint8_t *addr, unsigned bytes, unsigned keep)
+{
+	for (unsigned i = 0; i < bytes; i++) {
+		unsigned bits = keep > i * 8 ? keep - i * 8 : 0;
+
+		if (bits < 8)
+			addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
+}
+
+/* The query log's copy of r (modified: one event, client anonymized as configured). */
+static void qlog_submit(struct worker *w, const struct query_log_conf *qc, struct blocklog_rec *r)
+{
+	r->count = 0;
+	if (r->src_family == AF_INET && qc->ipv4_prefix < 32)
+		truncate_addr(r->src_addr, 4, qc->ipv4_prefix);
+	else if (r->src_family == AF_INET6 && qc->ipv6_prefix < 128)
+		truncate_addr(r->src_addr, 16, qc->ipv6_prefix);
+	/* A full ring drops the record (counted by the query log): the block log is not touched. */
+	blocklog_submit(w->querylog, w->id, r);
+}
+
 /* Create, resize or drop the worker's cache and rate limiter to match the config. */
 static void apply_conf(struct worker *w, const struct config *cfg)
 {
@@ -95,6 +241,8 @@ static void apply_conf(struct worker *w, const struct config *cfg)
 		w->stats.cache_seen_inserts = w->stats.cache_seen_evictions = 0;
 	}
 	sync_cache_stats(w);
+	if (w->loop_ready)
+		apply_agg(w, cfg);
 }
 
 /* Adopt the state waiting in the mailbox, if any. Queries in flight keep the old one. */
@@ -112,6 +260,8 @@ static void adopt_state(struct worker *w)
 		state_release(st, w->retire, w->retire_arg);
 		return;
 	}
+	/* The pending aggregates borrow the entries of the state let go here. */
+	agg_flush_all(w);
 	worker_drop_state(w, w->cur);
 	w->cur = ws;
 	apply_conf(w, st->cfg);
@@ -167,6 +317,22 @@ static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 	r->via = BLOCKLOG_VIA_QNAME;
 	r->matched_len = 0;
 	r->meta = m->meta;
+	r->count = 0;
+	r->has_net = 0;
+	r->unlisted = 0;
+}
+
+/* The query log's record of a lookup no entry matched (DvcOriginalAction orig). */
+static void fill_query_record(struct blocklog_rec *r, const struct dns_query *q,
+			      const struct client *cl, int64_t t_ms, uint8_t orig)
+{
+	static const struct policy_match none = {.verdict = VERDICT_PASS, .rule_off = -1};
+
+	fill_log_record(r, q, cl, &none, t_ms);
+	r->rule_off = r->qname_len;
+	r->unlisted = 1;
+	r->orig = orig;
+	r->action = orig == BLOCKLOG_ORIG_RATELIMITED ? BLOCKLOG_BLOCKED : BLOCKLOG_ALLOWED;
 }
 
 /* DvcOriginalAction of a sinkhole answer: the entry's own answer, else sinkhole.mode. */
@@ -192,12 +358,6 @@ static uint8_t sinkhole_orig(const struct sinkhole_conf *conf, const struct ioc_
 		break;
 	}
 	return by_mode[conf->mode];
-}
-
-/* A full ring drops the record; the block log counts it (blocklog_dropped). */
-static void submit_log(struct worker *w, const struct blocklog_rec *r)
-{
-	blocklog_submit(w->blocklog, w->id, r);
 }
 
 /* Send an answer whose rcode slot (stats.h: the header's RCODE, 16 for BADVERS) is rcode. */
@@ -326,6 +486,7 @@ static bool rate_ok(struct worker *w, const struct config *cfg, const struct cli
 	if (v == RATELIMIT_PASS)
 		return true;
 	STAT_INC(w, ratelimited);
+	ctx->orig = BLOCKLOG_ORIG_RATELIMITED;
 	if (cfg->rate_limit.action == RATELIMIT_DROP)
 		STAT_INC_AT(w, dropped, DROP_RATELIMIT);
 	if (v == RATELIMIT_LIMITED_LOG) {
@@ -443,6 +604,7 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 	int rcode, ede = DNS_EDE_NONE;
 
 	ctx->log = false;
+	ctx->answered = false;
 	ctx->out_len = 0;
 	STAT_INC_AT(w, queries, cl->tr);
 	switch (dnsmsg_parse_query(pkt, len, q)) {
@@ -468,6 +630,8 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 		goto error;
 	}
 	ctx->t_ms = now_ms();
+	ctx->answered = true; /* parsed and let in: what it is answered goes to the query log */
+	ctx->orig = BLOCKLOG_ORIG_CACHE;
 	/* The policy comes before the cache: a name blocked by a reload is never served from it. */
 	policy_lookup(st->policy, q->name, q->name_len, ctx->t_ms / 1000, &ctx->m);
 	if (cfg->rate_limit.qps > 0 && w->ratelimit && !rate_ok(w, cfg, cl, ctx))
@@ -548,6 +712,25 @@ error:
 	return QA_ANSWER;
 }
 
+void worker_log(struct worker *w, const struct client *cl, struct query_ctx *ctx)
+{
+	const struct query_log_conf *qc;
+
+	if (ctx->log)
+		submit_log(w, w->cur, &ctx->rec);
+	if (likely(!w->querylog) || !ctx->answered || (!ctx->log && ctx->out_len == 0))
+		return;
+	qc = &w->cur->st->cfg->query_log;
+	if (!qlog_wants(w, qc, &ctx->q, cl))
+		return;
+	if (!ctx->log) {
+		/* An unlisted (or allowed) name from the cache, or refused over the rate limit. */
+		fill_query_record(&ctx->rec, &ctx->q, cl, ctx->t_ms, ctx->orig);
+		reply_result(w->abuf, ctx->out_len, &ctx->rec);
+	}
+	qlog_submit(w, qc, &ctx->rec);
+}
+
 void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
 			 const struct client *cl)
 {
@@ -555,20 +738,35 @@ void worker_handle_query(struct worker *w, const uint8_t *pkt, size_t len,
 
 	switch (worker_process(w, pkt, len, cl, &ctx)) {
 	case QA_DROP:
-		if (ctx.log)
-			submit_log(w, &ctx.rec);
+		worker_log(w, cl, &ctx);
 		return;
 	case QA_ANSWER:
 		/* Every answer to an EDNS version > 0 is BADVERS (its RCODE is partly in OPT). */
 		send_counted(w, cl, w->abuf, ctx.out_len,
 			     ctx.q.edns_version > 0 ? DNS_BADVERS : w->abuf[3] & 0x0f);
-		if (ctx.log)
-			submit_log(w, &ctx.rec);
+		worker_log(w, cl, &ctx);
 		return;
 	case QA_FORWARD:
 		upstream_forward(w, &ctx.q, cl, &ctx.m, ctx.t_ms);
 		return;
 	}
+}
+
+/*
+ * The records of a forwarded query, r with its DnsNetworkDuration (receipt to answer): to the
+ * block log when it is a block-log record (block), and to the query log.
+ */
+static void forwarded_log(struct worker *w, struct query *qr, struct blocklog_rec *r, bool block)
+{
+	const struct query_log_conf *qc = &qr->ws->st->cfg->query_log;
+	int64_t net = now_ms() - qr->recv_ms;
+
+	r->net_ms = net < 0 ? 0 : net > UINT32_MAX ? UINT32_MAX : (uint32_t)net;
+	r->has_net = 1;
+	if (block)
+		submit_log(w, qr->ws, r);
+	if (w->querylog && qlog_wants(w, qc, &qr->q, &qr->cl))
+		qlog_submit(w, qc, r);
 }
 
 void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
@@ -584,14 +782,14 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 			/* r holds what the reply said; the reply (maybe in w->abuf) is not needed. */
 			len = sinkhole_for(w, qr->ws->st->cfg, q, &qr->cl, r.meta, &r);
 			worker_send(w, &qr->cl, w->abuf, len);
-			submit_log(w, &r);
+			forwarded_log(w, qr, &r, true);
 			return;
 		case VERDICT_LOG:
 			r.action = BLOCKLOG_ALLOWED;
 			reply_result(reply, len, &r);
 			len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
 			worker_send(w, &qr->cl, reply, len);
-			submit_log(w, &r);
+			forwarded_log(w, qr, &r, true);
 			return;
 		default:
 			break;
@@ -601,13 +799,19 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 	} else {
 		answer_error(w, q, &qr->cl, DNS_SERVFAIL, DNS_EDE_NO_REACHABLE_AUTHORITY);
 	}
-	if (qr->match.verdict != VERDICT_LOG)
+	if (qr->match.verdict == VERDICT_LOG) {
+		/* An `action: log` entry: the SOC sees the lookup and what the upstream said. */
+		fill_log_record(&r, q, &qr->cl, &qr->match, qr->recv_ms);
+		r.action = BLOCKLOG_ALLOWED;
+		reply_result(reply, len, &r);
+		forwarded_log(w, qr, &r, true);
 		return;
-	/* An `action: log` entry: the SOC sees the lookup and what the upstream said. */
-	fill_log_record(&r, q, &qr->cl, &qr->match, qr->recv_ms);
-	r.action = BLOCKLOG_ALLOWED;
+	}
+	if (likely(!w->querylog))
+		return;
+	fill_query_record(&r, q, &qr->cl, qr->recv_ms, BLOCKLOG_ORIG_FORWARD);
 	reply_result(reply, len, &r);
-	submit_log(w, &r);
+	forwarded_log(w, qr, &r, false);
 }
 
 void worker_upstream_result(struct worker *w, const struct dns_query *q, const uint8_t *reply,
@@ -653,6 +857,10 @@ static void close_all(struct worker *w)
 	for (size_t i = 0; i < w->n_udp; i++)
 		listen_udp_close(w->udp[i]);
 	w->n_udp = 0;
+	/* No lookup comes any more: what is pending aggregation goes to the block log now. */
+	agg_flush_all(w);
+	uv_timer_stop(&w->agg_timer);
+	uv_close((uv_handle_t *)&w->agg_timer, NULL);
 	uv_timer_stop(&w->stop_timer);
 	uv_close((uv_handle_t *)&w->stop_timer, NULL);
 	uv_close((uv_handle_t *)&w->wake, NULL);
@@ -714,6 +922,8 @@ int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog
 	if (rc < 0)
 		return rc;
 	w->loop_ready = true;
+	uv_timer_init(&w->loop, &w->agg_timer);
+	w->agg_timer.data = w;
 	apply_conf(w, st->cfg);
 	uv_async_init(&w->loop, &w->wake, on_wake);
 	w->wake.data = w;
@@ -791,6 +1001,9 @@ void worker_deinit(struct worker *w)
 	st = atomic_exchange(&w->mailbox, NULL);
 	if (st)
 		state_release(st, w->retire, w->retire_arg);
+	agg_flush_all(w); /* before the entries they borrow may go */
+	logagg_free(w->agg);
+	w->agg = NULL;
 	if (w->cur)
 		worker_drop_state(w, w->cur);
 	w->cur = NULL;

@@ -22,6 +22,7 @@
 #include "state.h"
 
 struct cache;
+struct logagg;
 struct metrics;
 struct ratelimit;
 struct retro;
@@ -71,6 +72,16 @@ struct worker {
 	uv_async_t wake;	 /**< new state in the mailbox, or stop */
 	uv_timer_t stop_timer;	 /**< bounds the graceful stop */
 	struct blocklog *blocklog;
+	/** The query log (a second block-log instance, own rings and writer); NULL when off */
+	struct blocklog *querylog;
+	/**
+	 * block_log.aggregate_ms: identical lookups pending (logagg.h), all of them from cur's
+	 * state; NULL until aggregation is on. Flushed by agg_timer, and in full before cur is let
+	 * go and on stop.
+	 */
+	struct logagg *agg;
+	uv_timer_t agg_timer;
+	unsigned agg_period_ms;	 /**< agg_timer's period, 0 while stopped */
 	struct cache *cache; /**< this worker's answer cache, NULL when disabled */
 	struct ratelimit *ratelimit; /**< per-client buckets, NULL until rate_limit.qps > 0 */
 	struct metrics *metrics; /**< names the label slots of new states; may be NULL */
@@ -99,7 +110,8 @@ struct worker {
 	unsigned pending;      /**< upstream queries in flight */
 	struct query *queries; /**< their list (upstream's) */
 	struct query *leaders[WORKER_LEADER_BUCKETS]; /**< in-flight leaders by key (upstream's) */
-	uint64_t key_seed; /**< random seed of the leaders' key hash (hash_seed()) */
+	/** random seed (hash_seed()) of the leaders' key hash and the query log's sample */
+	uint64_t key_seed;
 	uint16_t ids[256]; /**< random upstream query IDs from the kernel (upstream's) */
 	unsigned ids_left; /**< unused entries at the front of ids */
 	struct worker_stats stats; /**< written by this worker only (stats.h) */
@@ -147,6 +159,10 @@ struct query_ctx {
 	int64_t t_ms;		   /**< Unix time of receipt, ms */
 	size_t out_len;		   /**< QA_ANSWER: bytes in w->abuf */
 	bool log;		   /**< rec is a block-log record to submit */
+	/** Parsed and let in (not an error): its answer, if any, goes to the query log */
+	bool answered;
+	/** The query log's DvcOriginalAction when rec is no block-log record: CACHE, RATELIMITED */
+	uint8_t orig;
 	struct blocklog_rec rec;
 };
 
@@ -156,6 +172,12 @@ struct query_ctx {
  */
 enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t len,
 				 const struct client *cl, struct query_ctx *ctx);
+/**
+ * After worker_process() (anything but QA_FORWARD): hand its block-log record to the block
+ * log, aggregated with identical lookups, and the query-log record of an answered query to the
+ * query log. Allocation-free.
+ */
+void worker_log(struct worker *w, const struct client *cl, struct query_ctx *ctx);
 /**
  * Handle one query packet from a client: worker_process(), then send the answer and its
  * block-log record, or forward. pkt is only borrowed for the call.

@@ -679,4 +679,36 @@ if LL:
         c = LL["feed"]
         P(f"- a feed change under 10k q/s, 0 lost: {c['n']} changes, lost {fmt(c['lost'])} "
           f"{verdict(None if c['lost'] is None or c['n'] == 0 else c['lost'] == 0)}")
+# ---- the block log under a flood, the query log -------------------------------------------------
+QL = [r for r in rows if r["server"] == "sinkholed" and r["workload"] in ("w4.qlog-off", "w4.qlog-on")]
+if ("sinkholed", "flood_check") in ev or QL:
+    P("\n## The block log under a flood, the query log\n")
+if ("sinkholed", "flood_check") in ev:
+    acc = (evv("sinkholed", "flood_accounting") or "- - - -").split()
+    drp = (evv("sinkholed", "flood_dropped") or "- -").split()
+    P("All-blocked load from one client (`dnsperf -c 1`, one listed name; closed loop unless "
+      "`FLOOD_QPS` caps it). Identical lookups within `block_log.aggregate_ms` share a record: "
+      "the block log must account for every query received (sum of `EventCount`), with 0 "
+      "records dropped.\n")
+    P("| dnsperf: sent completed lost qps ... | sum of EventCount | queries received | answered "
+      "(dnsperf) | records | dropped records / lookups | CPU ns/query | verdict |")
+    P("|---|---:|---:|---:|---:|---|---:|---|")
+    P(f"| {evv('sinkholed', 'flood_load', '-')} | {acc[0]} | {acc[1]} | {acc[2]} | {acc[3]} | "
+      f"{' / '.join(drp)} | {evv('sinkholed', 'flood_cpu_ns_per_query', '-')} | "
+      f"{evv('sinkholed', 'flood_check')} |")
+    P("")
+if QL:
+    rec = (evv("sinkholed", "qlog_records") or "- - -").split()
+    P("The mix (5% blocked, 95% cache hits) at a fixed rate, the query log off then on (every "
+      "query): server CPU (all threads, the query log's writer included) per answered query.\n")
+    P("| query log | offered q/s | completed / sent | lost | CPU ns/query | p99 ms |")
+    P("|---|---:|---:|---:|---:|---:|")
+    for v in ("off", "on"):
+        rr = [r for r in QL if r["workload"] == f"w4.qlog-{v}" and r["kind"] == "lat"]
+        if rr:
+            r = rr[-1]
+            P(f"| {v} | {evv('sinkholed', 'qlog_qps', '-')} | "
+              f"{r['completed']} / {r['sent']} | {r['lost']} | {r['srv_ns_per_query']} | {r['p99_ms']} |")
+    P(f"\nQuery-log records written {rec[0]}, dropped {rec[1]} (`{evv('sinkholed', 'qlog_check', '-')}`: "
+      "0 dropped).")
 print("\n".join(out))

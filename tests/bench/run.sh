@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 # sinkholed vs Unbound, dnsmasq and dnsdist on this machine, in one run (issue #3).
 #
-# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed] [features]
+# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed] [features] [logs]
 #   (no peer named: all three; `sinkholed` alone: no peer; sinkholed always runs;
-#   `features` alone: only what each optional feature of sinkholed costs per query).
-#   See tests/bench/README.md.
+#   `features` alone: only what each optional feature of sinkholed costs per query;
+#   `logs` alone: only the block-log flood and query-log workloads). See tests/bench/README.md.
 #
 # Server under test on CPU $SRV_CPU (1), dnsperf and the nsd upstream on CPU $CLI_CPU (0).
 # Everything listens on 127.0.0.1 high ports; every load run is bounded (dnsperf -l); only
@@ -27,6 +27,7 @@ for a in "$@"; do
 	unbound | dnsmasq | dnsdist) PEERS="$PEERS $a" ;;
 	sinkholed) ONLY_SELF=1 ;; # named alone: no peer
 	features) ONLY_FEATURES=1 ONLY_SELF=1 ;;
+	logs) ONLY_SELF=1 ONLY_LOGS=1 ;; # the block-log and query-log workloads alone
 	*) echo "run.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
 	esac
 done
@@ -63,6 +64,10 @@ PROFILE=${PROFILE:-1}            # perf profile of sinkholed on w1-10k, saturate
 PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
 FEATURES=${FEATURES:-1}          # CPU/query of each optional feature on vs off (0: not measured)
 FEAT_IPS=${FEAT_IPS:-10000}      # IP indicators listed in the feature runs that inspect addresses
+FLOOD_QPS=${FLOOD_QPS:-}         # the one-client flood: empty = closed loop (the highest rate)
+FLOOD_DUR=${FLOOD_DUR:-$([ $QUICK = 1 ] && echo 2 || echo 8)}
+QLOG_QPS=${QLOG_QPS:-50000}      # the query log's fixed rate (mixed traffic)
+LOGS=${LOGS:-1}                  # the block-log flood and query-log workloads (0: not run)
 PEER_LOG=0
 PORT_BASE=${BENCH_PORT_BASE:-5450}
 UP_PORT=$PORT_BASE
@@ -580,6 +585,105 @@ feed_test() {
 	HTTP_PID=
 }
 
+# ---- the block log under a flood, and the query log -------------------------------------------
+# stats_field NAME: the value of NAME in sinkholed's last `stats:` line (SIGUSR1)
+stats_field() {
+	grep ' stats: ' "$D/stderr.log" | tail -1 | grep -o "$1 [0-9]*" | tail -1 | cut -d' ' -f2
+}
+usr1_stats() { kill -USR1 "$SRV_PID" 2>/dev/null && sleep 0.3; }
+
+# flood_run: all-blocked load from one client (dnsperf -c 1, one listed name, closed loop: the
+# highest rate the machine gives; FLOOD_QPS caps it). Identical lookups are aggregated: the
+# block log must account for every query the server received (sum of EventCount = sent - the
+# kernel's drops, every one answered) with no record dropped.
+flood_run() {
+	local q=$D/flood.txt out=$RUN/dp-flood.out d0 d1 c0 c1 p sent done_q recvd events recs dr dre ok args
+	echo "$SMALL_FIRST A" >"$q"
+	start_and_wait 10k "$SMALL_FIRST" "" || { event flood_skipped "did not start"; return 1; }
+	sleep 1.5 # the start-up lookups' record leaves the aggregation table
+	truncate_blocklog
+	if [ -n "$FLOOD_QPS" ]; then args="-q 1000 -Q $FLOOD_QPS"; else args="-q $OUTST"; fi
+	log "flood: dnsperf -c 1 $args -l $FLOOD_DUR, $SMALL_FIRST A only"
+	d0=$(sock_drops "$PORT")
+	c0=$(proc_ns "$SRV_PID")
+	# shellcheck disable=SC2086
+	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$q" -t "$TIMEOUT" -l "$FLOOD_DUR" \
+		-c 1 -T 1 $args >"$out" 2>&1
+	c1=$(proc_ns "$SRV_PID")
+	d1=$(sock_drops "$PORT")
+	sleep 1.5 # the last window's record
+	usr1_stats
+	grep -v '^>' "$out" >"$RES/logs/sinkholed-flood.txt"
+	p=$(python3 "$B/parse_dnsperf.py" "$out")
+	sent=$(echo "$p" | cut -f1) done_q=$(echo "$p" | cut -f2)
+	recvd=$((sent - (d1 - d0)))
+	read -r events recs < <(python3 -c '
+import json, sys
+e = r = 0
+for line in open(sys.argv[1]):
+    x = json.loads(line)
+    if x.get("DnsQuery") == sys.argv[2]:
+        e += x["EventCount"]
+        r += 1
+print(e, r)' "$BLOCK_LOG" "$SMALL_FIRST")
+	dr=$(stats_field blocklog_dropped) dre=$(stats_field blocklog_dropped_events)
+	ok=FAIL
+	[ "$events" = "$recvd" ] && [ "${dr:-x}" = 0 ] && ok=ok
+	event flood_load "${p//$'\t'/ }" "dnsperf -c 1 $args: sent completed lost qps avg_ms p50 p99 max_ms rcodes min_1s_qps"
+	event flood_accounting "$events $recvd $done_q $recs" "sum of EventCount, queries received (sent - $((d1 - d0)) kernel drops), answered to dnsperf, block-log records"
+	event flood_dropped "${dr:--} ${dre:--}" "block-log records dropped, lookups they stood for (stats line)"
+	event flood_cpu_ns_per_query "$(((c1 - c0) / (done_q > 0 ? done_q : 1)))" "server CPU (all threads) per answered query"
+	event flood_check "$ok" "sum of EventCount = queries received, 0 records dropped"
+	truncate_blocklog
+	srv_stop
+}
+
+# qlog_run: the mix (w4: 5% blocked, 95% cache hits) at QLOG_QPS, with the query log off, then
+# on (every query): 0 records dropped, and the CPU per query of each (results.tsv rows
+# w4.qlog-off and w4.qlog-on, kind lat).
+qlog_run() {
+	local v ql=$D/queries.jsonl w dr conf
+	{ cat "$D/sinkholed.yaml"; printf 'query_log: {path: "%s"}\n' "$ql"; } >"$D/sinkholed-qlog.yaml"
+	for v in off on; do
+		rm -f "$ql"
+		if [ $v = on ]; then conf=$D/sinkholed-qlog.yaml; else conf=$D/sinkholed.yaml; fi
+		SINKHOLED_CONF=$conf start_and_wait 10k "$SMALL_FIRST" "" ||
+			{ event "qlog_${v}_skipped" "did not start"; continue; }
+		dp "w4.qlog-$v" warm 0 "$DATA/q-w4-mixed.txt"
+		LAT_QPS=$QLOG_QPS dp "w4.qlog-$v" lat 1 "$DATA/q-w4-mixed.txt"
+		if [ $v = on ]; then
+			sleep 0.5
+			usr1_stats
+			w=$(stats_field querylog_written) dr=$(stats_field querylog_dropped)
+			event qlog_records "${w:--} ${dr:--} $(wc -l <"$ql" 2>/dev/null || echo -)" "query-log records written, dropped (stats line), lines in the file (warm-up included)"
+			event qlog_check "$([ "${dr:-x}" = 0 ] && echo ok || echo FAIL)" "the query log at $QLOG_QPS q/s: 0 records dropped"
+		fi
+		srv_stop
+		rm -f "$ql"
+	done
+}
+
+run_logs() {
+	SRV=sinkholed D=$RUN/sinkholed PORT=$((PORT_BASE + 1)) CTL_PORT=
+	srv_prepare
+	event qlog_qps "$QLOG_QPS" "the query log's fixed rate (QLOG_QPS)"
+	log "=== sinkholed: the block log under a flood, the query log at $QLOG_QPS q/s; CPU $SRV_CPU"
+	flood_run
+	qlog_run
+}
+
+# finish: the run's last events, the upstream stopped, the report
+finish() {
+	SRV=run
+	event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+	event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
+	stop_pid "$NSD_PID"
+	python3 "$B/report.py" "$RES" >"$RES/report.md"
+	cat "$RES/report.md"
+	echo
+	echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"
+}
+
 # ---- optional features (issues #12, #13, #14): what each costs per query -------------------
 # sinkholed alone, started afresh per variant with the 10k list: every optional feature off,
 # then one feature on at a time, then all on, then all off again (the drift of the machine over
@@ -689,14 +793,14 @@ if [ "${ONLY_FEATURES:-0}" = 1 ]; then
 	SRV=run event sections features "only the optional features' costs"
 	feature_costs
 	srv_stop
-	SRV=run
-	event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-	event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
-	stop_pid "$NSD_PID"
-	python3 "$B/report.py" "$RES" >"$RES/report.md"
-	cat "$RES/report.md"
-	echo
-	echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"
+	finish
+	exit 0
+fi
+
+if [ -n "${ONLY_LOGS:-}" ]; then
+	run_logs
+	srv_stop
+	finish
 	exit 0
 fi
 
@@ -707,6 +811,10 @@ for s in sinkholed $PEERS; do
 		feature_costs
 	fi
 	srv_stop
+	if [ "$s" = sinkholed ] && [ "$LOGS" = 1 ]; then
+		run_logs
+		srv_stop
+	fi
 	if [ "$s" = sinkholed ] && [ "$LIST_LOAD" = 1 ]; then
 		run_lists
 		srv_stop
@@ -715,12 +823,4 @@ for s in sinkholed $PEERS; do
 done
 run_floor
 srv_stop
-SRV=run
-event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
-stop_pid "$NSD_PID"
-
-python3 "$B/report.py" "$RES" >"$RES/report.md"
-cat "$RES/report.md"
-echo
-echo "results: $RES (report.md, results.tsv, events.tsv, logs/, run/ = rendered configs)"
+finish

@@ -31,6 +31,7 @@
 #include "cache.h"
 #include "config.h"
 #include "dnsmsg.h"
+#include "logagg.h"
 #include "retro.h"
 #include "worker.h"
 
@@ -181,16 +182,21 @@ static void process(struct bench *b, const struct path *p, const uint8_t *pkt, s
 			      memory_order_relaxed);
 }
 
-/* A listed name: the sinkhole answer is built and the block-log record queued. */
-static void blocked_queries(struct bench *b, const struct path *p, struct blocklog *bl,
-			    const uint8_t *pkt, size_t len, unsigned long n)
+/*
+ * A listed name: the sinkhole answer is built and the block-log record handed on by
+ * worker_log(), as the worker does: with block_log.aggregate_ms (on by default) the same
+ * client's lookups of the name are counted in one pending record (a record per window).
+ */
+static void blocked_queries(struct bench *b, const struct path *p, const uint8_t *pkt, size_t len,
+			    unsigned long n)
 {
 	struct query_ctx ctx;
 
 	for (unsigned long i = 0; i < n; i++) {
 		process(b, p, pkt, len, &ctx, QA_ANSWER);
-		if (!ctx.log || blocklog_submit(bl, 0, &ctx.rec) != 0)
-			fail(p->name, "the block-log record was not queued");
+		if (!ctx.log)
+			fail(p->name, "no block-log record");
+		worker_log(b->w, &b->cl, &ctx);
 	}
 }
 
@@ -207,10 +213,43 @@ static void path_blocked_query(struct bench *b, const struct path *p)
 
 	if (!bl)
 		fail(p->name, strerror(errno));
-	blocked_queries(b, p, bl, pkt, len, warmup_ops(p));
+	b->w->blocklog = bl;
+	b->w->agg = logagg_new(2048, 1);
+	if (!b->w->agg || b->cfg->aggregate_ms == 0)
+		fail(p->name, "aggregation is not on");
+	blocked_queries(b, p, pkt, len, warmup_ops(p));
 	measure_begin();
-	blocked_queries(b, p, bl, pkt, len, p->ops);
+	blocked_queries(b, p, pkt, len, p->ops);
 	measure_end(p);
+	logagg_free(b->w->agg);
+	b->w->agg = NULL;
+	b->w->blocklog = NULL;
+	blocklog_free(bl);
+}
+
+/*
+ * The same without aggregation (block_log.aggregate_ms: 0): every lookup's record is queued
+ * in the ring, as in a flood of distinct names.
+ */
+static void path_blocked_unaggregated(struct bench *b, const struct path *p)
+{
+	uint8_t pkt[512];
+	size_t len = make_query(pkt, "www.mobile1.com", DNS_T_A);
+	struct blocklog *bl = blocklog_new("/dev/null", "dns1", 4 * (p->ops + warmup_ops(p)), 1);
+	unsigned window = b->cfg->aggregate_ms;
+
+	if (!bl)
+		fail(p->name, strerror(errno));
+	b->w->blocklog = bl;
+	b->cfg->aggregate_ms = 0;
+	blocked_queries(b, p, pkt, len, warmup_ops(p));
+	measure_begin();
+	blocked_queries(b, p, pkt, len, p->ops);
+	measure_end(p);
+	b->cfg->aggregate_ms = window;
+	b->w->blocklog = NULL;
+	if (blocklog_written(bl) + blocklog_dropped(bl) > p->ops + warmup_ops(p))
+		fail(p->name, "more records than lookups");
 	blocklog_free(bl);
 }
 
@@ -238,6 +277,44 @@ static void path_cache_hit(struct bench *b, const struct path *p)
 	for (unsigned long i = 0; i < p->ops; i++)
 		process(b, p, pkt, len, &ctx, QA_ANSWER);
 	measure_end(p);
+}
+
+/*
+ * A cache hit with the query log on (every query, client addresses whole): worker_process and
+ * worker_log, which fills the query-log record from the answer and queues it in its own ring.
+ */
+static void path_query_logged(struct bench *b, const struct path *p)
+{
+	static const uint8_t answer[] = {0xc0, 0x0c, 0, 1,    0,    1, 0, 1,
+					 0x51, 0x80, 0, 4, 192, 0, 2, 10};
+	struct query_ctx ctx;
+	uint8_t pkt[512], reply[512];
+	size_t len = make_query(pkt, "www.example.org", DNS_T_A), qlen = len - 11;
+	struct blocklog *ql = blocklog_new("/dev/null", "dns1", 4 * (p->ops + warmup_ops(p)), 1);
+
+	if (!ql)
+		fail(p->name, strerror(errno));
+	process(b, p, pkt, len, &ctx, QA_FORWARD);
+	memcpy(reply, pkt, qlen);
+	reply[2] |= 0x80;
+	reply[3] |= 0x80;
+	reply[7] = 1;
+	memcpy(reply + qlen, answer, sizeof(answer));
+	memcpy(reply + qlen + sizeof(answer), pkt + qlen, len - qlen);
+	worker_upstream_result(b->w, &ctx.q, reply, len + sizeof(answer));
+	b->w->querylog = ql;
+	for (unsigned long i = 0; i < warmup_ops(p); i++) {
+		process(b, p, pkt, len, &ctx, QA_ANSWER);
+		worker_log(b->w, &b->cl, &ctx);
+	}
+	measure_begin();
+	for (unsigned long i = 0; i < p->ops; i++) {
+		process(b, p, pkt, len, &ctx, QA_ANSWER);
+		worker_log(b->w, &b->cl, &ctx);
+	}
+	measure_end(p);
+	b->w->querylog = NULL;
+	blocklog_free(ql);
 }
 
 /*
@@ -421,7 +498,9 @@ static void path_list_group(struct bench *b, const struct path *p)
 
 static const struct path paths[] = {
 	{"blocked_query", 20000, path_blocked_query},
+	{"blocked_unaggregated", 20000, path_blocked_unaggregated},
 	{"cache_hit", 20000, path_cache_hit},
+	{"query_logged", 20000, path_query_logged},
 	{"forward_decision", 20000, path_forward_decision},
 	{"answer_inspection", 20000, path_answer_inspection},
 	{"answer_inspection_ip", 20000, path_answer_inspection_ip},

@@ -255,7 +255,7 @@ static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char 
 		"EventOriginalType", "EventProduct",	  "EventProductVersion", "EventVendor",
 		"EventSchema",	     "EventSchemaVersion", "Dvc",		 "DvcHostname",
 		"DvcAction",	     "DvcOriginalAction", "SrcIpAddr",		 "Src",
-		"NetworkProtocolVersion", "DnsQuery",	  "DnsResponseCodeName", "ThreatField",
+		"NetworkProtocolVersion", "DnsQuery",	  "DnsResponseCodeName",
 	};
 	/* In the record of one query (not in a retro-hunt finding). */
 	static const char *const query_strings[] = {"DstIpAddr",	 "Dst",
@@ -264,9 +264,11 @@ static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char 
 	static const char *const query_ints[] = {"SrcPortNumber", "DstPortNumber", "DnsQueryClass",
 						 "DnsQueryType"};
 	bool one_query = rec->proto != BLOCKLOG_RETRO;
+	bool listed = !rec->unlisted; /* else a query-log record of a name no entry matched */
 	size_t n = blocklog_format(rec, dvc, line, sizeof(line));
 	const char *v;
 	bool answered;
+	char count[24];
 
 	FUZZ_ASSERT(n > 0 && n <= sizeof(line));
 	if (!fz_json_line(line, n)) {
@@ -276,15 +278,24 @@ static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char 
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		FUZZ_ASSERT(fz_kind(line, n, strings[i], "\""));
 	FUZZ_ASSERT(fz_kind(line, n, "EventCount", "0123456789"));
-	FUZZ_ASSERT(fz_kind(line, n, "ThreatIsActive", "t"));
+	/* EventCount: the lookups a record stands for, 1 for one lookup (count 0). */
+	snprintf(count, sizeof(count), "%u", rec->count ? rec->count : 1u);
+	FUZZ_ASSERT(fz_field(line, n, "EventCount", &v) == strlen(count) &&
+		    !memcmp(v, count, strlen(count)));
+	FUZZ_ASSERT(listed == fz_kind(line, n, "ThreatField", "\""));
+	FUZZ_ASSERT(listed == fz_kind(line, n, "ThreatIsActive", "t"));
+	if (!listed)
+		FUZZ_ASSERT(!fz_field(line, n, "RuleName", &v) && !fz_field(line, n, "ThreatName", &v));
 	for (size_t i = 0; i < sizeof(query_strings) / sizeof(query_strings[0]); i++)
 		FUZZ_ASSERT(one_query == fz_kind(line, n, query_strings[i], "\""));
 	for (size_t i = 0; i < sizeof(query_ints) / sizeof(query_ints[0]); i++)
 		FUZZ_ASSERT(one_query == fz_kind(line, n, query_ints[i], "0123456789"));
 	FUZZ_ASSERT(one_query == fz_kind(line, n, "DnsFlagsRecursionDesired", "tf"));
 	if (one_query) {
+		/* Aggregated lookups: TimeGenerated is the first (start_ms is time_ms). */
 		FUZZ_ASSERT(fz_same(line, n, "TimeGenerated", "EventStartTime"));
-		FUZZ_ASSERT(fz_same(line, n, "TimeGenerated", "EventEndTime"));
+		if (rec->count <= 1 || rec->end_ms == rec->time_ms)
+			FUZZ_ASSERT(fz_same(line, n, "TimeGenerated", "EventEndTime"));
 		FUZZ_ASSERT(fz_same(line, n, "DstIpAddr", "Dst"));
 	}
 	FUZZ_ASSERT(fz_same(line, n, "SrcIpAddr", "Src"));
@@ -294,6 +305,8 @@ static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char 
 	FUZZ_ASSERT(fz_field(line, n, "EventSubType", &v) &&
 		    memcmp(v, answered ? "\"response\"" : "\"request\"", answered ? 10 : 9) == 0);
 	FUZZ_ASSERT(answered == (fz_field(line, n, "DnsResponseCode", &v) != 0));
+	/* DnsNetworkDuration: an int, in the answered records of forwarded queries only. */
+	FUZZ_ASSERT((answered && rec->has_net) == fz_kind(line, n, "DnsNetworkDuration", "0123456789"));
 	if (!answered) {
 		FUZZ_ASSERT(fz_field(line, n, "EventResult", &v) == 4 && !memcmp(v, "\"NA\"", 4));
 		/* But for an IP indicator's, the threat field: the address the upstream gave. */

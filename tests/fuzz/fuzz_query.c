@@ -198,6 +198,18 @@ static void blocklog_line(const struct dns_query *q, int rule_off, uint8_t rcode
 	r.qname_len = q->name_len;
 	r.rule_off = (uint8_t)rule_off;
 	memcpy(r.qname, q->name, q->name_len);
+	/* One lookup, or identical ones aggregated (logagg.h): start_ms is time_ms. */
+	r.count = q->id % 5;
+	r.start_ms = r.time_ms;
+	r.end_ms = r.time_ms + (r.count > 1 ? q->id >> 3 : 0);
+	/* Forwarded: DnsNetworkDuration. A query-log record of a name no entry matched. */
+	r.has_net = q->edns_do;
+	r.net_ms = (uint32_t)q->id * 65537u;
+	if (q->opcode & 2) {
+		r.unlisted = 1;
+		r.rule_off = r.qname_len;
+		r.orig = q->id & 1 ? BLOCKLOG_ORIG_FORWARD : BLOCKLOG_ORIG_CACHE;
+	}
 	fz_check_blocklog(&r, q->opcode & 1 ? "d\"v\\c\x01\xff" : "dns1");
 }
 

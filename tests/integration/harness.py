@@ -457,9 +457,12 @@ def _yaml_list(items):
 def write_config(dirpath, port, upstreams, blocklists=("blocklist.yaml",), *, name="sinkholed.yaml",
                  timeout_ms=1500, workers=1, allow=("127.0.0.0/8", "::1/128"),
                  mode="address", ipv4="0.0.0.0", ipv6="::", ttl=60, min_confidence=0,
-                 block_log="blocked.jsonl", ipv6_listen=None, extra=""):
+                 block_log="blocked.jsonl", ipv6_listen=None, extra="", aggregate_ms=0):
     """Write a config listening on loopback:port; upstreams are ports on 127.0.0.1 (or
-    "host:port" strings). Returns its path. block_log is relative to the config's dir."""
+    "host:port" strings). Returns its path. block_log is relative to the config's dir.
+    aggregate_ms sets block_log.aggregate_ms: 0 (one record per lookup, which the tests of
+    other features check field by field) unless a test asks for more; None leaves the
+    daemon's default (1000)."""
     if ipv6_listen is None:
         ipv6_listen = ipv6_loopback_ok()
     listen = [f"127.0.0.1:{port}"] + ([f"[::1]:{port}"] if ipv6_listen else [])
@@ -482,7 +485,8 @@ def write_config(dirpath, port, upstreams, blocklists=("blocklist.yaml",), *, na
         "block_log:\n"
         f"  path: {json.dumps(block_log)}\n"
         "  dvc: test-dvc\n"
-        "log_level: debug\n"
+        + (f"  aggregate_ms: {aggregate_ms}\n" if aggregate_ms is not None else "")
+        + "log_level: debug\n"
         # The tests may run as root (CI): serve as root rather than switch users.
         "allow_root: true\n"
         + extra
@@ -752,6 +756,22 @@ def read_log(path):
         except json.JSONDecodeError as e:
             raise AssertionError(f"{path}:{i}: not JSON ({e}): {line!r}")
     return lines
+
+
+def udp_drops(port):
+    """Datagrams the kernel dropped on the UDP sockets bound to port (full receive buffers):
+    the last column of /proc/net/udp and udp6."""
+    n = 0
+    for path in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            lines = open(path).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) >= 13 and int(f[1].rsplit(":", 1)[1], 16) == port:
+                n += int(f[-1])
+    return n
 
 
 def wait_log_line(path, timeout=5.0, **fields):

@@ -5,7 +5,9 @@ writes, and every field the README's block-log table names, is a column of the t
 the DCR's stream with the same type; the ASIM parsers take the standard parameters, filter
 nothing at their defaults and project only declared columns; every YAML and JSON file of the
 kit parses; and records written by the real binary (blocked over UDP, TCP and IPv6, monitored,
-rate limited with and without an answer, an RPZ drop) have the declared types.
+rate limited with and without an answer, an RPZ drop, identical lookups aggregated into one
+record, and the query log's records of forwarded, cached and blocked queries) have the
+declared types.
 
 YAML is read with PyYAML (Debian's python3-yaml, in tests/deps.sh's test list) in a child
 python3, so that this script itself needs only the standard library."""
@@ -23,6 +25,7 @@ from harness import eq, check  # noqa: E402
 KIT = h.REPO / "conf" / "sentinel"
 TABLE = "Sinkhole_CL"
 STREAM = "Custom-Json-" + TABLE
+QSTREAM = "Custom-Json-SinkholeQueries_CL"
 
 # The ASIM DNS filtering parameters, in the order Im_DnsCustom passes them, with their
 # defaults, and the condition that makes each default filter nothing.
@@ -49,6 +52,8 @@ ALWAYS = {
     "DnsQueryTypeName", "DnsResponseCodeName", "DnsFlagsRecursionDesired", "TransactionIdHex",
     "ThreatField", "ThreatIsActive", "AdditionalFields",
 }
+# Fields a query-log record of a name no entry matched leaves out.
+UNLISTED_WITHOUT = {"ThreatField", "ThreatIsActive"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
 
 BLOCKLIST = """\
@@ -154,14 +159,17 @@ def setup():
     h.write_file(env.path("blocklist.yaml"), BLOCKLIST)
     h.write_file(env.path("policy.rpz"), RPZ)
     S["port"] = port = h.free_port()
-    cfg = h.write_config(env.tmp, port, [up], blocklists=("blocklist.yaml", "policy.rpz"))
+    cfg = h.write_config(env.tmp, port, [up], blocklists=("blocklist.yaml", "policy.rpz"),
+                         extra="query_log: {path: queries.jsonl}\n", aggregate_ms=None)
     env.start_daemon(cfg, port)
     S["log"] = env.path("blocked.jsonl")
+    S["qlog"] = env.path("queries.jsonl")
     # A second daemon that rate limits every client to 1 query/s and drops the rest.
     S["rl_port"] = rl_port = h.free_port()
     rl_cfg = h.write_config(env.tmp, rl_port, [up], blocklists=("blocklist.yaml",),
                             name="ratelimited.yaml", block_log="ratelimited.jsonl",
-                            extra="rate_limit: {qps: 1, burst: 1, action: drop}\n")
+                            extra="rate_limit: {qps: 1, burst: 1, action: drop}\n",
+                            aggregate_ms=None)
     env.start_daemon(rl_cfg, rl_port, name="sinkholed-rl")
     S["rl_log"] = env.path("ratelimited.jsonl")
 
@@ -179,6 +187,12 @@ def records():
     h.query(port, "monitored.example.org", h.T_A)
     h.query(port, "drop.test", h.T_A, timeout=0.5)
     h.query(port, "nx.test", h.T_A)
+    # Three more identical lookups: aggregated with the first (EventCount 4).
+    for _ in range(3):
+        h.query(port, "plain.example", h.T_MX)
+    # For the query log only: forwarded, then answered from the cache.
+    h.query(port, "www.example.org", h.T_A)
+    h.query(port, "www.example.org", h.T_A)
     want = 8
     if h.ipv6_loopback_ok():
         pkt = h.build_query("www.mobile1.com", h.T_AAAA)
@@ -186,11 +200,18 @@ def records():
         want += 1
     recs = h.wait_until(lambda: (lambda r: r if len(r) >= want else None)(h.read_log(log)),
                         10, what=f"{want} records in {log}")
-    # Rate limited: the first query passes (burst 1), the next ones are dropped but logged.
+    # The query log has one record per query: the block log's 8 (drop.test's too), the 3
+    # aggregated lookups each alone, and www.example.org forwarded and cached.
+    qwant = want + 3 + 2
+    S["qrecs"] = h.wait_until(
+        lambda: (lambda r: r if len(r) >= qwant else None)(h.read_log(S["qlog"])),
+        10, what=f"{qwant} records in {S['qlog']}")
+    # Rate limited: the first query passes (burst 1), the next ones are dropped but logged
+    # (aggregated: identical lookups within a second are one record).
     for _ in range(4):
         h.query(S["rl_port"], "www.mobile1.com", h.T_A, timeout=0.3)
-    rl = h.wait_until(lambda: (lambda r: r if len(r) >= 4 else None)(h.read_log(S["rl_log"])),
-                      10, what="4 records of the rate-limited daemon")
+    rl = h.wait_until(lambda: (lambda r: r if sum(x["EventCount"] for x in r) >= 4 else None)(
+        h.read_log(S["rl_log"])), 10, what="4 lookups in the records of the rate-limited daemon")
     S["records"] = recs + rl
     return S["records"]
 
@@ -220,19 +241,29 @@ def test_table_and_stream_agree():
     for name, typ in cols.items():
         eq(stream[name], typ, f"DCR stream type of {name}")
     eq(cols.get("TimeGenerated"), "datetime", "TimeGenerated column")
+    # The query log's stream declares the same columns and types.
+    qstream = {c["name"]: c["type"].lower()
+               for c in dcr["streamDeclarations"][QSTREAM]["columns"]}
+    eq(list(qstream.items()), list(stream.items()), "query-log stream columns")
     src = dcr["dataSources"]["logFiles"]
-    eq(len(src), 1, "log file sources")
-    eq(src[0]["format"], "json", "the source's format (Custom JSON Logs)")
-    eq(src[0]["streams"], [STREAM], "the source's stream")
-    check(src[0]["filePatterns"] == ["/var/log/sinkholed/blocked.jsonl"],
-          f"file pattern is the default block_log.path: {src[0]['filePatterns']}")
+    eq(len(src), 2, "log file sources: the block log and the query log")
+    for s, want_stream, path in ((src[0], STREAM, "/var/log/sinkholed/blocked.jsonl"),
+                                 (src[1], QSTREAM, "/var/log/sinkholed/queries.jsonl")):
+        eq(s["format"], "json", "the source's format (Custom JSON Logs)")
+        eq(s["streams"], [want_stream], "the source's stream")
+        check(s["filePatterns"] == [path], f"file pattern {s['filePatterns']}, want {path}")
     flow = dcr["dataFlows"]
-    eq(len(flow), 1, "data flows")
-    eq(flow[0]["streams"], [STREAM], "data flow stream")
-    eq(flow[0]["outputStream"], "Custom-" + TABLE, "data flow output")
-    check(flow[0]["transformKql"].strip().startswith("source"), "transformKql")
+    eq(len(flow), 2, "data flows")
     dest = [d["name"] for d in dcr["destinations"]["logAnalytics"]]
-    eq(flow[0]["destinations"], dest, "data flow destination")
+    for f, want_stream in ((flow[0], STREAM), (flow[1], QSTREAM)):
+        eq(f["streams"], [want_stream], "data flow stream")
+        eq(f["outputStream"], "Custom-" + TABLE, "data flow output")
+        check(f["transformKql"].strip().startswith("source"), "transformKql")
+        eq(f["destinations"], dest, "data flow destination")
+    # The block log already has every record of a listed name (aggregated): from the query
+    # log, only the lookups no entry matched, so that nothing is counted twice.
+    eq(flow[1]["transformKql"], "source | where EventOriginalType == 'query'",
+       "the query log's transformation")
 
 
 def test_readme_fields_declared():
@@ -324,7 +355,8 @@ def test_hunting_and_rule():
 
 def test_records_have_declared_types():
     cols = table_columns()
-    recs = records()
+    records()
+    recs = S["records"] + S["qrecs"]
     seen = set()
     for rec in recs:
         for k, v in rec.items():
@@ -332,17 +364,24 @@ def test_records_have_declared_types():
             check(k in cols, f"field {k} not declared in table.json: {rec}")
             check(json_type_ok(v, cols[k]),
                   f"{k}={v!r} is not a {cols[k]} (record {rec})")
-        missing = sorted(ALWAYS - set(rec))
+        # A query-log record of a name no entry matched has no threat fields.
+        unlisted = rec.get("EventOriginalType") == "query"
+        missing = sorted(ALWAYS - set(rec) - (UNLISTED_WITHOUT if unlisted else set()))
         eq(missing, [], f"mandatory fields missing from {rec}")
+        if unlisted:
+            eq(sorted(UNLISTED_WITHOUT & set(rec)), [], f"threat fields in {rec}")
         eq(rec["Src"], rec["SrcIpAddr"], "Src")
         eq(rec["Dst"], rec["DstIpAddr"], "Dst")
         eq(rec["EventStartTime"], rec["TimeGenerated"], "EventStartTime")
-        eq(rec["EventEndTime"], rec["TimeGenerated"], "EventEndTime")
+        if rec["EventCount"] == 1:
+            eq(rec["EventEndTime"], rec["TimeGenerated"], "EventEndTime")
+        else:
+            check(rec["EventEndTime"] >= rec["EventStartTime"], f"EventEndTime: {rec}")
         eq(rec["DnsResponseCodeName"], rec["EventResultDetails"], "DnsResponseCodeName")
     # Every optional field turned up in some record, so its type was checked.
     for k in ("DnsResponseCode", "DnsResponseName", "RuleName", "ThreatId", "ThreatName",
               "ThreatCategory", "ThreatConfidence", "ThreatFirstReportedTime",
-              "EventReportUrl"):
+              "EventReportUrl", "DnsNetworkDuration"):
         check(k in seen, f"no record has {k}")
 
 
@@ -386,7 +425,7 @@ def test_record_values():
         v6 = by(recs, NetworkProtocolVersion="IPv6")[0]
         eq((v6["SrcIpAddr"], v6["DstIpAddr"]), ("::1", "::1"), "IPv6 addresses")
     rl = [r for r in recs if r.get("DvcOriginalAction") == "ratelimited"]
-    check(len(rl) >= 2, f"rate-limited records: {rl}")
+    check(sum(r["EventCount"] for r in rl) >= 3, f"rate-limited records: {rl}")
     for r in rl:
         eq((r["EventSubType"], r["EventResult"], r["EventResultDetails"], r["DvcAction"]),
            ("request", "NA", "NA", "Blocked"), "rate limited with action drop")
@@ -394,9 +433,44 @@ def test_record_values():
     eq(by(recs, DvcOriginalAction="ratelimited")[0]["DstPortNumber"], S["rl_port"], "rl Dst")
 
 
+def test_aggregated_record():
+    recs = records()
+    agg = by(recs, DnsQuery="plain.example", DnsQueryTypeName="MX")
+    eq([r["EventCount"] for r in agg], [4], "plain.example MX: one record of 4 lookups")
+    check(agg[0]["EventStartTime"] <= agg[0]["EventEndTime"], f"start/end: {agg[0]}")
+    eq(type(agg[0]["EventCount"]), int, "EventCount type")
+
+
+def test_query_log_records():
+    records()
+    q = S["qrecs"]
+    fwd = by(q, DnsQuery="www.example.org", DvcOriginalAction="forward")
+    eq(len(fwd), 1, "forwarded www.example.org")
+    f = fwd[0]
+    eq((f["DvcAction"], f["EventOriginalType"], f["EventSeverity"], f["DnsResponseName"],
+        f["EventResultDetails"], f["EventCount"]),
+       ("Allowed", "query", "Informational", "192.0.2.11", "NOERROR", 1), "forwarded record")
+    check(isinstance(f["DnsNetworkDuration"], int) and 0 <= f["DnsNetworkDuration"] < 1500,
+          f"DnsNetworkDuration: {f}")
+    c = by(q, DnsQuery="www.example.org", DvcOriginalAction="cache")
+    eq(len(c), 1, "cached www.example.org")
+    eq((c[0]["DvcAction"], c[0]["DnsResponseName"]), ("Allowed", "192.0.2.11"), "cached record")
+    check("DnsNetworkDuration" not in c[0], f"cached record has DnsNetworkDuration: {c[0]}")
+    # Blocked queries too, each one alone (no aggregation in the query log).
+    eq([r["EventCount"] for r in by(q, DnsQuery="plain.example")], [1, 1, 1, 1],
+       "plain.example in the query log")
+    b = by(q, DnsQuery="www.mobile1.com", DnsQueryTypeName="A", DnsQueryClass=1)[0]
+    eq((b["DvcAction"], b["RuleName"], b["ThreatName"], b["DnsResponseName"]),
+       ("Blocked", "www.mobile1.com", "NanoCore RAT", "0.0.0.0"), "blocked in the query log")
+    mon = by(q, DnsQuery="monitored.example.org")[0]
+    eq((mon["DvcAction"], mon["EventOriginalType"]), ("Allowed", "log"), "monitored")
+    check(isinstance(mon.get("DnsNetworkDuration"), int), f"monitored: {mon}")
+
+
 TESTS = [test_files_parse, test_table_and_stream_agree, test_readme_fields_declared,
          test_filtering_parser, test_parameterless_parser, test_unifying_lines,
-         test_hunting_and_rule, test_records_have_declared_types, test_record_values]
+         test_hunting_and_rule, test_records_have_declared_types, test_record_values,
+         test_aggregated_record, test_query_log_records]
 
 if __name__ == "__main__":
     h.run_tests(TESTS, env, setup)

@@ -317,6 +317,100 @@ static void test_format_no_meta(void **state)
 	assert_non_null(p);
 }
 
+/* An aggregated record: EventCount N, the first and the last lookup; the rest is the first's. */
+static void test_format_aggregated(void **state)
+{
+	struct blocklog_rec rec;
+	char buf[8193];
+
+	(void)state;
+	example_rec(&rec);
+	rec.count = 250;
+	rec.start_ms = rec.time_ms;
+	rec.end_ms = rec.time_ms + 917;
+	assert_int_not_equal(fmt(&rec, "dns1", buf), 0);
+	assert_non_null(strstr(buf, "{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\","
+				    "\"EventCount\":250,"
+				    "\"EventStartTime\":\"2026-11-28T05:12:03.482Z\","
+				    "\"EventEndTime\":\"2026-11-28T05:12:04.399Z\",\"EventType\":"));
+	assert_non_null(strstr(buf, "\"SrcPortNumber\":53124,"));
+	assert_non_null(strstr(buf, "\"RuleName\":\"www.mobile1.com\""));
+	assert_null(strstr(buf, "DnsNetworkDuration"));
+	assert_null(strstr(buf, "RetroHunt"));
+}
+
+/*
+ * The query log's record of an unlisted name answered by an upstream: Allowed, its answer and
+ * DnsNetworkDuration, no rule and no threat fields; from the cache: no DnsNetworkDuration.
+ */
+static void test_format_query_log(void **state)
+{
+	struct blocklog_rec rec;
+	char buf[8193];
+
+	(void)state;
+	example_rec(&rec);
+	rec.meta = NULL;
+	rec.unlisted = 1;
+	rec.rule_off = rec.qname_len;
+	rec.action = BLOCKLOG_ALLOWED;
+	rec.orig = BLOCKLOG_ORIG_FORWARD;
+	inet_pton(AF_INET, "192.0.2.80", rec.resp_addr);
+	rec.has_net = 1;
+	rec.net_ms = 37;
+	assert_int_not_equal(fmt(&rec, "dns1", buf), 0);
+	assert_non_null(strstr(buf, "\"EventSeverity\":\"Informational\","
+				    "\"EventOriginalType\":\"query\","));
+	assert_non_null(strstr(buf, "\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"forward\","));
+	assert_non_null(strstr(buf, "\"DnsResponseName\":\"192.0.2.80\","
+				    "\"DnsNetworkDuration\":37,"));
+	assert_non_null(strstr(buf, "\"TransactionIdHex\":\"1A2B\",\"AdditionalFields\":{}}\n"));
+	assert_null(strstr(buf, "Threat"));
+	assert_null(strstr(buf, "RuleName"));
+	assert_null(strstr(buf, "MatchedVia"));
+	assert_non_null(strstr(buf, "\"EventCount\":1,"));
+
+	rec.has_net = 0;
+	rec.orig = BLOCKLOG_ORIG_CACHE;
+	assert_int_not_equal(fmt(&rec, "dns1", buf), 0);
+	assert_non_null(strstr(buf, "\"DvcOriginalAction\":\"cache\","));
+	assert_null(strstr(buf, "DnsNetworkDuration"));
+
+	/* A listed name's record in the query log is the block log's, with its duration. */
+	example_rec(&rec);
+	rec.has_net = 1;
+	rec.net_ms = 0;
+	assert_int_not_equal(fmt(&rec, "dns1", buf), 0);
+	assert_non_null(strstr(buf, "\"DnsNetworkDuration\":0,"));
+	assert_non_null(strstr(buf, "\"ThreatField\":\"Domain\""));
+}
+
+/* A full ring counts the records it refuses and the lookups they stood for. */
+static void test_dropped_events(void **state)
+{
+	struct blocklog *bl;
+	struct blocklog_rec rec;
+	int refused = 0;
+
+	(void)state;
+	bl = blocklog_new("/dev/null", "dns1", 1, 1);
+	assert_non_null(bl);
+	example_rec(&rec);
+	rec.count = 7;
+	rec.start_ms = rec.end_ms = rec.time_ms;
+	/* The writer may take some meanwhile: submit until 3 are refused. */
+	while (refused < 3) {
+		if (blocklog_submit(bl, 0, &rec) == -ENOSPC)
+			refused++;
+	}
+	rec.count = 0; /* one lookup */
+	while (blocklog_submit(bl, 0, &rec) != -ENOSPC)
+		;
+	assert_int_equal(blocklog_dropped(bl), 4);
+	assert_int_equal(blocklog_dropped_events(bl), 3 * 7 + 1);
+	blocklog_free(bl);
+}
+
 static void test_format_escaping(void **state)
 {
 	static const struct ioc_meta meta = {
@@ -1088,10 +1182,11 @@ static void test_writer_write_error(void **state)
 	}
 	second = count_in_file(log_path, warn);
 	total = bl ? blocklog_dropped(bl) : 0;
+	assert_int_equal(bl ? blocklog_dropped_events(bl) : 15, 15);
 	assert_int_equal(bl ? blocklog_written(bl) : 1, 0);
 	blocklog_free(bl);
 	at_exit = count_in_file(log_path, "dropped (queue full or write failed) since the last "
-					  "report (15 in all)");
+					  "report (15 in all, standing for 15 lookups)");
 	dup2(saved, STDERR_FILENO);
 	close(saved);
 
@@ -1233,6 +1328,9 @@ int main(void)
 		cmocka_unit_test(test_format_allowed_tcp_ipv6),
 		cmocka_unit_test(test_format_no_meta),
 		cmocka_unit_test(test_format_escaping),
+		cmocka_unit_test(test_format_aggregated),
+		cmocka_unit_test(test_format_query_log),
+		cmocka_unit_test(test_dropped_events),
 		cmocka_unit_test(test_format_type_rcode_names),
 		cmocka_unit_test(test_format_cname),
 		cmocka_unit_test(test_format_ip),

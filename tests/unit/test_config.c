@@ -27,7 +27,7 @@
 #define TOP_KEYS                                                                                   \
 	"listen, upstreams, upstream_timeout_ms, workers, blocklists, state_dir, watch, "          \
 	"sinkhole, access, cache, retro_hunt, rate_limit, tcp, upstream_max_pending, block_log, "  \
-	"http, log_level, user, allow_root"
+	"query_log, http, log_level, user, allow_root"
 
 struct want_err {
 	int line, col;
@@ -437,7 +437,8 @@ static void test_err_unknown_nested_key(void **state)
 	expect_err(UP "access:\n  deny: [10.0.0.0/8]\n", 3, 3,
 		   "access: unknown key \"deny\"; valid keys: allow, trusted_proxies");
 	expect_err(UP "block_log: {path: \"-\", dcv: x}\n", 2, 24,
-		   "block_log: unknown key \"dcv\" (did you mean \"dvc\"?); valid keys: path, dvc");
+		   "block_log: unknown key \"dcv\" (did you mean \"dvc\"?); valid keys: path, dvc, "
+		   "aggregate_ms");
 }
 
 /* The metrics listener: off without the section, loopback by default, errors located. */
@@ -549,6 +550,76 @@ static void test_err_out_of_range(void **state)
 		   "sinkhole.ttl: expected an integer 0..604800, got \"604801\"");
 	expect_err(UP "sinkhole:\n  min_confidence: 101\n", 3, 19,
 		   "sinkhole.min_confidence: expected an integer 0..100, got \"101\"");
+}
+
+/* block_log.aggregate_ms and the query_log: section, with their errors at line:column. */
+static void test_query_log_and_aggregation(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	/* Defaults: aggregation on (1000 ms), query log off. */
+	cfg = load_ok(UP);
+	assert_int_equal(cfg->aggregate_ms, 1000);
+	assert_null(cfg->query_log.path);
+	assert_int_equal(cfg->query_log.ipv4_prefix, 32);
+	assert_int_equal(cfg->query_log.ipv6_prefix, 128);
+	assert_true(cfg->query_log.sample_step == 1ull << 32);
+	config_free(cfg);
+
+	cfg = load_ok(UP "block_log: {aggregate_ms: 0}\n"
+			 "query_log:\n"
+			 "  path: log/queries.jsonl\n"
+			 "  sample: 0.25\n"
+			 "  anonymize_client: true\n"
+			 "  exclude: [Internal.Example, health.example.]\n");
+	assert_int_equal(cfg->aggregate_ms, 0);
+	assert_string_equal(cfg->query_log.path, "/etc/sinkholed/log/queries.jsonl");
+	assert_true(cfg->query_log.sample == 0.25);
+	assert_true(cfg->query_log.sample_step == 1ull << 30);
+	assert_int_equal(cfg->query_log.ipv4_prefix, 24);
+	assert_int_equal(cfg->query_log.ipv6_prefix, 48);
+	assert_int_equal(cfg->query_log.n_exclude, 2);
+	assert_int_equal(cfg->query_log.exclude[0].len, 18);
+	assert_memory_equal(cfg->query_log.exclude[0].name, "\10internal\7example", 18);
+	config_free(cfg);
+
+	cfg = load_ok(UP "query_log: {path: \"-\", anonymize_client: {ipv4: 16, ipv6: 64}, "
+			 "sample: 1}\n");
+	assert_string_equal(cfg->query_log.path, "-");
+	assert_int_equal(cfg->query_log.ipv4_prefix, 16);
+	assert_int_equal(cfg->query_log.ipv6_prefix, 64);
+	assert_true(cfg->query_log.sample_step == 1ull << 32);
+	config_free(cfg);
+
+	expect_err(UP "block_log: {aggregate_ms: 60001}\n", 2, 27,
+		   "block_log.aggregate_ms: expected an integer 0..60000, got \"60001\"");
+	expect_err(UP "query_log: {sample: 0.5}\n", 2, 12,
+		   "query_log: expected a path (the query log is off without one)");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  sample: 0\n", 4, 11,
+		   "query_log.sample: expected a share of the queries 0 < s <= 1 like 0.1, got \"0\"");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  sample: 1.5\n", 4, 11,
+		   "query_log.sample: expected a share of the queries 0 < s <= 1 like 0.1, "
+		   "got \"1.5\"");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  sample: 10%\n", 4, 11,
+		   "query_log.sample: expected a share of the queries 0 < s <= 1 like 0.1, "
+		   "got \"10%\"");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  anonymize_client: yes\n", 4, 21,
+		   "query_log.anonymize_client: expected true, false or {ipv4: 24, ipv6: 48}, "
+		   "got \"yes\"");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  anonymize_client: {ipv4: 33}\n", 4, 28,
+		   "query_log.anonymize_client.ipv4: expected an integer 0..32, got \"33\"");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  anonymize_client: {ipv6: 48, ipv5: 1}\n", 4,
+		   32,
+		   "query_log.anonymize_client: unknown key \"ipv5\" (did you mean \"ipv4\"?); valid "
+		   "keys: ipv4, ipv6");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  exclude: [ok.example, \"bad..name\"]\n", 4,
+		   25, "query_log.exclude: bad domain name \"bad..name\": empty label");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  exclude: internal.example\n", 4, 12,
+		   "query_log.exclude: expected a list like [internal.example, health.example], "
+		   "got \"internal.example\"");
+	expect_err(UP "query_log:\n  path: \"\"\n", 3, 9,
+		   "query_log.path: expected a file name or \"-\" for stdout, got \"\"");
 }
 
 static void test_err_cache(void **state)
@@ -1051,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_err_bad_int),
 		cmocka_unit_test(test_err_out_of_range),
 		cmocka_unit_test(test_err_cache),
+		cmocka_unit_test(test_query_log_and_aggregation),
 		cmocka_unit_test(test_err_bad_mode),
 		cmocka_unit_test(test_err_bad_ip),
 		cmocka_unit_test(test_err_bad_cidr),

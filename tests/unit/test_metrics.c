@@ -256,7 +256,9 @@ static void test_log_line(void **state)
 	metrics_format_line(f->m, line, sizeof(line));
 	assert_non_null(strstr(line, "queries 9, responses 0, dropped 0, blocked 4, "));
 	assert_non_null(strstr(line, "upstream_latency 1, "));
-	assert_non_null(strstr(line, "blocklog_written 0, blocklog_dropped 0, reloads_ok 0"));
+	assert_non_null(strstr(line, "blocklog_written 0, blocklog_dropped 0, "
+				     "blocklog_dropped_events 0, querylog_written 0, "
+				     "querylog_dropped 0, reloads_ok 0"));
 }
 
 int main(void)

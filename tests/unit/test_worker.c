@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats/format.h"
 #include "policy/policy.h"
@@ -22,6 +23,7 @@
 #include "cache.h"
 #include "config.h"
 #include "dnsmsg.h"
+#include "logagg.h"
 #include "retro.h"
 #include "upstream.h"
 #include "util/hash.h"
@@ -257,23 +259,31 @@ static void forward_and_errors(void **state)
 	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_DROP);
 }
 
-static void cache_hit_allocates_nothing(void **state)
+/* Store in the worker's cache the upstream's reply to the query pkt: one A record. Its length. */
+static size_t cache_reply(struct fixture *f, const uint8_t *pkt, size_t len)
 {
-	struct fixture *f = *state;
-	struct query_ctx ctx;
-	uint8_t pkt[512], reply[512];
-	size_t len = make_query(pkt, "Example.ORG", DNS_T_A, false), rlen;
 	static const uint8_t answer[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 192, 0, 2, 10};
+	struct query_ctx ctx;
+	uint8_t reply[512];
 
 	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
-	/* The upstream's reply: the query with QR/RA set and one A record. */
 	memcpy(reply, pkt, len);
 	reply[2] |= 0x80;
 	reply[3] |= 0x80;
 	reply[7] = 1;
 	memcpy(reply + len, answer, sizeof(answer));
-	rlen = len + sizeof(answer);
-	worker_upstream_result(f->w, &ctx.q, reply, rlen);
+	worker_upstream_result(f->w, &ctx.q, reply, len + sizeof(answer));
+	return len + sizeof(answer);
+}
+
+static void cache_hit_allocates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	uint8_t pkt[512];
+	size_t len = make_query(pkt, "Example.ORG", DNS_T_A, false);
+	/* The upstream's reply: the query with QR/RA set and one A record. */
+	size_t rlen = cache_reply(f, pkt, len);
 
 	allocs = 0;
 	for (int i = 0; i < 100; i++)
@@ -281,6 +291,133 @@ static void cache_hit_allocates_nothing(void **state)
 	assert_int_equal(allocs, 0);
 	assert_int_equal(ctx.out_len, rlen);
 	assert_memory_equal(f->w->abuf + 12, pkt + 12, len - 12); /* the client's letter case */
+}
+
+/* The lines of the file at path that contain needle. */
+static size_t lines_with(const char *path, const char *needle)
+{
+	char line[8192];
+	size_t n = 0;
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, needle) != NULL;
+	fclose(fp);
+	return n;
+}
+
+/*
+ * With the query log on (half of the queries sampled, clients anonymized to /24, a name
+ * excluded) and aggregation on: blocked lookups and cache hits allocate nothing; the blocked
+ * ones make one pending record, and the query log gets every other answered query.
+ */
+static void query_log_and_aggregation_allocate_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct query_ctx ctx;
+	uint8_t pkt[512], cpkt[512], xpkt[512];
+	size_t len = make_query(pkt, "www.mobile1.com", DNS_T_A, false);
+	size_t clen = make_query(cpkt, "example.org", DNS_T_A, false);
+	size_t xlen = make_query(xpkt, "a.internal.example", DNS_T_A, false);
+	struct wire_name *internal = calloc(1, sizeof(*internal)); /* config_free() frees it */
+	char qpath[] = "/tmp/test_worker_qlog.XXXXXX";
+	uint64_t written;
+	int fd = mkstemp(qpath);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_non_null(internal);
+	internal->len = 18;
+	memcpy(internal->name, "\10internal\7example", 18);
+	f->w->blocklog = blocklog_new("/dev/null", "test", 1024, 1);
+	f->w->querylog = blocklog_new(qpath, "test", 4096, 1);
+	f->w->agg = logagg_new(64, 1);
+	assert_non_null(f->w->blocklog);
+	assert_non_null(f->w->querylog);
+	assert_non_null(f->w->agg);
+	assert_int_equal(f->cfg->aggregate_ms, 1000);
+	f->cfg->query_log.sample_step = 1ull << 31; /* 0.5 */
+	f->cfg->query_log.ipv4_prefix = 24;
+	f->cfg->query_log.exclude = internal;
+	f->cfg->query_log.n_exclude = 1;
+
+	/* Cached answers for example.org and a.internal.example. */
+	cache_reply(f, cpkt, clen);
+	cache_reply(f, xpkt, xlen);
+
+	allocs = 0;
+	for (int i = 0; i < 1000; i++) {
+		/* Clients pick a new ID for each query: the sample's hash covers it. */
+		pkt[0] = cpkt[0] = (uint8_t)(i >> 8);
+		pkt[1] = cpkt[1] = (uint8_t)i;
+		assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+		worker_log(f->w, &f->cl, &ctx);
+		assert_int_equal(worker_process(f->w, cpkt, clen, &f->cl, &ctx), QA_ANSWER);
+		worker_log(f->w, &f->cl, &ctx);
+	}
+	assert_int_equal(allocs, 0);
+	/* 1000 blocked lookups within the window: one record pending, 999 merged into it. */
+	assert_int_equal(logagg_pending(f->w->agg), 1);
+	assert_int_equal(f->w->stats.blocklog_aggregated[0], 999);
+
+	/* Not excluded by a name that merely ends the same way; excluded below internal.example. */
+	{
+		uint8_t npkt[512];
+		size_t nlen = make_query(npkt, "notinternal.example", DNS_T_A, false);
+
+		assert_int_equal(worker_process(f->w, xpkt, xlen, &f->cl, &ctx), QA_ANSWER);
+		worker_log(f->w, &f->cl, &ctx);
+		assert_int_equal(worker_process(f->w, xpkt, xlen, &f->cl, &ctx), QA_ANSWER);
+		worker_log(f->w, &f->cl, &ctx);
+		assert_int_equal(worker_process(f->w, npkt, nlen, &f->cl, &ctx), QA_FORWARD);
+	}
+	blocklog_sync(f->w->querylog);
+	/*
+	 * About half of the 2000 answered queries (of each kind), the excluded ones not at all,
+	 * each record alone (EventCount 1) with the client cut to its /24.
+	 */
+	written = blocklog_written(f->w->querylog);
+	assert_in_range(written, 850, 1150);
+	assert_int_equal(lines_with(qpath, "\"SrcIpAddr\":\"127.0.0.0\""), written);
+	assert_in_range(lines_with(qpath, "\"DvcOriginalAction\":\"cache\""), 400, 600);
+	assert_in_range(lines_with(qpath, "\"DvcAction\":\"Blocked\""), 400, 600);
+	assert_int_equal(lines_with(qpath, "internal"), 0);
+	assert_int_equal(lines_with(qpath, "\"EventCount\":1,"), written);
+	/* Deterministic: the same queries again are sampled the same. */
+	for (int i = 0; i < 1000; i++) {
+		cpkt[0] = (uint8_t)(i >> 8);
+		cpkt[1] = (uint8_t)i;
+		assert_int_equal(worker_process(f->w, cpkt, clen, &f->cl, &ctx), QA_ANSWER);
+		worker_log(f->w, &f->cl, &ctx);
+	}
+	blocklog_sync(f->w->querylog);
+	assert_int_equal(lines_with(qpath, "\"DvcOriginalAction\":\"cache\""),
+			 2 * (written - lines_with(qpath, "\"DvcAction\":\"Blocked\"")));
+
+	/* A prefix that cuts a byte (/20), every query logged; the block log keeps the client. */
+	{
+		struct client c = f->cl;
+
+		inet_pton(AF_INET, "127.1.255.7", &((struct sockaddr_in *)&c.addr)->sin_addr);
+		f->cfg->query_log.ipv4_prefix = 20;
+		f->cfg->query_log.sample_step = 1ull << 32;
+		assert_int_equal(worker_process(f->w, cpkt, clen, &c, &ctx), QA_ANSWER);
+		worker_log(f->w, &c, &ctx);
+		assert_int_equal(worker_process(f->w, pkt, len, &c, &ctx), QA_ANSWER);
+		assert_memory_equal(ctx.rec.src_addr, "\177\1\377\7", 4);
+		worker_log(f->w, &c, &ctx);
+		blocklog_sync(f->w->querylog);
+		assert_int_equal(lines_with(qpath, "\"SrcIpAddr\":\"127.1.240.0\""), 2);
+		assert_int_equal(logagg_pending(f->w->agg), 2); /* another client: its own record */
+	}
+
+	logagg_free(f->w->agg);
+	f->w->agg = NULL;
+	blocklog_free(f->w->querylog);
+	blocklog_free(f->w->blocklog);
+	f->w->querylog = f->w->blocklog = NULL;
+	unlink(qpath);
 }
 
 /* An RPZ entry's own answer (local data, NXDOMAIN, drop), allocation-free, and its log line. */
@@ -694,6 +831,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(blocklog_submit_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(forward_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_hit_allocates_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(query_log_and_aggregation_allocate_nothing, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(rpz_answers_allocate_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(cname_inspection_allocates_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(ip_inspection_allocates_nothing, setup, teardown),
