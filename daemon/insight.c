@@ -148,14 +148,15 @@ static void copy_meta(struct meta_copy *c, const struct ioc_meta *m)
  * lookups from start_ms to end_ms. A record that stands for several lookups is one call-home,
  * at its start.
  */
+/* A record with a count (a retro-hunt finding, or lookups aggregated) starts at start_ms. */
 static int64_t rec_start_ms(const struct blocklog_rec *r)
 {
-	return r->proto == BLOCKLOG_RETRO ? r->start_ms : r->time_ms;
+	return r->count > 0 ? r->start_ms : r->time_ms;
 }
 
 static uint32_t rec_lookups(const struct blocklog_rec *r)
 {
-	return r->proto == BLOCKLOG_RETRO && r->count > 0 ? r->count : 1;
+	return r->count > 0 ? r->count : 1;
 }
 
 /*

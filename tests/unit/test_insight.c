@@ -434,6 +434,36 @@ static void test_json_escaping(void **state)
 	insight_free(in);
 }
 
+/* An aggregated record (identical lookups within block_log.aggregate_ms) counts its lookups. */
+static void test_aggregated_record(void **state)
+{
+	struct insight *in = insight_new(15);
+	struct blocklog_rec r;
+	struct jbuf b = {0};
+	char extra[256];
+	size_t len;
+	char *text;
+
+	(void)state;
+	make_rec(&r, 7, "flood.test", T0 + 900, &nanocore);
+	r.count = 25;
+	r.start_ms = T0;
+	r.end_ms = T0 + 900;
+	insight_observe(in, &r, extra, sizeof(extra));
+	make_rec(&r, 7, "flood.test", T0 + 2 * SEC, &nanocore);
+	insight_observe(in, &r, extra, sizeof(extra));
+	insight_json_top(in, T0, &b);
+	insight_json_blocks(in, T0, &b);
+	text = jbuf_take(&b, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "{\"SrcIpAddr\":\"10.0.0.7\",\"lookups\":26,"));
+	assert_non_null(strstr(text, "\"iocs\":[{\"RuleName\":\"flood.test\",\"ThreatName\":"
+				     "\"NanoCore RAT\",\"lookups\":26,"));
+	assert_non_null(strstr(text, "\"EventCount\":25,"));
+	free(text);
+	insight_free(in);
+}
+
 /*
  * An IP indicator hit: RuleName is the listed prefix (the address masked to its length),
  * MatchedVia ip with the address found; two addresses in one prefix are one IOC.
@@ -546,6 +576,7 @@ int main(void)
 	    cmocka_unit_test(test_top),
 	    cmocka_unit_test(test_json_escaping),
 	    cmocka_unit_test(test_ip_hits),
+	    cmocka_unit_test(test_aggregated_record),
 	    cmocka_unit_test(test_block_log_carries_beacon),
 	};
 
