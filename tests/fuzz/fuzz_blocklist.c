@@ -170,10 +170,10 @@ static void check_stats(const struct policy *p)
 	FUZZ_ASSERT(st->n_files == 1 && st->files);
 	fs = &st->files[0];
 	FUZZ_ASSERT(fs->file != NULL);
-	/* One file: every distinct active name was counted once, merges included. */
-	FUZZ_ASSERT(fs->block == st->block);
+	/* One file: every distinct active name and prefix was counted once, merges included. */
+	FUZZ_ASSERT(fs->block == st->block + st->block_ip);
 	FUZZ_ASSERT(fs->log <= fs->block);
-	FUZZ_ASSERT(fs->allow == st->allow);
+	FUZZ_ASSERT(fs->allow == st->allow + st->allow_ip);
 	FUZZ_ASSERT(st->memory > 0);
 }
 
