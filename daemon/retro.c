@@ -605,24 +605,47 @@ void retro_record_answer(struct retro *r, unsigned i, const uint8_t *name, size_
 		return;
 	/* Straight into the slot: nothing is handed over until the commit. */
 	for (unsigned k = 0; k < an && n < RETRO_ANSWER_ADDRS; k++) {
-		struct dns_rr rr;
+		const uint8_t *rd;
+		uint16_t type, rdlen;
+		size_t o;
 
-		off = dnsmsg_next_rr(msg, msg_len, off, &rr);
-		if (!off)
+		/*
+		 * dnsmsg_next_rr() inline, on the query path: an owner that is one pointer (as
+		 * upstreams compress them), well formed when backward, costs no call.
+		 */
+		if (off < msg_len && (msg[off] & 0xc0) == 0xc0) {
+			size_t target;
+
+			if (msg_len - off < 2)
+				break;
+			target = (size_t)(msg[off] & 0x3f) << 8 | msg[off + 1];
+			if (target < DNS_HDR_LEN || target >= off)
+				break;
+			o = off + 2;
+		} else if (!(o = dnsmsg_skip_name(msg, msg_len, off))) {
 			break;
-		if (rr.rclass != 1) /* IN */
+		}
+		if (msg_len - o < DNS_RR_FIXED_LEN)
+			break;
+		type = dns_get16(msg + o);
+		rdlen = dns_get16(msg + o + 8);
+		rd = msg + o + DNS_RR_FIXED_LEN;
+		off = o + DNS_RR_FIXED_LEN + rdlen;
+		if (off > msg_len)
+			break;
+		if (dns_get16(msg + o + 2) != 1) /* class IN only */
 			continue;
-		if (rr.type == DNS_T_A && rr.rdlen == 4) {
+		if (type == DNS_T_A && rdlen == 4) {
 			e->ans_family[n] = AF_INET;
-			memcpy(e->ans[n++], msg + rr.rdata, 4);
-		} else if (rr.type == DNS_T_AAAA && rr.rdlen == 16) {
+			memcpy(e->ans[n++], rd, 4);
+		} else if (type == DNS_T_AAAA && rdlen == 16) {
 			/* An IPv4-mapped AAAA is that IPv4 address, as the inspection takes it. */
-			if (memcmp(msg + rr.rdata, mapped, sizeof(mapped)) == 0) {
+			if (memcmp(rd, mapped, sizeof(mapped)) == 0) {
 				e->ans_family[n] = AF_INET;
-				memcpy(e->ans[n++], msg + rr.rdata + 12, 4);
+				memcpy(e->ans[n++], rd + 12, 4);
 			} else {
 				e->ans_family[n] = AF_INET6;
-				memcpy(e->ans[n++], msg + rr.rdata, 16);
+				memcpy(e->ans[n++], rd, 16);
 			}
 		}
 	}
