@@ -75,6 +75,17 @@ def ask(name, src="127.0.0.1", port=None):
     return h.Msg(data).addresses()
 
 
+def reload(text=None):
+    """Write text to the blocklist (if given), SIGHUP, and return the retro-hunt summary line."""
+    mark = len(S["daemon"].stderr())
+    if text is not None:
+        h.write_file(S["list"], text)
+    S["daemon"].signal(signal.SIGHUP)
+    return h.wait_until(
+        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
+                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+
+
 def now_ms():
     return int(time.time() * 1000)
 
@@ -112,12 +123,7 @@ def test_lookups_then_listing_finds_them():
     t2 = now_ms()
     time.sleep(0.2)  # the retro-hunt drains the workers' rings every 20 ms
 
-    mark = len(S["daemon"].stderr())
-    h.write_file(S["list"], V2)
-    S["daemon"].signal(signal.SIGHUP)
-    line = h.wait_until(
-        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
-                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    line = reload(V2)
     check("4 new entries checked, 2 clients matched (3 records), history covers" in line, line)
     listed = now_ms()
     h.wait_until(lambda: len(retro_records()) >= 3, 5, what="3 retro-hunt records")
@@ -156,11 +162,7 @@ def test_lookups_then_listing_finds_them():
 
 
 def test_same_list_again_finds_nothing_new():
-    mark = len(S["daemon"].stderr())
-    S["daemon"].signal(signal.SIGHUP)
-    line = h.wait_until(
-        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
-                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    line = reload()
     check("0 new entries checked, 0 clients matched" in line, line)
     time.sleep(0.3)
     eq(len(retro_records()), 3, "no new retro-hunt records")
@@ -190,12 +192,7 @@ def test_ip_indicator_finds_earlier_answer():
     time.sleep(0.2)  # drained every 20 ms
     before = len(retro_records())
 
-    mark = len(S["daemon"].stderr())
-    h.write_file(S["list"], V3)
-    S["daemon"].signal(signal.SIGHUP)
-    line = h.wait_until(
-        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
-                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    line = reload(V3)
     check("2 new entries checked, 1 clients matched (1 records)" in line, line)
     h.wait_until(lambda: len(retro_records()) > before, 5, what="the IP retro-hunt record")
     time.sleep(0.3)
