@@ -198,9 +198,9 @@ int64_t retro_span(const struct retro *r);
 uint64_t retro_dropped(const struct retro *r);
 uint64_t retro_findings(const struct retro *r);
 
-/*
+/**
  * The producer's next slot of rg (head h), or NULL when the ring is full (counted).
- * retro_ring_commit() hands it over.
+ * retro_ring_commit() hands it over. The worker's side only.
  */
 static inline struct retro_ev *retro_ring_slot(struct retro_ring *rg, size_t h)
 {
@@ -217,7 +217,7 @@ static inline struct retro_ev *retro_ring_slot(struct retro_ring *rg, size_t h)
 	return &rg->ev[h & (rg->size - 1)];
 }
 
-/* Fill in the client ss, the time and the name of slot e. */
+/** Fill in the client ss, the time and the name of slot e. */
 static inline void retro_ev_fill(struct retro_ev *e, const uint8_t *name, size_t len,
 				 const struct sockaddr_storage *ss, int64_t t_ms)
 {
@@ -233,6 +233,7 @@ static inline void retro_ev_fill(struct retro_ev *e, const uint8_t *name, size_t
 	memcpy(e->name, name, len);
 }
 
+/** Hand the slot of head h over to the retro thread (a release store). */
 static inline void retro_ring_commit(struct retro_ring *rg, size_t h)
 {
 	atomic_store_explicit(&rg->head, h + 1, memory_order_release);
