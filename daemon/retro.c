@@ -11,6 +11,7 @@
 #include "blocklog.h"
 #include "log.h"
 #include "policy/domainset.h"
+#include "policy/ipset.h"
 #include "policy/policy.h"
 #include "util/hash.h"
 
@@ -19,10 +20,17 @@
 /* Wire bytes budgeted per name: longer names fill a generation sooner. */
 #define ARENA_PER_NAME 32
 
+/*
+ * An address key: this byte, the family, the address (4 or 16 bytes), then the name it
+ * answered. No canonical wire name starts with it (a label is 63 bytes at most).
+ */
+#define ADDR_KEY 0xff
+#define KEY_MAX (2 + 16 + DNS_MAX_NAME)
+
 struct rname {
 	uint64_t hash;
 	uint32_t off; /* in the generation's arena */
-	uint8_t len;
+	uint16_t len;
 };
 
 struct rpair {
@@ -162,6 +170,7 @@ static void rotate(struct retro_store *s, int64_t t_ms)
 	g->n_names = g->n_pairs = g->arena_used = 0;
 }
 
+/* Index of key (a name or an address key, len bytes) in generation g, added if new. */
 static uint32_t get_name(struct retro_store *s, struct gen *g, const uint8_t *name, size_t len)
 {
 	uint64_t h = s->hash(name, len, s->seed);
@@ -183,7 +192,7 @@ static uint32_t get_name(struct retro_store *s, struct gen *g, const uint8_t *na
 	n = &g->names[g->n_names];
 	n->hash = h;
 	n->off = (uint32_t)g->arena_used;
-	n->len = (uint8_t)len;
+	n->len = (uint16_t)len;
 	memcpy(g->arena + g->arena_used, name, len);
 	g->arena_used += len;
 	g->name_idx[i] = (uint32_t)++g->n_names;
@@ -197,8 +206,14 @@ static uint64_t pair_hash(const struct retro_store *s, uint32_t name, int family
 			((uint64_t)name + 1) * HASH_K2);
 }
 
-void retro_store_add(struct retro_store *s, const uint8_t *name, size_t len, int family,
-		     const uint8_t *addr, int64_t t_ms)
+static inline size_t addr_len(int family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* Count one lookup of key (a name or an address key) by the client family/addr at t_ms. */
+static void add_key(struct retro_store *s, const uint8_t *name, size_t len, int family,
+		    const uint8_t *addr, int64_t t_ms)
 {
 	struct gen *g = &s->gens[s->cur];
 	uint8_t a[16] = {0};
@@ -206,9 +221,7 @@ void retro_store_add(struct retro_store *s, const uint8_t *name, size_t len, int
 	uint32_t ni;
 	size_t i;
 
-	if (len == 0 || len > DNS_MAX_NAME)
-		return;
-	memcpy(a, addr, family == AF_INET6 ? 16 : 4);
+	memcpy(a, addr, addr_len(family));
 	if (!g->used) {
 		g->used = true;
 		g->start_ms = t_ms;
@@ -246,6 +259,29 @@ void retro_store_add(struct retro_store *s, const uint8_t *name, size_t len, int
 	g->pair_idx[i] = (uint32_t)++g->n_pairs;
 }
 
+void retro_store_add(struct retro_store *s, const uint8_t *name, size_t len, int family,
+		     const uint8_t *addr, int64_t t_ms)
+{
+	if (len == 0 || len > DNS_MAX_NAME)
+		return;
+	add_key(s, name, len, family, addr, t_ms);
+}
+
+void retro_store_add_addr(struct retro_store *s, const uint8_t *name, size_t len, int family,
+			  const uint8_t *addr, int ans_family, const uint8_t *ans, int64_t t_ms)
+{
+	uint8_t key[KEY_MAX];
+	size_t al = addr_len(ans_family);
+
+	if (len == 0 || len > DNS_MAX_NAME || (ans_family != AF_INET && ans_family != AF_INET6))
+		return;
+	key[0] = ADDR_KEY;
+	key[1] = (uint8_t)ans_family;
+	memcpy(key + 2, ans, al);
+	memcpy(key + 2 + al, name, len);
+	add_key(s, key, 2 + al + len, family, addr, t_ms);
+}
+
 int64_t retro_store_span(const struct retro_store *s, int64_t now_ms)
 {
 	int64_t oldest = INT64_MAX, span;
@@ -274,29 +310,66 @@ char *retro_format_span(int64_t span, char *buf, size_t len)
 	return buf;
 }
 
-/* A pair whose name a new entry lists, before the (client, rule) merge. */
+/* A pair whose key a new entry lists, before the (client, rule) merge. */
 struct cand {
 	uint64_t client_h, rule_h; /* sort keys: most comparisons end on them */
 	const struct gen *g;
 	const struct rpair *p;
 	const struct ioc_meta *meta;
-	uint8_t rule_off;
+	uint8_t rule_off; /* a name: the rule's offset in it; an address key: the prefix length */
 };
 
 struct name_res {
-	int16_t rule_off; /* -1: nothing new lists the name */
+	int16_t rule_off; /* -1: nothing new lists the key */
 	const struct ioc_meta *meta;
 	uint64_t rule_h;
 };
 
+static inline const uint8_t *key_of(const struct cand *c)
+{
+	return c->g->arena + c->g->names[c->p->name].off;
+}
+
+/*
+ * Compare the prefixes of length bits_a and bits_b of the address keys ka and kb: by family,
+ * length, then the address bits within the length.
+ */
+static int cmp_prefix(const uint8_t *ka, unsigned bits_a, const uint8_t *kb, unsigned bits_b)
+{
+	unsigned full = bits_a / 8, rest = bits_a % 8;
+	uint8_t mask, x, y;
+	int c;
+
+	if (ka[1] != kb[1])
+		return ka[1] < kb[1] ? -1 : 1;
+	if (bits_a != bits_b)
+		return bits_a < bits_b ? -1 : 1;
+	c = memcmp(ka + 2, kb + 2, full);
+	if (c || !rest)
+		return c;
+	mask = (uint8_t)(0xff << (8 - rest));
+	x = ka[2 + full] & mask;
+	y = kb[2 + full] & mask;
+	return x == y ? 0 : x < y ? -1 : 1;
+}
+
 static int cmp_rule(const struct cand *a, const struct cand *b)
 {
 	const struct rname *na = &a->g->names[a->p->name], *nb = &b->g->names[b->p->name];
-	size_t la = na->len - a->rule_off, lb = nb->len - b->rule_off;
+	const uint8_t *ka = key_of(a), *kb = key_of(b);
+	size_t la, lb;
 
+	/* Prefixes after names. */
+	if (ka[0] == ADDR_KEY || kb[0] == ADDR_KEY) {
+		if (ka[0] != kb[0])
+			return ka[0] == ADDR_KEY ? 1 : -1;
+		return cmp_prefix(ka, a->rule_off, kb, b->rule_off);
+	}
+	la = na->len - a->rule_off;
+	lb = nb->len - b->rule_off;
 	if (la != lb)
 		return la < lb ? -1 : 1;
-	return memcmp(a->g->arena + na->off + a->rule_off, b->g->arena + nb->off + b->rule_off, la);
+	return memcmp(ka + a->rule_off, kb + b->rule_off, la);
 }
 
 static int cmp_client(const struct cand *a, const struct cand *b)
@@ -334,23 +407,88 @@ static bool listed_before(const struct policy *old_p, const struct domainset *ol
 	return m.verdict == VERDICT_BLOCK || m.verdict == VERDICT_LOG;
 }
 
-int retro_store_match(struct retro_store *s, const struct policy *old_p, const struct policy *new_p,
-		      int64_t now_ms, retro_emit_fn emit, void *arg, struct retro_result *res)
+/* Does set hold exactly the prefix of length bits of addr? */
+static bool has_prefix(const struct ipset *set, int family, const uint8_t *addr, unsigned bits)
+{
+	unsigned b;
+	uint32_t v;
+
+	return ipset_match(set, family, addr, bits, &b, &v) && b == bits;
+}
+
+/*
+ * The rule that newly lists the address key (len bytes) into *r: a prefix new_p lists (BLOCK
+ * or LOG) under which old_p listed neither the address nor the prefix, the name it answered
+ * not allowed by new_p. Else r->rule_off is -1.
+ */
+static void match_addr_key(const struct policy *old_p, const struct ipset *old_block,
+			   const struct policy *new_p, const uint8_t *key, size_t len, int64_t now,
+			   struct name_res *r)
+{
+	int family = key[1];
+	size_t al = addr_len(family);
+	const uint8_t *a = key + 2;
+	struct policy_match m, o;
+	uint8_t rule[18] = {0};
+	unsigned bits;
+
+	r->rule_off = -1;
+	policy_lookup_addr(new_p, family, a, now, &m);
+	if (m.verdict != VERDICT_BLOCK && m.verdict != VERDICT_LOG)
+		return;
+	bits = (unsigned)m.rule_off;
+	policy_lookup_addr(old_p, family, a, now, &o);
+	if (o.verdict == VERDICT_BLOCK || o.verdict == VERDICT_LOG ||
+	    has_prefix(old_block, family, a, bits))
+		return;
+	/* An allowed name is never blocked by its answer. */
+	policy_lookup(new_p, a + al, len - 2 - al, now, &o);
+	if (o.verdict == VERDICT_ALLOW)
+		return;
+	r->rule_off = (int16_t)bits;
+	r->meta = m.meta;
+	/* The rule: family, length, the address masked to it. */
+	rule[0] = (uint8_t)family;
+	rule[1] = (uint8_t)bits;
+	memcpy(rule + 2, a, bits / 8);
+	if (bits % 8)
+		rule[2 + bits / 8] = a[bits / 8] & (uint8_t)(0xff << (8 - bits % 8));
+	r->rule_h = hash_bytes(rule, sizeof(rule));
+}
+
+/* Names and prefixes new_p lists that old_p does not. */
+static size_t count_new(const struct policy *old_p, const struct policy *new_p)
 {
 	const struct domainset *nb = policy_block_set(new_p), *ob = policy_block_set(old_p);
-	int64_t now = now_ms / 1000, oldest = now_ms - s->window_ms;
-	struct name_res *nr = malloc(s->cap * sizeof(*nr));
-	struct cand *c = NULL;
-	size_t n = 0, cap = 0, pos = 0;
+	const struct ipset *nbi = policy_block_ipset(new_p), *obi = policy_block_ipset(old_p);
+	struct acl_prefix pfx;
+	size_t n = 0, pos = 0;
 	const uint8_t *name;
 	size_t len;
 	uint32_t v;
 
+	while (domainset_next(nb, &pos, &name, &len, &v))
+		n += !domainset_get(ob, name, len, NULL);
+	pos = 0;
+	while (ipset_next(nbi, &pos, &pfx, &v))
+		n += !has_prefix(obi, pfx.family, pfx.addr, pfx.bits);
+	return n;
+}
+
+int retro_store_match(struct retro_store *s, const struct policy *old_p, const struct policy *new_p,
+		      int64_t now_ms, retro_emit_fn emit, void *arg, struct retro_result *res)
+{
+	const struct domainset *ob = policy_block_set(old_p);
+	const struct ipset *obi = policy_block_ipset(old_p);
+	int64_t now = now_ms / 1000, oldest = now_ms - s->window_ms;
+	struct name_res *nr = malloc(s->cap * sizeof(*nr));
+	struct cand *c = NULL;
+	size_t n = 0, cap = 0;
+
 	memset(res, 0, sizeof(*res));
 	if (!nr)
 		return -ENOMEM;
-	while (domainset_next(nb, &pos, &name, &len, &v))
-		res->new_entries += !domainset_get(ob, name, len, NULL);
+	res->new_entries = count_new(old_p, new_p);
 	for (unsigned gi = 0; gi < RETRO_GENS && res->new_entries; gi++) {
 		const struct gen *g = &s->gens[gi];
 
@@ -361,6 +499,10 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 			size_t nl = g->names[i].len;
 			struct policy_match m;
 
+			if (nm[0] == ADDR_KEY) {
+				match_addr_key(old_p, obi, new_p, nm, nl, now, &nr[i]);
+				continue;
+			}
 			nr[i].rule_off = -1;
 			policy_lookup(new_p, nm, nl, now, &m);
 			if ((m.verdict != VERDICT_BLOCK && m.verdict != VERDICT_LOG) ||
@@ -403,7 +545,8 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 	for (size_t i = 0; i < n;) {
 		struct retro_finding f = {0};
 		const struct cand *last = &c[i];
-		size_t j;
+		const uint8_t *key;
+		size_t j, klen;
 
 		f.family = c[i].p->family;
 		memcpy(f.addr, c[i].p->addr, 16);
@@ -419,8 +562,19 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 				last = &c[j];
 			}
 		}
-		f.name_len = last->g->names[last->p->name].len;
-		memcpy(f.name, last->g->arena + last->g->names[last->p->name].off, f.name_len);
+		key = key_of(last);
+		klen = last->g->names[last->p->name].len;
+		if (key[0] == ADDR_KEY) {
+			/* The address and the name of the last answer. */
+			size_t al = addr_len(key[1]);
+
+			f.ans_family = key[1];
+			memcpy(f.ans_addr, key + 2, al);
+			key += 2 + al;
+			klen -= 2 + al;
+		}
+		f.name_len = (uint8_t)klen;
+		memcpy(f.name, key, klen);
 		f.rule_off = last->rule_off;
 		if (i == 0 || cmp_client(&c[i - 1], &c[i]) != 0)
 			res->clients++;
@@ -433,6 +587,75 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 }
 
 /* ---- the service ---- */
+
+void retro_record_answer(struct retro *r, unsigned i, const uint8_t *name, size_t len,
+			 const struct sockaddr_storage *ss, int64_t t_ms, const uint8_t *msg,
+			 size_t msg_len, size_t off)
+{
+	static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+	struct retro_ring *rg = &r->rings[i];
+	size_t h = atomic_load_explicit(&rg->head, memory_order_relaxed);
+	struct retro_ev *e;
+	unsigned an, n = 0;
+
+	if (msg_len < DNS_HDR_LEN || off > msg_len)
+		return;
+	an = dns_get16(msg + 6);
+	if (!an || !(e = retro_ring_slot(rg, h)))
+		return;
+	/* Straight into the slot: nothing is handed over until the commit. */
+	for (unsigned k = 0; k < an && n < RETRO_ANSWER_ADDRS; k++) {
+		const uint8_t *rd;
+		uint16_t type, rdlen;
+		size_t o;
+
+		/*
+		 * dnsmsg_next_rr() inline, on the query path: an owner that is one pointer (as
+		 * upstreams compress them), well formed when backward, costs no call.
+		 */
+		if (off < msg_len && (msg[off] & 0xc0) == 0xc0) {
+			size_t target;
+
+			if (msg_len - off < 2)
+				break;
+			target = (size_t)(msg[off] & 0x3f) << 8 | msg[off + 1];
+			if (target < DNS_HDR_LEN || target >= off)
+				break;
+			o = off + 2;
+		} else if (!(o = dnsmsg_skip_name(msg, msg_len, off))) {
+			break;
+		}
+		if (msg_len - o < DNS_RR_FIXED_LEN)
+			break;
+		type = dns_get16(msg + o);
+		rdlen = dns_get16(msg + o + 8);
+		rd = msg + o + DNS_RR_FIXED_LEN;
+		off = o + DNS_RR_FIXED_LEN + rdlen;
+		if (off > msg_len)
+			break;
+		if (dns_get16(msg + o + 2) != 1) /* class IN only */
+			continue;
+		if (type == DNS_T_A && rdlen == 4) {
+			e->ans_family[n] = AF_INET;
+			memcpy(e->ans[n++], rd, 4);
+		} else if (type == DNS_T_AAAA && rdlen == 16) {
+			/* An IPv4-mapped AAAA is that IPv4 address, as the inspection takes it. */
+			if (memcmp(rd, mapped, sizeof(mapped)) == 0) {
+				e->ans_family[n] = AF_INET;
+				memcpy(e->ans[n++], rd + 12, 4);
+			} else {
+				e->ans_family[n] = AF_INET6;
+				memcpy(e->ans[n++], rd, 16);
+			}
+		}
+	}
+	if (!n)
+		return;
+	retro_ev_fill(e, name, len, ss, t_ms);
+	e->kind = RETRO_EV_ANSWER;
+	e->n_ans = (uint8_t)n;
+	retro_ring_commit(rg, h);
+}
 
 #define DRAIN_MS 20
 
@@ -476,8 +699,15 @@ static void drain(struct retro *r)
 		for (; t != h; t++) {
 			const struct retro_ev *e = &rg->ev[t & (rg->size - 1)];
 
-			retro_store_add(r->priv->store, e->name, e->len, e->family, e->addr,
-					e->t_ms);
+			if (e->kind == RETRO_EV_ANSWER) {
+				for (unsigned k = 0; k < e->n_ans && k < RETRO_ANSWER_ADDRS; k++)
+					retro_store_add_addr(r->priv->store, e->name, e->len,
+							     e->family, e->addr, e->ans_family[k],
+							     e->ans[k], e->t_ms);
+			} else {
+				retro_store_add(r->priv->store, e->name, e->len, e->family, e->addr,
+						e->t_ms);
+			}
 		}
 		atomic_store_explicit(&rg->tail, t, memory_order_release);
 	}
@@ -498,6 +728,12 @@ static void emit_record(const struct retro_finding *f, void *arg)
 	rec.qname_len = f->name_len;
 	memcpy(rec.qname, f->name, f->name_len);
 	rec.rule_off = f->rule_off;
+	if (f->ans_family) {
+		/* An IP indicator: the listed address found in the answer, the prefix's length. */
+		rec.via = BLOCKLOG_VIA_IP;
+		rec.matched_len = f->ans_family == AF_INET ? 4 : 16;
+		memcpy(rec.matched, f->ans_addr, rec.matched_len);
+	}
 	rec.meta = f->meta;
 	rec.count = f->count;
 	rec.start_ms = f->first_ms;

@@ -691,6 +691,11 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 				ctx->out_len = sinkhole_for(w, cfg, q, cl, ctx->rec.meta, &ctx->rec);
 				return ctx->out_len ? QA_ANSWER : QA_DROP;
 			}
+			/* Relayed: its addresses are remembered too (retro.h). */
+			if (w->retro && cache_hit_has_address(w->cache))
+				retro_record_answer(w->retro, w->id, q->name, q->name_len,
+						    &cl->addr, ctx->t_ms, w->abuf, ctx->out_len,
+						    q->question_end);
 			if (v == VERDICT_LOG) {
 				ctx->rec.action = BLOCKLOG_ALLOWED;
 				reply_result(w->abuf, ctx->out_len, &ctx->rec);
@@ -769,6 +774,15 @@ static void forwarded_log(struct worker *w, struct query *qr, struct blocklog_re
 		qlog_submit(w, qc, r);
 }
 
+/* An upstream reply relayed to the client: its addresses are remembered (retro.h). */
+static void remember_answer(struct worker *w, const struct query *qr, const uint8_t *reply,
+			    size_t len)
+{
+	if (w->retro)
+		retro_record_answer(w->retro, w->id, qr->q.name, qr->q.name_len, &qr->cl.addr,
+				    qr->recv_ms, reply, len, qr->q.question_end);
+}
+
 void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 {
 	struct worker *w = qr->w;
@@ -785,6 +799,7 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 			forwarded_log(w, qr, &r, true);
 			return;
 		case VERDICT_LOG:
+			remember_answer(w, qr, reply, len);
 			r.action = BLOCKLOG_ALLOWED;
 			reply_result(reply, len, &r);
 			len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
@@ -794,6 +809,7 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 		default:
 			break;
 		}
+		remember_answer(w, qr, reply, len);
 		len = dnsmsg_relay_reply(reply, len, cap, q, answer_limit(q, &qr->cl));
 		worker_send(w, &qr->cl, reply, len);
 	} else {

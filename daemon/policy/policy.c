@@ -1190,6 +1190,11 @@ const struct domainset *policy_block_set(const struct policy *p)
 	return p->block;
 }
 
+const struct ipset *policy_block_ipset(const struct policy *p)
+{
+	return p->block_ip;
+}
+
 void policy_lookup_addr(const struct policy *p, int family, const uint8_t *addr, int64_t now,
 			struct policy_match *m)
 {

@@ -175,6 +175,13 @@ struct domainset;
  */
 const struct domainset *policy_block_set(const struct policy *p);
 
+struct ipset;
+/**
+ * The prefixes p lists to block or log (IP indicators), to iterate with ipset_next() or look
+ * up (policy/ipset.h). Borrowed from p.
+ */
+const struct ipset *policy_block_ipset(const struct policy *p);
+
 /**
  * Decide an address of an upstream answer (family AF_INET: 4 bytes, AF_INET6: 16, network
  * order) at now (Unix seconds): VERDICT_ALLOW when an allowed prefix contains it; otherwise

@@ -318,10 +318,11 @@ static void path_query_logged(struct bench *b, const struct path *p)
 }
 
 /*
- * Inspection of a typical answer (policy_inspect_answer) against policy pol: www.example.org
- * CNAME cdn.example.net, then two A records of it (owners compressed, as upstreams send them).
+ * A typical answer into reply: www.example.org CNAME cdn.example.net, then two A records of it
+ * (owners compressed, as upstreams send them). Returns its length; *qlen is where the answer
+ * section starts, *q the query's parsed question.
  */
-static void inspect_typical(const struct policy *pol, const struct path *p)
+static size_t typical_reply(uint8_t *reply, size_t *qlen, struct dns_query *q)
 {
 	static const uint8_t answer[] = {
 	    0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0x0e, 0x10, 0, 17, /* CNAME, rdata: */
@@ -329,19 +330,31 @@ static void inspect_typical(const struct policy *pol, const struct path *p)
 	    0xc0, 0x2d, 0, 1, 0, 1, 0, 0, 0x00, 0x3c, 0, 4, 192, 0, 2, 10, /* A */
 	    0xc0, 0x2d, 0, 1, 0, 1, 0, 0, 0x00, 0x3c, 0, 4, 192, 0, 2, 11, /* A */
 	};
-	const unsigned what = INSPECT_NAMES | INSPECT_ADDRS;
-	struct answer_hit hit;
-	uint8_t pkt[512], reply[512];
-	size_t len = make_query(pkt, "www.example.org", DNS_T_A), qlen = len - 11, rlen;
-	unsigned long blocked = 0;
+	uint8_t pkt[512];
+	size_t len = make_query(pkt, "www.example.org", DNS_T_A);
 
-	memcpy(reply, pkt, qlen);
+	if (dnsmsg_parse_query(pkt, len, q) != QUERY_OK)
+		fail("typical_reply", "the query did not parse");
+	*qlen = len - 11;
+	memcpy(reply, pkt, *qlen);
 	reply[2] |= 0x80;
 	reply[3] |= 0x80;
 	reply[7] = 3;
 	reply[11] = 0;
-	memcpy(reply + qlen, answer, sizeof(answer));
-	rlen = qlen + sizeof(answer);
+	memcpy(reply + *qlen, answer, sizeof(answer));
+	return *qlen + sizeof(answer);
+}
+
+/* Inspection of the typical answer (policy_inspect_answer) against policy pol. */
+static void inspect_typical(const struct policy *pol, const struct path *p)
+{
+	const unsigned what = INSPECT_NAMES | INSPECT_ADDRS;
+	struct answer_hit hit;
+	struct dns_query q;
+	uint8_t reply[512];
+	size_t qlen, rlen = typical_reply(reply, &qlen, &q);
+	unsigned long blocked = 0;
+
 	for (unsigned long i = 0; i < warmup_ops(p); i++)
 		blocked += policy_inspect_answer(pol, reply, rlen, qlen, 3, what, LOAD_NOW, &hit);
 	measure_begin();
@@ -398,6 +411,38 @@ static void path_answer_inspection_ip(struct bench *b, const struct path *p)
 		fail(p->name, "the prefixes did not load");
 	inspect_typical(pol, p);
 	policy_free(pol);
+}
+
+/*
+ * Retro-hunt: the addresses of the typical answer relayed (forwarded), handed to the worker's
+ * ring with the query name (retro_record_answer, as worker_query_done calls it).
+ */
+static void retro_answers(struct bench *b, const struct dns_query *q, const uint8_t *reply,
+			  size_t rlen, size_t qlen, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++) {
+		retro_record_answer(b->w->retro, 0, q->name, q->name_len, &b->cl.addr, RECORD_MS,
+				    reply, rlen, qlen);
+		atomic_store_explicit(&retro_ring.tail,
+				      atomic_load_explicit(&retro_ring.head, memory_order_relaxed),
+				      memory_order_relaxed);
+	}
+}
+
+static void path_retro_answer(struct bench *b, const struct path *p)
+{
+	struct dns_query q;
+	uint8_t reply[512];
+	size_t qlen, rlen = typical_reply(reply, &qlen, &q);
+	size_t h = atomic_load(&retro_ring.head);
+
+	retro_answers(b, &q, reply, rlen, qlen, warmup_ops(p));
+	measure_begin();
+	retro_answers(b, &q, reply, rlen, qlen, p->ops);
+	measure_end(p);
+	if (atomic_load(&retro_ring.head) - h != warmup_ops(p) + p->ops ||
+	    retro_ring.ev[(h & (RETRO_RING - 1))].n_ans != 2)
+		fail(p->name, "the answer's addresses were not handed over");
 }
 
 /* Not listed, not cached: up to the decision to forward (upstream's work is not counted). */
@@ -504,6 +549,7 @@ static const struct path paths[] = {
 	{"forward_decision", 20000, path_forward_decision},
 	{"answer_inspection", 20000, path_answer_inspection},
 	{"answer_inspection_ip", 20000, path_answer_inspection_ip},
+	{"retro_answer", 20000, path_retro_answer},
 	{"blocklog_record", 20000, path_blocklog_record},
 	{"list_entry_plain", LIST_NAMES, path_list_plain},
 	{"list_entry_group", LIST_NAMES, path_list_group},

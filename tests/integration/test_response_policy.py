@@ -200,7 +200,11 @@ def serve(name, records, qtype=h.T_A):
 
 
 def log_lines(**fields):
-    return [r for r in h.read_log(S["log"]) if all(r.get(k) == v for k, v in fields.items())]
+    """The block log's records of queries answered (not retro-hunt findings: a reload that
+    lists an address a client was answered before finds it too) with these fields."""
+    return [r for r in h.read_log(S["log"])
+            if all(r.get(k) == v for k, v in fields.items())
+            and not r.get("AdditionalFields", {}).get("RetroHunt")]
 
 
 def expect_blocked(name, rule, target, tcp, qtype=h.T_A):

@@ -5,8 +5,10 @@ answered from the cache); a SIGHUP lists some of them, and exactly one block-log
 (client, newly listed rule) appears: DvcAction Allowed, EventCount, EventStartTime and
 EventEndTime as asked, RetroHunt and ListedTime. A name asked only before the window, or never
 asked, gives nothing; a second reload of the same list gives nothing new. The summary line and
-the /metrics gauge report the history kept. A feed that starts listing a name asked before
-brings its record within the feed's refresh and a reload."""
+the /metrics gauge report the history kept. An IP indicator listed by a reload finds the
+client whose earlier answer held an address in it (one record, MatchedVia ip); a prefix no
+answer held finds nobody. A feed that starts listing a name asked before brings its record
+within the feed's refresh and a reload."""
 
 import datetime
 import http.server
@@ -28,6 +30,8 @@ WINDOW = 4  # seconds: retro_hunt.window
 NAMES = ["a.evil.test", "b.evil.test", "c2.retro.test", "old.retro.test", "clean.retro.test"]
 ZONE = [(n + ".", "A", "NOERROR", [f"{n}. 300 IN A 192.0.2.{50 + i}"], [])
         for i, n in enumerate(NAMES)]
+IP_NAME, IP_ADDR = "ipc2.retro.test", "203.0.113.77"  # an answer whose address is listed later
+ZONE.append((IP_NAME + ".", "A", "NOERROR", [f"{IP_NAME}. 300 IN A {IP_ADDR}"], []))
 
 V1 = "block:\n  - unrelated.example\n"
 V2 = ("block:\n"
@@ -37,6 +41,13 @@ V2 = ("block:\n"
       "    source: ThreatFox\n"
       "    domains: [evil.test, c2.retro.test, old.retro.test, never.retro.test]\n"
       "  - unrelated.example\n")
+V3 = (V2 +
+      "  - ip: 203.0.113.0/24\n"
+      "    malware: IPRAT\n"
+      "    threat_type: botnet_cc\n"
+      "    source: ThreatFox\n"
+      "  - ip: 198.18.0.0/15\n"  # no answer held one: nobody found
+      "    malware: Unseen\n")
 
 env = h.Env()
 S = {}
@@ -62,6 +73,17 @@ def ask(name, src="127.0.0.1", port=None):
         data = h.udp_exchange(port or S["port"], h.build_query(name, h.T_A), 3.0, sock=s)
     check(data is not None, f"no answer for {name} from {src}")
     return h.Msg(data).addresses()
+
+
+def reload(text=None):
+    """Write text to the blocklist (if given), SIGHUP, and return the retro-hunt summary line."""
+    mark = len(S["daemon"].stderr())
+    if text is not None:
+        h.write_file(S["list"], text)
+    S["daemon"].signal(signal.SIGHUP)
+    return h.wait_until(
+        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
+                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
 
 
 def now_ms():
@@ -101,12 +123,7 @@ def test_lookups_then_listing_finds_them():
     t2 = now_ms()
     time.sleep(0.2)  # the retro-hunt drains the workers' rings every 20 ms
 
-    mark = len(S["daemon"].stderr())
-    h.write_file(S["list"], V2)
-    S["daemon"].signal(signal.SIGHUP)
-    line = h.wait_until(
-        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
-                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    line = reload(V2)
     check("4 new entries checked, 2 clients matched (3 records), history covers" in line, line)
     listed = now_ms()
     h.wait_until(lambda: len(retro_records()) >= 3, 5, what="3 retro-hunt records")
@@ -145,25 +162,60 @@ def test_lookups_then_listing_finds_them():
 
 
 def test_same_list_again_finds_nothing_new():
-    mark = len(S["daemon"].stderr())
-    S["daemon"].signal(signal.SIGHUP)
-    line = h.wait_until(
-        lambda: next((l for l in S["daemon"].stderr()[mark:].splitlines()
-                      if "retro-hunt:" in l), None), 8, what="the retro-hunt summary line")
+    line = reload()
     check("0 new entries checked, 0 clients matched" in line, line)
     time.sleep(0.3)
     eq(len(retro_records()), 3, "no new retro-hunt records")
 
 
-def test_metrics_gauge():
+def retro_metrics():
     with urllib.request.urlopen(f"http://127.0.0.1:{S['hport']}/metrics", timeout=5) as r:
         text = r.read().decode()
-    vals = {l.split()[0]: float(l.split()[1]) for l in text.splitlines()
+    return {l.split()[0]: float(l.split()[1]) for l in text.splitlines()
             if l.startswith("sinkholed_retro_hunt_")}
+
+
+def test_metrics_gauge():
+    vals = retro_metrics()
     check(0 < vals.get("sinkholed_retro_hunt_history_seconds", 0) <= WINDOW,
           f"history gauge in {vals}")
     eq(vals.get("sinkholed_retro_hunt_findings_total"), 3.0, "findings")
     eq(vals.get("sinkholed_retro_hunt_dropped_total"), 0.0, "dropped")
+
+
+def test_ip_indicator_finds_earlier_answer():
+    t0 = now_ms()
+    eq(ask(IP_NAME, "127.0.0.3"), [IP_ADDR], f"{IP_NAME} forwarded")
+    time.sleep(0.05)
+    eq(ask(IP_NAME, "127.0.0.3"), [IP_ADDR], f"{IP_NAME} again (forwarded or cached)")
+    t1 = now_ms()
+    time.sleep(0.2)  # drained every 20 ms
+    before = len(retro_records())
+
+    line = reload(V3)
+    check("2 new entries checked, 1 clients matched (1 records)" in line, line)
+    h.wait_until(lambda: len(retro_records()) > before, 5, what="the IP retro-hunt record")
+    time.sleep(0.3)
+    recs = retro_records()[before:]
+    eq(len(recs), 1, f"new retro-hunt records {recs}")
+    r = recs[0]
+    for k, v in {"SrcIpAddr": "127.0.0.3", "EventCount": 2, "DnsQuery": IP_NAME,
+                 "DnsResponseName": IP_ADDR, "RuleName": "203.0.113.0/24",
+                 "ThreatField": "DnsResponseName", "ThreatName": "IPRAT",
+                 "ThreatCategory": "botnet_cc", "DvcAction": "Allowed",
+                 "DvcOriginalAction": "retrohunt"}.items():
+        eq(r.get(k), v, k)
+    af = r["AdditionalFields"]
+    eq((af.get("MatchedVia"), af.get("RetroHunt"), af.get("ThreatIocType"), af.get("ListSource")),
+       ("ip", True, "ip", "ThreatFox"), "AdditionalFields")
+    check(t0 - 5 <= ms_of(r["EventStartTime"]) <= ms_of(r["EventEndTime"]) <= t1 + 5,
+          f"first/last answer {r['EventStartTime']} {r['EventEndTime']} within [{t0}, {t1}]")
+    check(not any(x["RuleName"] == "198.18.0.0/15" for x in retro_records()),
+          "a prefix no answer held finds nobody")
+    eq(retro_metrics().get("sinkholed_retro_hunt_findings_total"), 4.0,
+       "findings: the 3 names' and the prefix's")
+    # From now on the answer itself is blocked (sinkhole.inspect_ip).
+    eq(ask(IP_NAME, "127.0.0.3"), ["0.0.0.0"], f"{IP_NAME} blocked by its address")
 
 
 class FeedHandler(http.server.BaseHTTPRequestHandler):
@@ -235,5 +287,6 @@ def test_feed_update_finds_earlier_lookup():
 
 if __name__ == "__main__":
     h.run_tests([test_lookups_then_listing_finds_them, test_same_list_again_finds_nothing_new,
-                 test_metrics_gauge, test_feed_update_finds_earlier_lookup], env=env,
+                 test_metrics_gauge, test_ip_indicator_finds_earlier_answer,
+                 test_feed_update_finds_earlier_lookup], env=env,
                 setup=setup)

@@ -3,7 +3,9 @@
  * The retro-hunt's memory of lookups (retro.h): matching a new policy against it (exact
  * names, subdomains, counts, first and last lookup per client and rule), bounded memory under
  * a million distinct names with the oldest dropped, no false positives when names' hashes
- * collide, the window, the workers' ring, and the block-log record of a finding.
+ * collide, the window, the workers' ring, and the block-log record of a finding; and the
+ * addresses of answers against newly listed prefixes (IP indicators), with the names in one
+ * store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,6 +53,23 @@ static void add(struct retro_store *s, const char *name, const uint8_t *client, 
 	uint8_t w[DNS_MAX_NAME];
 
 	retro_store_add(s, w, wire(name, w), AF_INET, client, t);
+}
+
+/* Client got an answer to name (dotted) holding the address ans (IPv4 or IPv6 text). */
+static void add_ans(struct retro_store *s, const char *name, const uint8_t *client, const char *ans,
+		    int64_t t)
+{
+	uint8_t w[DNS_MAX_NAME], a[16];
+	int family = strchr(ans, ':') ? AF_INET6 : AF_INET;
+
+	assert_int_equal(inet_pton(family, ans, a), 1);
+	retro_store_add_addr(s, w, wire(name, w), AF_INET, client, family, a, t);
+}
+
+static uint64_t same_hash(const uint8_t *name, size_t len, uint64_t seed)
+{
+	(void)name, (void)len, (void)seed;
+	return 7;
 }
 
 static struct policy *policy(const char *yaml)
@@ -121,6 +140,242 @@ static void done(struct found *fd)
 }
 
 static const char old_list[] = "block: [old.example]\n";
+
+/* The finding of client for a listed prefix of length bits, or NULL. */
+static const struct retro_finding *find_ip(const struct found *fd, const uint8_t *client,
+					   unsigned bits)
+{
+	for (size_t i = 0; i < fd->n; i++) {
+		const struct retro_finding *f = &fd->f[i];
+
+		if (memcmp(f->addr, client, 16) == 0 && f->ans_family && f->rule_off == bits)
+			return f;
+	}
+	return NULL;
+}
+
+static void assert_name(const struct retro_finding *f, const char *dotted)
+{
+	uint8_t w[DNS_MAX_NAME];
+
+	assert_int_equal(f->name_len, wire(dotted, w));
+	assert_memory_equal(f->name, w, f->name_len);
+}
+
+static void assert_ans(const struct retro_finding *f, const char *text)
+{
+	uint8_t a[16];
+	int family = strchr(text, ':') ? AF_INET6 : AF_INET;
+
+	assert_int_equal(f->ans_family, family);
+	assert_int_equal(inet_pton(family, text, a), 1);
+	assert_memory_equal(f->ans_addr, a, family == AF_INET ? 4 : 16);
+}
+
+static const char ip_list[] = "block:\n"
+			      "  - ip: 192.0.2.0/24\n"
+			      "    malware: IPRAT\n"
+			      "    threat_type: botnet_cc\n";
+
+/*
+ * A newly listed /24 finds the clients whose answers held an address in it: one finding per
+ * (client, prefix), summed over its addresses and names, with the last answer's name and
+ * address; addresses outside it, or answers older than the window, find nothing.
+ */
+static void finds_answers_in_new_prefix(void **state)
+{
+	struct retro_store *s = retro_store_new(4u << 20, 7 * 86400, 42);
+	struct retro_result res;
+	const struct retro_finding *f;
+	struct found fd;
+
+	(void)state;
+	assert_non_null(s);
+	add_ans(s, "cdn.shady.example", client_a, "192.0.2.77", T0 + 1000);
+	add_ans(s, "cdn.shady.example", client_a, "192.0.2.77", T0 + 2000);
+	add_ans(s, "www.other.example", client_a, "192.0.2.78", T0 + 4000); /* last */
+	add_ans(s, "cdn.shady.example", client_a, "192.0.3.77", T0 + 5000); /* outside */
+	add_ans(s, "clean.example", client_b, "198.51.100.5", T0 + 3000);
+	add_ans(s, "clean.example", client_b, "192.0.3.1", T0 + 3000);
+	match(s, old_list, ip_list, T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 1);
+	assert_int_equal(res.clients, 1);
+	assert_int_equal(fd.n, 1);
+	f = find_ip(&fd, client_a, 24);
+	assert_non_null(f);
+	assert_int_equal(f->count, 3);
+	assert_int_equal(f->first_ms, T0 + 1000);
+	assert_int_equal(f->last_ms, T0 + 4000);
+	assert_name(f, "www.other.example");
+	assert_ans(f, "192.0.2.78");
+	assert_string_equal(f->meta->malware, "IPRAT");
+	/* The names answered are not listed: no name finding. */
+	assert_null(find(&fd, client_a, "cdn.shady.example"));
+	done(&fd);
+
+	/* A /32 inside it is a rule of its own: the longest listed prefix holding the address. */
+	match(s, old_list, "block: [{ip: 192.0.2.0/24}, {ip: 192.0.2.77, malware: One}]\n",
+	      T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 2);
+	assert_int_equal(fd.n, 2);
+	f = find_ip(&fd, client_a, 32);
+	assert_non_null(f);
+	assert_int_equal(f->count, 2);
+	assert_ans(f, "192.0.2.77");
+	assert_string_equal(f->meta->malware, "One");
+	f = find_ip(&fd, client_a, 24);
+	assert_non_null(f);
+	assert_int_equal(f->count, 1);
+	assert_ans(f, "192.0.2.78");
+	done(&fd);
+
+	/* A prefix not on a byte boundary: 192.0.2.x and 192.0.3.x are one rule. */
+	match(s, old_list, "block: [{ip: 192.0.0.0/22}]\n", T0 + DAY, &fd, &res);
+	assert_int_equal(fd.n, 2);
+	assert_int_equal(find_ip(&fd, client_b, 22)->count, 1); /* 192.0.3.1 */
+	f = find_ip(&fd, client_a, 22);
+	assert_non_null(f);
+	assert_int_equal(f->count, 4);
+	assert_ans(f, "192.0.3.77");
+	assert_name(f, "cdn.shady.example");
+	done(&fd);
+
+	/* Past the window: nothing. */
+	match(s, old_list, ip_list, T0 + 8 * DAY, &fd, &res);
+	assert_int_equal(fd.n, 0);
+	done(&fd);
+	retro_store_free(s);
+}
+
+/*
+ * An address the old policy listed (by the same prefix, a wider or a narrower one) is not
+ * reported again; an allowed prefix wins, and so does an allowed name.
+ */
+static void listed_before_and_allowed(void **state)
+{
+	struct retro_store *s = retro_store_new(4u << 20, 7 * 86400, 42);
+	struct retro_result res;
+	struct found fd;
+
+	(void)state;
+	assert_non_null(s);
+	add_ans(s, "a.example", client_a, "192.0.2.77", T0 + 1000);
+	add_ans(s, "b.example", client_b, "192.0.2.5", T0 + 1000);
+
+	/* The same list again: nothing new. */
+	match(s, ip_list, ip_list, T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 0);
+	assert_int_equal(fd.n, 0);
+	done(&fd);
+	/* A wider prefix listed before: its addresses were listed. */
+	match(s, "block: [{ip: 192.0.0.0/16}]\n", ip_list, T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 1);
+	assert_int_equal(fd.n, 0);
+	done(&fd);
+	/* 192.0.2.77 listed before as a /32: only the other client's address is new. */
+	match(s, "block: [{ip: 192.0.2.77}]\n", ip_list, T0 + DAY, &fd, &res);
+	assert_int_equal(fd.n, 1);
+	assert_non_null(find_ip(&fd, client_b, 24));
+	done(&fd);
+	/* The /24 listed before under an allow now gone: still listed before, not new. */
+	match(s, "allow: [192.0.2.0/25]\nblock: [{ip: 192.0.2.0/24}]\n",
+	      "block: [{ip: 192.0.2.0/24}, new.example]\n", T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 1);
+	assert_int_equal(fd.n, 0);
+	done(&fd);
+
+	/* An allowed prefix wins: 192.0.2.77 is in 192.0.2.64/26, 192.0.2.5 is not. */
+	match(s, old_list, "allow: [192.0.2.64/26]\nblock: [{ip: 192.0.2.0/24}]\n", T0 + DAY, &fd,
+	      &res);
+	assert_int_equal(fd.n, 1);
+	assert_non_null(find_ip(&fd, client_b, 24));
+	assert_null(find_ip(&fd, client_a, 24));
+	done(&fd);
+	/* An allowed name is never blocked by its answer. */
+	match(s, old_list, "allow: [a.example]\nblock: [{ip: 192.0.2.0/24}]\n", T0 + DAY, &fd,
+	      &res);
+	assert_int_equal(fd.n, 1);
+	assert_non_null(find_ip(&fd, client_b, 24));
+	done(&fd);
+	/* action: log entries are reported as blocks are. */
+	match(s, old_list, "block: [{ip: 192.0.2.0/24, action: log}]\n", T0 + DAY, &fd, &res);
+	assert_int_equal(fd.n, 2);
+	done(&fd);
+	retro_store_free(s);
+}
+
+/* IPv6 answers and prefixes; an IPv6 address never matches an IPv4 prefix. */
+static void ipv6_answers(void **state)
+{
+	struct retro_store *s = retro_store_new(4u << 20, 7 * 86400, 42);
+	struct retro_result res;
+	const struct retro_finding *f;
+	struct found fd;
+
+	(void)state;
+	assert_non_null(s);
+	add_ans(s, "six.example", client_a, "2001:db8:bad:1::5", T0 + 1000);
+	add_ans(s, "six.example", client_a, "2001:db8:bad:ffff::1", T0 + 2000);
+	add_ans(s, "six.example", client_b, "2001:db8:bac::1", T0 + 2000);  /* outside the /48 */
+	add_ans(s, "six.example", client_b, "::ffff:192.0.2.1", T0 + 2000); /* not IPv4 here */
+	match(s, old_list, "block: [{ip: \"2001:db8:bad::/48\", malware: IPRAT6}, 192.0.2.0/24]\n",
+	      T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 2);
+	assert_int_equal(fd.n, 1);
+	f = find_ip(&fd, client_a, 48);
+	assert_non_null(f);
+	assert_int_equal(f->count, 2);
+	assert_ans(f, "2001:db8:bad:ffff::1");
+	assert_name(f, "six.example");
+	assert_string_equal(f->meta->malware, "IPRAT6");
+	done(&fd);
+	retro_store_free(s);
+}
+
+/*
+ * Names and addresses share one store, its memory and its generations: a reload listing both
+ * a name and a prefix gives one finding each; the oldest generation takes its addresses with
+ * it; hashes colliding keep names and address keys apart.
+ */
+static void names_and_addresses_in_one_store(void **state)
+{
+	struct retro_store *s = retro_store_new(1u << 20, 7 * 86400, 42);
+	struct retro_result res;
+	struct found fd;
+	char name[64];
+
+	(void)state;
+	assert_non_null(s);
+	retro_store_set_hash(s, same_hash);
+	add(s, "c2.example", client_a, T0 + 1000);
+	add_ans(s, "c2.example", client_a, "192.0.2.77", T0 + 1000);
+	add(s, "www.example", client_b, T0 + 2000);
+	add_ans(s, "www.example", client_b, "198.51.100.1", T0 + 2000);
+	assert_int_equal(retro_store_pairs(s), 4);
+	match(s, old_list, "block: [c2.example, {ip: 192.0.2.0/24}]\n", T0 + DAY, &fd, &res);
+	assert_int_equal(res.new_entries, 2);
+	assert_int_equal(res.clients, 1);
+	assert_int_equal(fd.n, 2);
+	assert_non_null(find(&fd, client_a, "c2.example"));
+	assert_non_null(find_ip(&fd, client_a, 24));
+	done(&fd);
+	retro_store_free(s);
+
+	/* Lookups of new names fill the generations: the oldest goes, with its addresses. */
+	s = retro_store_new(1u << 20, 7 * 86400, 42);
+	assert_non_null(s);
+	add_ans(s, "first.example", client_a, "192.0.2.77", T0);
+	for (int i = 0; i < 200000; i++) {
+		snprintf(name, sizeof(name), "n%d.example", i);
+		add(s, name, client_b, T0 + 1 + i);
+	}
+	add_ans(s, "last.example", client_b, "192.0.2.5", T0 + 300000);
+	match(s, old_list, ip_list, T0 + 400000, &fd, &res);
+	assert_int_equal(fd.n, 1);
+	assert_non_null(find_ip(&fd, client_b, 24));
+	done(&fd);
+	retro_store_free(s);
+}
 
 /* Exact names and subdomains, summed per (client, rule), with first and last lookup. */
 static void finds_clients_of_new_entries(void **state)
@@ -204,12 +459,6 @@ static void window_expiry(void **state)
 	assert_int_equal(fd.f[0].last_ms, T0 + 150000);
 	done(&fd);
 	retro_store_free(s);
-}
-
-static uint64_t same_hash(const uint8_t *name, size_t len, uint64_t seed)
-{
-	(void)name, (void)len, (void)seed;
-	return 7;
 }
 
 /* Every name hashes alike: the bytes keep them apart, and only the listed one is reported. */
@@ -323,6 +572,150 @@ static void ring_record_and_drop(void **state)
 	free(rg.ev);
 }
 
+/* One answer record (owner: the question's name) of type and class into msg at *n. */
+static void put_rr(uint8_t *msg, size_t *n, uint16_t type, uint16_t cls, const void *rdata,
+		   uint16_t rdlen)
+{
+	uint8_t *p = msg + *n;
+
+	p[0] = 0xc0, p[1] = 0x0c;
+	p[2] = (uint8_t)(type >> 8), p[3] = (uint8_t)type;
+	p[4] = (uint8_t)(cls >> 8), p[5] = (uint8_t)cls;
+	memset(p + 6, 0, 4);
+	p[8] = 1; /* TTL 256 */
+	p[10] = (uint8_t)(rdlen >> 8), p[11] = (uint8_t)rdlen;
+	memcpy(p + 12, rdata, rdlen);
+	*n += 12u + rdlen;
+}
+
+/*
+ * retro_record_answer: the first RETRO_ANSWER_ADDRS A/AAAA records of class IN, an
+ * IPv4-mapped AAAA as IPv4, nothing for an answer without addresses, a cut record ends the
+ * walk, a full ring drops and counts.
+ */
+static void ring_record_answer(void **state)
+{
+	struct retro_ring rg = {.size = 256};
+	struct retro r = {.rings = &rg, .n_rings = 1};
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	uint8_t msg[512], q[DNS_MAX_NAME], a[6][16], cdn[DNS_MAX_NAME];
+	size_t n, off, qlen = wire("x.example", q), cdn_len = wire("cdn.example", cdn);
+	const struct retro_ev *e;
+
+	(void)state;
+	rg.ev = calloc(rg.size, sizeof(*rg.ev));
+	assert_non_null(rg.ev);
+	s4->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.9", &s4->sin_addr);
+	inet_pton(AF_INET, "192.0.2.1", a[0]);
+	inet_pton(AF_INET6, "2001:db8::1", a[1]);
+	inet_pton(AF_INET6, "::ffff:192.0.2.2", a[2]);
+	inet_pton(AF_INET, "192.0.2.3", a[3]);
+	inet_pton(AF_INET, "192.0.2.4", a[4]);
+	inet_pton(AF_INET, "192.0.2.5", a[5]);
+
+	memset(msg, 0, 12);
+	msg[2] = 0x81, msg[3] = 0x80;
+	msg[5] = 1; /* QDCOUNT */
+	memcpy(msg + 12, q, qlen);
+	n = 12 + qlen;
+	msg[n++] = 0, msg[n++] = 1, msg[n++] = 0, msg[n++] = 1;
+	off = n;
+	put_rr(msg, &n, 5, 1, cdn, (uint16_t)cdn_len); /* CNAME */
+	put_rr(msg, &n, 1, 1, a[0], 4);
+	put_rr(msg, &n, 1, 3, a[5], 4); /* class CH: not an address of the answer */
+	put_rr(msg, &n, 28, 1, a[1], 16);
+	put_rr(msg, &n, 28, 1, a[2], 16);
+	put_rr(msg, &n, 1, 1, a[3], 4);
+	put_rr(msg, &n, 1, 1, a[4], 4); /* the fifth: beyond RETRO_ANSWER_ADDRS */
+	msg[7] = 7;			/* ANCOUNT */
+	retro_record_answer(&r, 0, q, qlen, &ss, T0 + 7, msg, n, off);
+	assert_int_equal(atomic_load(&rg.head), 1);
+	e = &rg.ev[0];
+	assert_int_equal(e->kind, RETRO_EV_ANSWER);
+	assert_int_equal(e->family, AF_INET);
+	assert_memory_equal(e->addr, &s4->sin_addr, 4);
+	assert_int_equal(e->t_ms, T0 + 7);
+	assert_int_equal(e->len, qlen);
+	assert_memory_equal(e->name, q, qlen);
+	assert_int_equal(e->n_ans, RETRO_ANSWER_ADDRS);
+	assert_int_equal(e->ans_family[0], AF_INET);
+	assert_memory_equal(e->ans[0], a[0], 4);
+	assert_int_equal(e->ans_family[1], AF_INET6);
+	assert_memory_equal(e->ans[1], a[1], 16);
+	assert_int_equal(e->ans_family[2], AF_INET); /* ::ffff:192.0.2.2 */
+	assert_memory_equal(e->ans[2], a[2] + 12, 4);
+	assert_int_equal(e->ans_family[3], AF_INET);
+	assert_memory_equal(e->ans[3], a[3], 4);
+
+	/* Cut inside the AAAA: the records before it count. */
+	retro_record_answer(&r, 0, q, qlen, &ss, T0, msg, off + 12 + cdn_len + 16 + 16 + 20, off);
+	assert_int_equal(atomic_load(&rg.head), 2);
+	assert_int_equal(rg.ev[1].n_ans, 1);
+	/* The CNAME alone: nothing handed over; nor for a message shorter than a header. */
+	retro_record_answer(&r, 0, q, qlen, &ss, T0, msg, off + 12 + cdn_len, off);
+	msg[7] = 1;
+	retro_record_answer(&r, 0, q, qlen, &ss, T0, msg, n, off);
+	retro_record_answer(&r, 0, q, qlen, &ss, T0, msg, 11, off);
+	assert_int_equal(atomic_load(&rg.head), 2);
+	/* Names and answers share the ring; a full one drops and counts. */
+	msg[7] = 7;
+	for (size_t i = 2; i < rg.size; i++)
+		retro_record(&r, 0, q, qlen, &ss, T0);
+	assert_int_equal(rg.ev[5].kind, RETRO_EV_NAME);
+	retro_record_answer(&r, 0, q, qlen, &ss, T0, msg, n, off);
+	assert_int_equal(atomic_load(&rg.head), rg.size);
+	assert_int_equal(retro_dropped(&r), 1);
+	free(rg.ev);
+}
+
+/* An IP finding's block-log line: the address, the prefix, MatchedVia ip, RetroHunt. */
+static void blocklog_record_ip(void **state)
+{
+	struct policy *p = policy(ip_list);
+	struct policy_match m;
+	struct blocklog_rec rec;
+	uint8_t a[4];
+	char buf[8192];
+	size_t n;
+
+	(void)state;
+	inet_pton(AF_INET, "192.0.2.77", a);
+	policy_lookup_addr(p, AF_INET, a, T0 / 1000, &m);
+	assert_int_equal(m.verdict, VERDICT_BLOCK);
+	memset(&rec, 0, sizeof(rec));
+	rec.qname_len = (uint8_t)wire("cdn.shady.example", rec.qname);
+	rec.time_ms = T0 + 2 * DAY;
+	rec.src_family = AF_INET;
+	memcpy(rec.src_addr, client_a, 4);
+	rec.proto = BLOCKLOG_RETRO;
+	rec.action = BLOCKLOG_ALLOWED;
+	rec.via = BLOCKLOG_VIA_IP;
+	rec.matched_len = 4;
+	memcpy(rec.matched, a, 4);
+	rec.rule_off = (uint8_t)m.rule_off;
+	rec.meta = m.meta;
+	rec.count = 2;
+	rec.start_ms = T0;
+	rec.end_ms = T0 + DAY;
+	rec.listed_ms = T0 + 2 * DAY;
+	n = blocklog_format(&rec, "dns1", buf, sizeof(buf));
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "\"EventCount\":2,"));
+	assert_non_null(
+	    strstr(buf, "\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"retrohunt\""));
+	assert_non_null(
+	    strstr(buf, "\"DnsQuery\":\"cdn.shady.example\",\"DnsResponseCodeName\":\"NA\","
+			"\"DnsResponseName\":\"192.0.2.77\",\"ThreatField\":\"DnsResponseName\","
+			"\"RuleName\":\"192.0.2.0/24\",\"ThreatName\":\"IPRAT\""));
+	assert_non_null(
+	    strstr(buf, "{\"ThreatIocType\":\"ip\",\"RetroHunt\":true,"
+			"\"ListedTime\":\"2025-12-03T00:00:00.000Z\",\"MatchedVia\":\"ip\""));
+	put_policy(p);
+}
+
 /* A finding's block-log line: Allowed, counts and times, no per-query fields. */
 static void blocklog_record(void **state)
 {
@@ -419,6 +812,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(finds_clients_of_new_entries),
+	    cmocka_unit_test(finds_answers_in_new_prefix),
+	    cmocka_unit_test(listed_before_and_allowed),
+	    cmocka_unit_test(ipv6_answers),
+	    cmocka_unit_test(names_and_addresses_in_one_store),
+	    cmocka_unit_test(ring_record_answer),
+	    cmocka_unit_test(blocklog_record_ip),
 	    cmocka_unit_test(window_expiry),
 	    cmocka_unit_test(no_false_positive_on_collisions),
 	    cmocka_unit_test(bounded_memory_oldest_dropped),

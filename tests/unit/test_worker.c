@@ -757,17 +757,23 @@ static uint32_t fnv1a_key(const struct dns_query *q)
  */
 /*
  * Retro-hunt on: forwarded, cached and log-only lookups go to the worker's ring, blocked ones
- * do not, and recording allocates nothing.
+ * do not; so do the addresses of a cached answer served, not those of one blocked by its
+ * address; and recording allocates nothing.
  */
 static void retro_recording_allocates_nothing(void **state)
 {
+	static const uint8_t answer[] = {0xc0, 0x0c, 0, 1, 0,	1, 0, 0,
+					 0x01, 0x2c, 0, 4, 192, 0, 2, 10};
+	static const char ip_list[] = "block: [{ip: 192.0.2.0/24}]\n";
 	struct fixture *f = *state;
 	struct retro_ring rg = {.size = RETRO_RING};
 	struct retro r = {.rings = &rg, .n_rings = 1};
+	struct parse_errs errs = {0};
+	const struct retro_ev *e;
 	struct query_ctx ctx;
-	uint8_t pkt[512];
+	uint8_t pkt[512], reply[512];
 	int64_t t_ms;
-	size_t len;
+	size_t len, h;
 
 	rg.ev = calloc(RETRO_RING, sizeof(*rg.ev));
 	assert_non_null(rg.ev);
@@ -786,6 +792,45 @@ static void retro_recording_allocates_nothing(void **state)
 	assert_memory_equal(rg.ev[0].name, "\7example\3org", 13);
 	assert_int_equal(rg.ev[0].family, AF_INET);
 	assert_int_equal(rg.ev[0].t_ms, t_ms);
+
+	/* A cache hit: the lookup, then the answer's address with the name. */
+	len = make_query(pkt, "Example.ORG", DNS_T_A, false);
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_FORWARD);
+	memcpy(reply, pkt, len);
+	reply[2] |= 0x80;
+	reply[3] |= 0x80;
+	reply[7] = 1;
+	memcpy(reply + len, answer, sizeof(answer));
+	worker_upstream_result(f->w, &ctx.q, reply, len + sizeof(answer));
+	h = atomic_load(&rg.head);
+	allocs = 0;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_int_equal(atomic_load(&rg.head), h + 2);
+	assert_int_equal(rg.ev[h].kind, RETRO_EV_NAME);
+	e = &rg.ev[h + 1];
+	assert_int_equal(e->kind, RETRO_EV_ANSWER);
+	assert_int_equal(e->len, 13);
+	assert_memory_equal(e->name, "\7example\3org", 13);
+	assert_int_equal(e->family, AF_INET);
+	assert_int_equal(e->n_ans, 1);
+	assert_int_equal(e->ans_family[0], AF_INET);
+	assert_memory_equal(e->ans[0], answer + 12, 4);
+
+	/* Blocked by its address (192.0.2.10 listed since): the lookup only. */
+	if (policy_release(f->st.policy))
+		policy_free(f->st.policy);
+	f->st.policy =
+	    policy_load_string(ip_list, strlen(ip_list), "ip.yaml", 0, 1700000000, &errs);
+	assert_non_null(f->st.policy);
+	h = atomic_load(&rg.head);
+	allocs = 0;
+	assert_int_equal(worker_process(f->w, pkt, len, &f->cl, &ctx), QA_ANSWER);
+	assert_int_equal(allocs, 0);
+	assert_true(ctx.log);
+	assert_int_equal(ctx.rec.via, BLOCKLOG_VIA_IP);
+	assert_int_equal(atomic_load(&rg.head), h + 1);
+	assert_int_equal(rg.ev[h].kind, RETRO_EV_NAME);
 	f->w->retro = NULL;
 	free(rg.ev);
 }
