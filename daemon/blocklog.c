@@ -555,7 +555,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	char when[48], src[INET6_ADDRSTRLEN + 2], dst[INET6_ADDRSTRLEN + 2];
 	struct out t = {when, when + sizeof(when), false};
 	size_t when_len, src_len, dst_len;
-	char txid[4];
+	char txid[4], id_text[IOC_ID_TEXT];
 
 	put_time_ms(&t, rec->time_ms);
 	when_len = (size_t)(t.p - when);
@@ -705,7 +705,7 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 		}
 	}
 	if (meta) {
-		put_opt_str(&o, ",\"ThreatId\":", meta->id);
+		put_opt_str(&o, ",\"ThreatId\":", ioc_id_text(meta, rec->ioc_id, id_text));
 		put_opt_str(&o, ",\"ThreatName\":", meta->malware);
 		put_opt_str(&o, ",\"ThreatCategory\":", meta->threat_type);
 		if (meta->confidence >= 0) {

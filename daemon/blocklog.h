@@ -92,6 +92,8 @@ struct blocklog_rec {
 	 * aggregates (logagg.h) to the ring before it lets go of the snapshot they refer to.
 	 */
 	const struct ioc_meta *meta;
+	/** The entry's numeric IOC id (ThreatId), 0 when none (then meta->id) */
+	uint32_t ioc_id;
 	/**
 	 * EventCount: the lookups this record stands for. 0 means one, at time_ms (start_ms and
 	 * end_ms unset); more than one is a retro-hunt finding or identical lookups aggregated

@@ -133,13 +133,16 @@ static void copy_str(char *dst, const char *s)
 	dst[n] = '\0';
 }
 
-static void copy_meta(struct meta_copy *c, const struct ioc_meta *m)
+/* The entry's fields; ioc_id: its numeric IOC id, 0 when none (ioc_id_text). */
+static void copy_meta(struct meta_copy *c, const struct ioc_meta *m, uint32_t ioc_id)
 {
+	char id[IOC_ID_TEXT];
+
 	copy_str(c->malware, m ? m->malware : NULL);
 	copy_str(c->category, m ? m->threat_type : NULL);
 	copy_str(c->source, m ? m->source : NULL);
 	copy_str(c->file, m ? m->file : NULL);
-	copy_str(c->id, m ? m->id : NULL);
+	copy_str(c->id, ioc_id_text(m, ioc_id, id));
 	c->confidence = m ? m->confidence : -1;
 }
 
@@ -433,7 +436,7 @@ static void copy_seen(struct seen *s, const struct blocklog_rec *r, const uint8_
 	memcpy(s->qname, r->qname, r->qname_len);
 	s->rule_len = (uint8_t)rule_len;
 	memcpy(s->rule, rule, rule_len);
-	copy_meta(&s->m, r->meta);
+	copy_meta(&s->m, r->meta, r->ioc_id);
 }
 
 static void observe_query(struct insight *in, const struct blocklog_rec *r, struct pair *p,

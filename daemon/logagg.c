@@ -22,6 +22,7 @@
  */
 struct key {
 	const void *meta;
+	uint32_t ioc_id; /* entries of one submission share their meta */
 	uint64_t addr[2];
 	uint16_t qtype, qclass;
 	uint8_t family, action, orig, via, rule_off, qname_len, matched_len, unlisted;
@@ -71,6 +72,7 @@ static void key_of(const struct blocklog_rec *r, struct key *k)
 {
 	memset(k, 0, sizeof(*k)); /* the padding too: keys are compared whole */
 	k->meta = r->meta;
+	k->ioc_id = r->ioc_id;
 	if (r->src_family == AF_INET6)
 		memcpy(k->addr, r->src_addr, 16);
 	else
@@ -93,7 +95,8 @@ static uint64_t key_hash(const struct logagg *a, const struct blocklog_rec *r, c
 	uint64_t rest, h;
 
 	memcpy(&rest, &k->qtype, sizeof(rest));
-	h = hash_mum(k->addr[0] ^ a->seed ^ (uintptr_t)k->meta, k->addr[1] ^ rest ^ HASH_K1);
+	h = hash_mum(k->addr[0] ^ a->seed ^ (uintptr_t)k->meta ^ (uint64_t)k->ioc_id << 32,
+		     k->addr[1] ^ rest ^ HASH_K1);
 	h = hash_bytes_seeded(r->qname, r->qname_len, h);
 	if (k->matched_len)
 		h = hash_bytes_seeded(r->matched, k->matched_len, h);

@@ -316,11 +316,13 @@ struct cand {
 	const struct gen *g;
 	const struct rpair *p;
 	const struct ioc_meta *meta;
+	uint32_t ioc_id;
 	uint8_t rule_off; /* a name: the rule's offset in it; an address key: the prefix length */
 };
 
 struct name_res {
 	int16_t rule_off; /* -1: nothing new lists the key */
+	uint32_t ioc_id;
 	const struct ioc_meta *meta;
 	uint64_t rule_h;
 };
@@ -447,6 +449,7 @@ static void match_addr_key(const struct policy *old_p, const struct ipset *old_b
 		return;
 	r->rule_off = (int16_t)bits;
 	r->meta = m.meta;
+	r->ioc_id = m.ioc_id;
 	/* The rule: family, length, the address masked to it. */
 	rule[0] = (uint8_t)family;
 	rule[1] = (uint8_t)bits;
@@ -510,6 +513,7 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 				continue;
 			nr[i].rule_off = (int16_t)m.rule_off;
 			nr[i].meta = m.meta;
+			nr[i].ioc_id = m.ioc_id;
 			nr[i].rule_h = hash_bytes(nm + m.rule_off, nl - (size_t)m.rule_off);
 		}
 		for (size_t i = 0; i < g->n_pairs; i++) {
@@ -535,6 +539,7 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 			    .g = g,
 			    .p = p,
 			    .meta = nr[p->name].meta,
+			    .ioc_id = nr[p->name].ioc_id,
 			    .rule_off = (uint8_t)nr[p->name].rule_off,
 			};
 		}
@@ -551,6 +556,7 @@ int retro_store_match(struct retro_store *s, const struct policy *old_p, const s
 		f.family = c[i].p->family;
 		memcpy(f.addr, c[i].p->addr, 16);
 		f.meta = c[i].meta;
+		f.ioc_id = c[i].ioc_id;
 		f.first_ms = INT64_MAX;
 		f.last_ms = INT64_MIN;
 		for (j = i; j < n && cmp_cand(&c[i], &c[j]) == 0; j++) {
@@ -735,6 +741,7 @@ static void emit_record(const struct retro_finding *f, void *arg)
 		memcpy(rec.matched, f->ans_addr, rec.matched_len);
 	}
 	rec.meta = f->meta;
+	rec.ioc_id = f->ioc_id;
 	rec.count = f->count;
 	rec.start_ms = f->first_ms;
 	rec.end_ms = f->last_ms;

@@ -97,6 +97,7 @@ struct retro_finding {
 	uint8_t ans_family;
 	uint8_t ans_addr[16];
 	const struct ioc_meta *meta; /**< the entry, borrowed from the new policy */
+	uint32_t ioc_id;	     /**< the entry's numeric IOC id, 0: none (policy_match) */
 	/**
 	 * lookups of the rule's names by the client; for a prefix, its addresses in the answers
 	 * relayed to the client (an answer with two of them counts twice)

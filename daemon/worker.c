@@ -317,6 +317,7 @@ static void fill_log_record(struct blocklog_rec *r, const struct dns_query *q,
 	r->via = BLOCKLOG_VIA_QNAME;
 	r->matched_len = 0;
 	r->meta = m->meta;
+	r->ioc_id = m->ioc_id;
 	r->count = 0;
 	r->has_net = 0;
 	r->unlisted = 0;

@@ -6,8 +6,9 @@
  * on a host that may well be shared, so its host is never blocked).
  *
  * A feed of a million rows repeats a few malware names, threat types and references row after
- * row: the previous row's interned string is reused when the bytes are the same, so most rows
- * intern only their IOC id.
+ * row: the previous row's interned string is reused when the bytes are the same. The IOC id, a
+ * decimal number, is kept as one (entry_fields.ioc_id): the rows of a submission then differ in
+ * nothing else and share one metadata record. An id that is no such number is kept as text.
  */
 #include "formats/threatfox.h"
 
@@ -127,6 +128,21 @@ static bool parse_confidence(const struct tf_field *f, int *out)
 	return true;
 }
 
+/* ioc_id as a number: 1 to UINT32_MAX in decimal, without a leading zero; else 0. */
+static uint32_t numeric_id(const struct tf_field *f)
+{
+	uint64_t v = 0;
+
+	if (f->n == 0 || f->n > 10 || f->s[0] == '0')
+		return 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->s[i] < '0' || f->s[i] > '9')
+			return 0;
+		v = v * 10 + (uint64_t)(f->s[i] - '0');
+	}
+	return v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
 void threatfox_row(struct threatfox *tf, const struct tf_row *row, tf_pos_fn *pos, void *ctx)
 {
 	static const int used[] = {TF_VALUE,	  TF_ID,	 TF_MALWARE,  TF_THREAT,
@@ -188,7 +204,11 @@ void threatfox_row(struct threatfox *tf, const struct tf_row *row, tf_pos_fn *po
 	e.malware = intern_field(tf, TF_MALWARE, &f[TF_MALWARE]);
 	e.threat_type = intern_field(tf, TF_THREAT, &f[TF_THREAT]);
 	e.reference = intern_field(tf, TF_REFERENCE, &f[TF_REFERENCE]);
-	e.id = is_null(&f[TF_ID]) ? NULL : lb_intern_unique(lb, f[TF_ID].s, f[TF_ID].n);
+	if (!is_null(&f[TF_ID])) {
+		e.ioc_id = numeric_id(&f[TF_ID]);
+		if (!e.ioc_id)
+			e.id = lb_intern_unique(lb, f[TF_ID].s, f[TF_ID].n);
+	}
 	e.source = tf->source;
 	if (ip)
 		lb_block_prefix(lb, &pfx, &e);

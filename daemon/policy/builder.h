@@ -27,6 +27,12 @@
 /** Fields of an entry, a group or a list's defaults while loading; absent ones as in NONE. */
 struct entry_fields {
 	const char *malware, *threat_type, *source, *id, *reference; /**< interned or NULL */
+	/**
+	 * A numeric IOC id (1 to UINT32_MAX), 0 when absent. Kept with the entry, not in its
+	 * metadata, so entries that differ only in it share one ioc_meta. An id and ioc_id go
+	 * together: an entry that gives either replaces both of what it is laid over.
+	 */
+	uint32_t ioc_id;
 	int confidence;	    /**< 0-100, NO_CONF when absent */
 	int action;	    /**< enum ioc_action, NO_ACTION when absent */
 	int match;	    /**< enum match_kind, NO_MATCH when absent */
@@ -66,8 +72,9 @@ bool lb_failed(const struct list_builder *lb);
 const char *lb_intern(struct list_builder *lb, const char *s, size_t n);
 /**
  * A copy of s[0..n) for the id of the next entry when ids are unique to an entry (a feed's IOC
- * id): no lookup, and that entry's metadata is not shared (a million entries with ids of
- * their own cost no hash-consing). NULL on ENOMEM (recorded).
+ * id that is no number: see entry_fields.ioc_id): no lookup, and that entry's metadata is not
+ * shared (a million entries with ids of their own cost no hash-consing). NULL on ENOMEM
+ * (recorded).
  */
 const char *lb_intern_unique(struct list_builder *lb, const char *s, size_t n);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,8 +37,11 @@
  *
  * Metadata is hash-consed: every distinct combination of fields is one meta_rec, and every
  * string is interned, so a list of a million bare names costs one ioc_meta. The value stored
- * in the block domainset is the meta index; in the allow domainset it is the list index and
- * the match kind.
+ * in the block sets is the meta index; in the allow sets it is the list index and the match
+ * kind. A numeric IOC id (a ThreatFox row's) stays out of the meta, which every row of a
+ * submission then shares: such an entry's value is VAL_ENT | an index into policy.ents, where
+ * its meta and its id are (8 bytes an entry, where a meta of its own costs 112 and its id's
+ * string more).
  */
 
 /* A list whose invalid share exceeds 1 / REJECT_SHARE is rejected whole. */
@@ -46,6 +50,8 @@
 #define WARN_MAX 10
 /* An allow entry's value: its list's index, then its match kind in these low bits. */
 #define ALLOW_MATCH_BITS 2u
+/* A block entry's value with this bit: an index into policy.ents; without it, a meta index. */
+#define VAL_ENT 0x80000000u
 
 const struct entry_fields entry_fields_none = ENTRY_FIELDS_NONE;
 
@@ -56,21 +62,33 @@ struct meta_rec {
 	int raw_action;	   /* as written (NO_ACTION, IOC_BLOCK, IOC_LOG), kept for merges */
 };
 
+/* A block entry with a numeric IOC id: its meta and the id. */
+struct ioc_ent {
+	uint32_t meta;
+	uint32_t id;
+};
+
 struct policy {
 	atomic_uint refs;
 	struct domainset *block, *allow;
 	struct ipset *block_ip, *allow_ip; /* IP indicators: the same values as block, allow */
 	struct meta_rec *metas;
 	size_t n_metas, cap_metas;
+	struct ioc_ent *ents; /* entries with an IOC id (values with VAL_ENT) */
+	size_t n_ents, cap_ents;
 	struct strtab strs;
 	struct policy_stats stats;
 	int min_confidence;
 };
 
-/* A staged entry: its name in list_builder.names, and its meta (or, pending, 0 / 1 + efs). */
+/*
+ * A staged entry: its name in list_builder.names, its meta (or, pending, 0 / 1 + efs) and,
+ * resolved, its numeric IOC id (0: none).
+ */
 struct item {
 	uint32_t off;
 	uint32_t val;
+	uint32_t id;
 };
 
 struct list_builder {
@@ -182,8 +200,10 @@ struct entry_fields entry_fields_overlay(const struct entry_fields *base,
 		f.threat_type = top->threat_type;
 	if (top->source)
 		f.source = top->source;
-	if (top->id)
+	if (top->id || top->ioc_id) {
 		f.id = top->id;
+		f.ioc_id = top->ioc_id;
+	}
 	if (top->reference)
 		f.reference = top->reference;
 	if (top->confidence != NO_CONF)
@@ -283,7 +303,7 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 	}
 	slot = &lb->mtab[i];
 add:
-	if (p->n_metas >= UINT32_MAX - 1 ||
+	if (p->n_metas >= VAL_ENT - 1 ||
 	    !grow_array((void **)&p->metas, &p->cap_metas, p->n_metas + 1, sizeof(*p->metas)))
 		goto oom;
 	p->metas[p->n_metas] = r;
@@ -529,7 +549,8 @@ bool lb_feed_prefix(struct list_builder *lb, const char *s, size_t n, int line, 
 	return false;
 }
 
-static bool stage_name(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t val)
+static bool stage_name(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t val,
+		       uint32_t id)
 {
 	if (lb->names_used + len > UINT32_MAX ||
 	    !grow_array((void **)&lb->names, &lb->names_cap, lb->names_used + len, 1) ||
@@ -539,6 +560,7 @@ static bool stage_name(struct list_builder *lb, const uint8_t *name, size_t len,
 	}
 	lb->items[lb->n_items].off = (uint32_t)lb->names_used;
 	lb->items[lb->n_items].val = val;
+	lb->items[lb->n_items].id = id;
 	lb->n_items++;
 	memcpy(lb->names + lb->names_used, name, len);
 	lb->names_used += len;
@@ -563,7 +585,7 @@ static void resolve(struct list_builder *lb, const struct entry_fields *g)
 	apply_expires_after(lb, &bare);
 	for (size_t k = lb->n_resolved; k < lb->n_items && !lb->oom; k++) {
 		struct item it = lb->items[k];
-		uint32_t midx;
+		uint32_t midx, id = base.ioc_id;
 
 		if (it.val) {
 			struct entry_fields f = entry_fields_overlay(&base, &lb->efs[it.val - 1]);
@@ -574,6 +596,7 @@ static void resolve(struct list_builder *lb, const struct entry_fields *g)
 				continue;
 			}
 			midx = meta_intern(lb, &f);
+			id = f.ioc_id;
 		} else {
 			if (bare.expires <= lb->now) {
 				cur_stats(lb)->expired++;
@@ -587,6 +610,7 @@ static void resolve(struct list_builder *lb, const struct entry_fields *g)
 			return;
 		lb->items[w].off = it.off;
 		lb->items[w].val = midx;
+		lb->items[w].id = id;
 		w++;
 	}
 	lb->n_items = lb->n_resolved = w;
@@ -624,7 +648,7 @@ void lb_block(struct list_builder *lb, const uint8_t *name, size_t len,
 		lb->efs[lb->n_efs++] = *own;
 		val = (uint32_t)lb->n_efs;
 	}
-	if (stage_name(lb, name, len, val) && !lb->in_group)
+	if (stage_name(lb, name, len, val, 0) && !lb->in_group)
 		resolve(lb, &entry_fields_none);
 }
 
@@ -673,16 +697,51 @@ static void count_in(struct list_builder *lb, uint32_t midx, int sign)
 		fs->log += (size_t)sign;
 }
 
+/* A block entry's value in the sets for meta midx and IOC id (0: none); false on ENOMEM. */
+static bool entry_value(struct list_builder *lb, uint32_t midx, uint32_t id, uint32_t *v)
+{
+	struct policy *p = lb->p;
+
+	if (!id) {
+		*v = midx;
+		return true;
+	}
+	if (p->n_ents >= VAL_ENT ||
+	    !grow_array((void **)&p->ents, &p->cap_ents, p->n_ents + 1, sizeof(*p->ents))) {
+		lb_oom(lb);
+		return false;
+	}
+	p->ents[p->n_ents] = (struct ioc_ent){.meta = midx, .id = id};
+	*v = VAL_ENT | (uint32_t)p->n_ents++;
+	return true;
+}
+
+/* The meta index and the IOC id (0: none) of value v of p's block sets. */
+static inline uint32_t value_meta(const struct policy *p, uint32_t v, uint32_t *id)
+{
+	if (!(v & VAL_ENT)) {
+		*id = 0;
+		return v;
+	}
+	*id = p->ents[v & ~VAL_ENT].id;
+	return p->ents[v & ~VAL_ENT].meta;
+}
+
 /*
- * Add a block entry (a name or a prefix) with meta midx. A name listed again merges: the later entry's present
- * fields win over the earlier ones, and the names matched are the union of both.
+ * Add a block entry (a name or a prefix) with meta midx and IOC id (0: none). A name listed
+ * again merges: the later entry's present fields win over the earlier ones (its id too, when
+ * it has one), and the names matched are the union of both.
  */
-static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t midx)
+static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t midx,
+		      uint32_t id)
 {
 	struct entry_fields merged, f;
-	uint32_t old;
-	int rc = key_put(lb->p->block, lb->p->block_ip, name, len, midx, &old);
+	uint32_t v, old, omidx, oid;
+	int rc;
 
+	if (!entry_value(lb, midx, id, &v))
+		return;
+	rc = key_put(lb->p->block, lb->p->block_ip, name, len, v, &old);
 	if (rc < 0) {
 		lb_oom(lb);
 		return;
@@ -692,21 +751,28 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 		return;
 	}
 	cur_stats(lb)->duplicates++;
-	if (old == midx)
+	omidx = value_meta(lb->p, old, &oid);
+	if (omidx == midx && oid == id)
 		return;
-	merged = fields_of(&lb->p->metas[old]);
+	merged = fields_of(&lb->p->metas[omidx]);
 	f = fields_of(&lb->p->metas[midx]);
+	f.ioc_id = id;
+	merged.ioc_id = oid;
 	merged = entry_fields_overlay(&merged, &f);
-	if (lb->p->metas[old].m.match != lb->p->metas[midx].m.match)
+	if (lb->p->metas[omidx].m.match != lb->p->metas[midx].m.match)
 		merged.match = MATCH_SUBTREE;
 	midx = meta_intern(lb, &merged);
 	if (midx == UINT32_MAX)
 		return;
-	if (key_put(lb->p->block, lb->p->block_ip, name, len, midx, NULL) < 0) {
+	if (v & VAL_ENT && merged.ioc_id) {
+		/* The new entry's record takes the merge: the value put stays. */
+		lb->p->ents[v & ~VAL_ENT] = (struct ioc_ent){.meta = midx, .id = merged.ioc_id};
+	} else if (!entry_value(lb, midx, merged.ioc_id, &v) ||
+		   key_put(lb->p->block, lb->p->block_ip, name, len, v, NULL) < 0) {
 		lb_oom(lb);
 		return;
 	}
-	count_in(lb, old, -1);
+	count_in(lb, omidx, -1);
 	count_in(lb, midx, 1);
 }
 
@@ -764,7 +830,7 @@ static void commit(struct list_builder *lb)
 				ipset_prefetch(lb->p->block_ip, &pfx);
 			}
 		}
-		add_block(lb, name, key_len(name), lb->items[i].val);
+		add_block(lb, name, key_len(name), lb->items[i].val, lb->items[i].id);
 	}
 	for (i = 0; i < lb->allows_used && !lb->oom;) {
 		const uint8_t *name = lb->allows + i + 1;
@@ -809,22 +875,23 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 	lb->error = false;
 	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
 	while (domainset_next(prev->block, &pos, &wire, &len, &v) && !lb->oom) {
-		uint32_t midx = stage_meta(lb, &prev->metas[v], name);
+		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(prev, v, &id)], name);
 
 		if (midx == UINT32_MAX)
 			continue;
-		if (midx == UINT32_MAX - 1 || !stage_name(lb, wire, len, midx))
+		if (midx == UINT32_MAX - 1 || !stage_name(lb, wire, len, midx, id))
 			return;
 		lb->n_resolved = lb->n_items;
 	}
 	pos = 0;
 	while (ipset_next(prev->block_ip, &pos, &pfx, &v) && !lb->oom) {
 		uint8_t key[KEY_IP_MAX];
-		uint32_t midx = stage_meta(lb, &prev->metas[v], name);
+		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(prev, v, &id)], name);
 
 		if (midx == UINT32_MAX)
 			continue;
-		if (midx == UINT32_MAX - 1 || !stage_name(lb, key, key_of_prefix(&pfx, key), midx))
+		if (midx == UINT32_MAX - 1 ||
+		    !stage_name(lb, key, key_of_prefix(&pfx, key), midx, id))
 			return;
 		lb->n_resolved = lb->n_items;
 	}
@@ -953,6 +1020,20 @@ static struct policy *policy_new(size_t n_files, int min_confidence)
 	return p;
 }
 
+/* Cut array *v (*cap elements of size) to its n used ones; kept as it is when realloc fails. */
+static void shrink_array(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *nv;
+
+	if (n == 0 || n >= *cap)
+		return;
+	nv = realloc(*v, n * size);
+	if (nv) {
+		*v = nv;
+		*cap = n;
+	}
+}
+
 static void builder_deinit(struct list_builder *lb)
 {
 	free(lb->mtab);
@@ -978,10 +1059,13 @@ static struct policy *finish(struct list_builder *lb, bool ok)
 	st->allow = domainset_count(p->allow);
 	st->block_ip = ipset_count(p->block_ip);
 	st->allow_ip = ipset_count(p->allow_ip);
+	/* The arrays grew by doubling: give back the room they will never use. */
+	shrink_array((void **)&p->metas, &p->cap_metas, p->n_metas, sizeof(*p->metas));
+	shrink_array((void **)&p->ents, &p->cap_ents, p->n_ents, sizeof(*p->ents));
 	st->memory = sizeof(*p) + domainset_memory(p->block) + domainset_memory(p->allow) +
 		     ipset_memory(p->block_ip) + ipset_memory(p->allow_ip) +
-		     p->cap_metas * sizeof(*p->metas) + strtab_memory(&p->strs) +
-		     st->n_files * sizeof(*st->files);
+		     p->cap_metas * sizeof(*p->metas) + p->cap_ents * sizeof(*p->ents) +
+		     strtab_memory(&p->strs) + st->n_files * sizeof(*st->files);
 	return p;
 }
 
@@ -1102,9 +1186,18 @@ void policy_free(struct policy *p)
 	ipset_free(p->block_ip);
 	ipset_free(p->allow_ip);
 	free(p->metas);
+	free(p->ents);
 	strtab_free(&p->strs);
 	free(p->stats.files);
 	free(p);
+}
+
+const char *ioc_id_text(const struct ioc_meta *meta, uint32_t ioc_id, char buf[IOC_ID_TEXT])
+{
+	if (!ioc_id)
+		return meta ? meta->id : NULL;
+	snprintf(buf, IOC_ID_TEXT, "%" PRIu32, ioc_id);
+	return buf;
 }
 
 const struct policy_stats *policy_stats(const struct policy *p)
@@ -1160,6 +1253,7 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 	m->verdict = VERDICT_PASS;
 	m->meta = NULL;
 	m->rule_off = -1;
+	m->ioc_id = 0;
 	if (domainset_count(p->allow)) {
 		while ((off = domainset_match(p->allow, name, len, start, &v)) >= 0) {
 			if (applies(v & 3u, off)) {
@@ -1172,12 +1266,14 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 		start = 0;
 	}
 	while ((off = domainset_match(p->block, name, len, start, &v)) >= 0) {
-		const struct ioc_meta *meta = &p->metas[v].m;
+		uint32_t id;
+		const struct ioc_meta *meta = &p->metas[value_meta(p, v, &id)].m;
 
 		if (now < meta->expires && applies(meta->match, off)) {
 			m->verdict = meta->action == IOC_LOG ? VERDICT_LOG : VERDICT_BLOCK;
 			m->meta = meta;
 			m->rule_off = off;
+			m->ioc_id = id;
 			return;
 		}
 		/* Expired, or not for this name: a shorter listed suffix may still apply. */
@@ -1204,18 +1300,21 @@ void policy_lookup_addr(const struct policy *p, int family, const uint8_t *addr,
 	m->verdict = VERDICT_PASS;
 	m->meta = NULL;
 	m->rule_off = -1;
+	m->ioc_id = 0;
 	if (ipset_match(p->allow_ip, family, addr, max, &bits, &v)) {
 		m->verdict = VERDICT_ALLOW;
 		m->rule_off = (int)bits;
 		return;
 	}
 	while (ipset_match(p->block_ip, family, addr, max, &bits, &v)) {
-		const struct ioc_meta *meta = &p->metas[v].m;
+		uint32_t id;
+		const struct ioc_meta *meta = &p->metas[value_meta(p, v, &id)].m;
 
 		if (now < meta->expires) {
 			m->verdict = meta->action == IOC_LOG ? VERDICT_LOG : VERDICT_BLOCK;
 			m->meta = meta;
 			m->rule_off = (int)bits;
+			m->ioc_id = id;
 			return;
 		}
 		/* Expired: a shorter listed prefix may still apply. */

@@ -50,12 +50,16 @@ struct ioc_meta {
 	const char *malware;	 /**< ThreatName */
 	const char *threat_type; /**< ThreatCategory */
 	const char *source;	 /**< ListSource */
-	const char *id;		 /**< feed's IOC id */
+	/**
+	 * The feed's IOC id when it is no number (a ThreatFox id is one: policy_match.ioc_id
+	 * holds it, and every entry of a submission shares the rest of its metadata)
+	 */
+	const char *id;
 	const char *reference;	 /**< URL */
 	const char *file;	 /**< ListFile: the blocklist path as written in the config */
-	int confidence;		 /**< 0-100, -1 when absent */
 	int64_t first_seen;	 /**< Unix seconds UTC, INT64_MIN when absent */
 	int64_t expires;	 /**< Unix seconds UTC after which inactive, INT64_MAX when never */
+	int confidence;		 /**< 0-100, -1 when absent */
 	enum ioc_action action;	 /**< effective: IOC_LOG if `action: log` or below min_confidence */
 	enum match_kind match;
 	enum ioc_answer answer; /**< how a block is answered */
@@ -158,7 +162,18 @@ struct policy_match {
 	enum verdict verdict;
 	const struct ioc_meta *meta; /**< for BLOCK and LOG, else NULL */
 	int rule_off;		     /**< offset in name of the listed domain (RuleName), or -1 */
+	/** The entry's numeric IOC id (ThreatId), 0 when it has none (then meta->id, if any) */
+	uint32_t ioc_id;
 };
+
+/** Room for an IOC id as text: meta->id, or a numeric id in decimal (ioc_id_text). */
+#define IOC_ID_TEXT 12
+
+/**
+ * The IOC id of an entry as the block log writes it (ThreatId): ioc_id in decimal into buf
+ * when it is not 0, else meta->id (NULL when it has none, or meta is NULL).
+ */
+const char *ioc_id_text(const struct ioc_meta *meta, uint32_t ioc_id, char buf[IOC_ID_TEXT]);
 
 /**
  * Decide a query name (canonical wire form, as produced by dnsmsg_parse_query). An allow
@@ -170,8 +185,8 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 
 struct domainset;
 /**
- * The names p lists to block or log (each with its metadata's index as value), to iterate
- * with domainset_next() or look up exactly. Borrowed from p.
+ * The names p lists to block or log (each with its entry's value in the policy, no meaning
+ * outside it), to iterate with domainset_next() or look up exactly. Borrowed from p.
  */
 const struct domainset *policy_block_set(const struct policy *p);
 

@@ -712,6 +712,80 @@ static void rewrite(const char *path, const char *text)
 	fclose(f);
 }
 
+/* A ThreatFox row: its first_seen, id, value and type; the rest of its submission's fields. */
+#define TF_ROW(first, id, value, type)                                                             \
+	"\"" first "\", \"" id "\", \"" value "\", \"" type "\", \"botnet_cc\", \"Mirai\", "       \
+	"\"75\"\n"
+
+/* The IOC id of a match as the block log writes it (ThreatId). */
+static const char *id_of(const struct policy_match *m)
+{
+	static char buf[IOC_ID_TEXT];
+
+	return ioc_id_text(m->meta, m->ioc_id, buf);
+}
+
+/*
+ * A ThreatFox feed's entries keep their ids through keep-last-good (a rejected version) and
+ * policy_validate(), numeric ids still shared by their submission.
+ */
+static void test_threatfox_ids_kept(void **state)
+{
+	/* clang-format off */
+	static const char csv[] =
+		"# \"first_seen_utc\",\"ioc_id\",\"ioc_value\",\"ioc_type\",\"threat_type\","
+		"\"malware_printable\",\"confidence_level\"\n"
+		TF_ROW("2026-05-26 10:00:00", "101", "a.example", "domain")
+		TF_ROW("2026-05-26 10:00:00", "102", "192.0.2.9:443", "ip:port")
+		TF_ROW("2026-05-26 10:00:00", "x-103", "b.example", "domain")
+		TF_ROW("2026-05-26 10:00:00", "104", "a.example", "domain");
+	/* clang-format on */
+	char feed[64];
+	struct list_conf lists[1] = {
+	    {.name = "tf", .path = feed, .format = FORMAT_THREATFOX_CSV, .url = "https://x/"},
+	};
+	struct config cfg = {.lists = lists, .n_lists = 1};
+	struct parse_errs errs = {0}, warns = {0};
+	struct policy *p1, *p2;
+	struct policy_match m;
+	struct list_stats st;
+	const struct ioc_meta *a;
+
+	(void)state;
+	init_list(&lists[0]);
+	strcpy(feed, write_temp(".csv", csv));
+	p1 = policy_load(&cfg, NULL, NOW, &errs, &warns);
+	assert_non_null(p1);
+	assert_int_equal(errs.n, 0);
+	assert_true(policy_validate(&lists[0], csv, sizeof(csv) - 1, NOW, 3, &errs, &warns, &st));
+	assert_int_equal(st.block, 3);
+	assert_int_equal(st.duplicates, 1);
+
+	/* the feed turns to garbage: its entries are kept, each with its id */
+	rewrite(feed, "<html>\n<body>error</body>\n</html>\n");
+	p2 = policy_load(&cfg, p1, NOW, &errs, &warns);
+	assert_non_null(p2);
+	assert_int_equal(errs.n, 1);
+	perr_clear(&errs);
+	perr_clear(&warns);
+	assert_true(policy_stats(p2)->files[0].kept);
+	assert_int_equal(policy_stats(p2)->files[0].block, 3);
+	assert_int_equal(look(p2, "a.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 104); /* listed twice: the later row's id */
+	a = m.meta;
+	assert_int_equal(look_addr_at(p2, "192.0.2.9", NOW, &m), VERDICT_BLOCK);
+	assert_string_equal(id_of(&m), "102");
+	assert_ptr_equal(m.meta, a);
+	assert_string_equal(m.meta->malware, "Mirai");
+	assert_int_equal(look(p2, "b.example", NOW, &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 0);
+	assert_string_equal(id_of(&m), "x-103");
+	assert_string_equal(m.meta->file, "tf");
+	policy_free(p2);
+	policy_free(p1);
+	unlink(feed);
+}
+
 /* ip: entries, single and in groups, with the fields of domain: entries; allowed prefixes. */
 static void test_ip_entries(void **state)
 {
@@ -1101,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_ip_errors),
 		cmocka_unit_test(test_ip_expiry_falls_back),
 		cmocka_unit_test(test_list_fallback),
+		cmocka_unit_test(test_threatfox_ids_kept),
 		cmocka_unit_test(test_list_defaults),
 		cmocka_unit_test(test_null_values),
 		cmocka_unit_test(test_refcount),

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/format.h"
 #include "policy/policy.h"
 #include "blocklog.h"
 
@@ -606,6 +607,77 @@ static void test_format_ip(void **state)
 	/* A drop still names the address: it is the threat field. */
 	rec.action = BLOCKLOG_DROPPED;
 	assert_field(&rec, "\"DnsResponseName\":\"2001:db8:bad::1\",");
+}
+
+/* The DESIGN.md example's entry as a ThreatFox export has it: a domain and an ip:port row. */
+static const char threatfox_csv[] =
+	"# \"first_seen_utc\",\"ioc_id\",\"ioc_value\",\"ioc_type\",\"threat_type\","
+	"\"malware_printable\",\"confidence_level\",\"reference\"\n"
+	"\"2026-05-27 00:00:00\", \"1234567\", \"www.mobile1.com\", \"domain\", \"botnet_cc\", "
+	"\"NanoCore RAT\", \"75\", \"None\"\n"
+	"\"2026-05-27 00:00:00\", \"1234566\", \"203.0.113.5:443\", \"ip:port\", \"botnet_cc\", "
+	"\"NanoCore RAT\", \"75\", \"None\"\n";
+
+/*
+ * The line of rec with the entry's IOC id given as a number (the policy's way), and as the
+ * meta's text (a hand-made copy of meta with it): the same bytes.
+ */
+static void assert_same_line(struct blocklog_rec *rec, const char *id)
+{
+	struct ioc_meta text = *rec->meta;
+	char a[8193], b[8193], want[64];
+
+	assert_int_not_equal(fmt(rec, "dns1", a), 0);
+	text.id = id;
+	rec->meta = &text;
+	rec->ioc_id = 0;
+	assert_int_not_equal(fmt(rec, "dns1", b), 0);
+	assert_string_equal(a, b);
+	snprintf(want, sizeof(want), ",\"ThreatId\":\"%s\",", id);
+	if (!strstr(a, want))
+		fail_msg("%s not in %s", want, a);
+}
+
+/* A ThreatFox row's id is ThreatId, for a name and for an address, as it always was. */
+static void test_format_threatfox_id(void **state)
+{
+	static const uint8_t addr[4] = {203, 0, 113, 5};
+	struct parse_errs errs = {0};
+	struct policy *p =
+	    policy_load_text(FORMAT_THREATFOX_CSV, threatfox_csv, sizeof(threatfox_csv) - 1,
+			     "blocklist.yaml", 0, 1779840000, &errs, NULL);
+	struct blocklog_rec rec;
+	struct policy_match m;
+	char buf[8193], want[8193];
+	const char *line = with_host(example_line), *at = strstr(line, "\"ThreatName\"");
+
+	(void)state;
+	assert_non_null(p);
+	example_rec(&rec);
+	policy_lookup(p, rec.qname, rec.qname_len, 1779840000, &m);
+	assert_int_equal(m.verdict, VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 1234567);
+	rec.meta = m.meta;
+	rec.ioc_id = m.ioc_id;
+	/* the DESIGN.md line with the id before ThreatName */
+	snprintf(want, sizeof(want), "%.*s\"ThreatId\":\"1234567\",%s", (int)(at - line), line,
+		 at);
+	fmt(&rec, "dns1", buf);
+	assert_string_equal(buf, want);
+	assert_same_line(&rec, "1234567");
+
+	example_rec(&rec);
+	policy_lookup_addr(p, AF_INET, addr, 1779840000, &m);
+	assert_int_equal(m.verdict, VERDICT_BLOCK);
+	rec.via = BLOCKLOG_VIA_IP;
+	memcpy(rec.matched, addr, 4);
+	rec.matched_len = 4;
+	rec.rule_off = (uint8_t)m.rule_off;
+	rec.meta = m.meta;
+	rec.ioc_id = m.ioc_id;
+	assert_field(&rec, "\"RuleName\":\"203.0.113.5\",\"ThreatId\":\"1234566\",");
+	assert_same_line(&rec, "1234566");
+	policy_free(p);
 }
 
 static void test_format_cap(void **state)
@@ -1334,6 +1406,7 @@ int main(void)
 		cmocka_unit_test(test_format_type_rcode_names),
 		cmocka_unit_test(test_format_cname),
 		cmocka_unit_test(test_format_ip),
+		cmocka_unit_test(test_format_threatfox_id),
 		cmocka_unit_test(test_format_cap),
 		cmocka_unit_test(test_format_worst_case),
 		cmocka_unit_test(test_format_long_plain_strings),

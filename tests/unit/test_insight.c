@@ -434,6 +434,49 @@ static void test_json_escaping(void **state)
 	insight_free(in);
 }
 
+/*
+ * ThreatId: an entry's numeric IOC id (a ThreatFox row's, its metadata shared with its
+ * submission) in the latest blocks and the retro-hunt findings; else the metadata's text id.
+ */
+static void test_ioc_id(void **state)
+{
+	struct insight *in = insight_new(13);
+	struct ioc_meta text_id = nanocore;
+	struct blocklog_rec r;
+	struct jbuf b = {0};
+	char extra[256];
+	size_t len;
+	char *text;
+
+	(void)state;
+	make_rec(&r, 1, "a1.test", T0, &nanocore);
+	r.ioc_id = 1600001;
+	insight_observe(in, &r, extra, sizeof(extra));
+	make_rec(&r, 2, "a2.test", T0 + SEC, &nanocore);
+	r.ioc_id = 4294967295u;
+	r.proto = BLOCKLOG_RETRO;
+	r.count = 3;
+	r.start_ms = T0 - 10 * SEC;
+	r.end_ms = T0 - SEC;
+	r.listed_ms = T0;
+	insight_observe(in, &r, extra, sizeof(extra));
+	text_id.id = "abc-7";
+	make_rec(&r, 3, "s1.test", T0 + 2 * SEC, &text_id);
+	insight_observe(in, &r, extra, sizeof(extra));
+	insight_json_blocks(in, T0 + 3 * SEC, &b);
+	text = jbuf_take(&b, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"ThreatId\":\"1600001\","));
+	assert_non_null(strstr(text, "\"ThreatId\":\"abc-7\","));
+	free(text);
+	insight_json_retro(in, T0 + 3 * SEC, &b);
+	text = jbuf_take(&b, &len);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"ThreatId\":\"4294967295\","));
+	free(text);
+	insight_free(in);
+}
+
 /* An aggregated record (identical lookups within block_log.aggregate_ms) counts its lookups. */
 static void test_aggregated_record(void **state)
 {
@@ -575,6 +618,7 @@ int main(void)
 	    cmocka_unit_test(test_timeline),
 	    cmocka_unit_test(test_top),
 	    cmocka_unit_test(test_json_escaping),
+	    cmocka_unit_test(test_ioc_id),
 	    cmocka_unit_test(test_ip_hits),
 	    cmocka_unit_test(test_aggregated_record),
 	    cmocka_unit_test(test_block_log_carries_beacon),

@@ -114,6 +114,10 @@ static void differences_do_not_merge(void **state)
 	r.meta = &meta_b; /* another entry */
 	assert_int_equal(logagg_add(a, &r, 1000, emit, &s), LOGAGG_STORED);
 	n_keys++;
+	base_rec(&r, 5);
+	r.ioc_id = 1600001; /* another entry of meta_a's submission (a ThreatFox IOC id) */
+	assert_int_equal(logagg_add(a, &r, 1000, emit, &s), LOGAGG_STORED);
+	n_keys++;
 	base_rec(&r, 6);
 	r.rule_off = 0; /* another rule */
 	assert_int_equal(logagg_add(a, &r, 1000, emit, &s), LOGAGG_STORED);

@@ -21,6 +21,7 @@
 
 #include "blocklog.h"
 #include "config.h"
+#include "formats/format.h"
 #include "policy/policy.h"
 #include "retro.h"
 
@@ -374,6 +375,51 @@ static void names_and_addresses_in_one_store(void **state)
 	assert_int_equal(fd.n, 1);
 	assert_non_null(find_ip(&fd, client_b, 24));
 	done(&fd);
+	retro_store_free(s);
+}
+
+/*
+ * A ThreatFox feed's entries share their submission's metadata: each finding has its own
+ * entry's IOC id, a name's and an address's alike.
+ */
+static void finds_threatfox_ids(void **state)
+{
+	static const char csv[] =
+	    "# \"first_seen_utc\",\"ioc_id\",\"ioc_value\",\"ioc_type\",\"malware_printable\"\n"
+	    "\"2026-05-26 10:00:00\", \"501\", \"a1.example\", \"domain\", \"Mirai\"\n"
+	    "\"2026-05-26 10:00:00\", \"502\", \"a2.example\", \"domain\", \"Mirai\"\n"
+	    "\"2026-05-26 10:00:00\", \"503\", \"192.0.2.77:443\", \"ip:port\", \"Mirai\"\n";
+	struct retro_store *s = retro_store_new(4u << 20, 7 * 86400, 42);
+	struct parse_errs errs = {0};
+	struct policy *o = policy(old_list), *n;
+	struct retro_result res;
+	const struct retro_finding *f;
+	struct found fd;
+
+	(void)state;
+	assert_non_null(s);
+	n = policy_load_text(FORMAT_THREATFOX_CSV, csv, sizeof(csv) - 1, "tf.csv", 0, T0 / 1000,
+			     &errs, NULL);
+	assert_non_null(n);
+	add(s, "www.a1.example", client_a, T0 + 1000);
+	add(s, "a2.example", client_b, T0 + 2000);
+	add_ans(s, "cdn.shady.example", client_b, "192.0.2.77", T0 + 3000);
+	memset(&fd, 0, sizeof(fd));
+	assert_int_equal(retro_store_match(s, o, n, T0 + DAY, collect, &fd, &res), 0);
+	assert_int_equal(fd.n, 3);
+	f = find(&fd, client_a, "a1.example");
+	assert_non_null(f);
+	assert_int_equal(f->ioc_id, 501);
+	assert_string_equal(f->meta->malware, "Mirai");
+	f = find(&fd, client_b, "a2.example");
+	assert_non_null(f);
+	assert_int_equal(f->ioc_id, 502);
+	f = find_ip(&fd, client_b, 32);
+	assert_non_null(f);
+	assert_int_equal(f->ioc_id, 503);
+	assert_ptr_equal(f->meta, find(&fd, client_a, "a1.example")->meta);
+	put_policy(o);
+	put_policy(n);
 	retro_store_free(s);
 }
 
@@ -813,6 +859,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(finds_clients_of_new_entries),
 	    cmocka_unit_test(finds_answers_in_new_prefix),
+	    cmocka_unit_test(finds_threatfox_ids),
 	    cmocka_unit_test(listed_before_and_allowed),
 	    cmocka_unit_test(ipv6_answers),
 	    cmocka_unit_test(names_and_addresses_in_one_store),

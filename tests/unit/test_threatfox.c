@@ -94,6 +94,14 @@ static enum verdict look(const struct policy *p, const char *name, struct policy
 	return m->verdict;
 }
 
+/* The IOC id of a match as the block log writes it (ThreatId). */
+static const char *id_of(const struct policy_match *m)
+{
+	static char buf[IOC_ID_TEXT];
+
+	return ioc_id_text(m->meta, m->ioc_id, buf);
+}
+
 /* An address of an answer, at NOW. */
 #define look_addr(p, text, m) look_addr_at(p, text, NOW, m)
 
@@ -153,7 +161,10 @@ static void check_export(const struct policy *p, const char *file, const char *f
 	assert_string_equal(m.meta->threat_type, "botnet_cc");
 	assert_int_equal(m.meta->confidence, 75);
 	assert_int_equal(m.meta->first_seen, T_2026_05_27 + 10 * 3600);
-	assert_string_equal(m.meta->id, "1234567");
+	assert_string_equal(id_of(&m), "1234567");
+	/* a numeric id is the entry's, not its metadata's */
+	assert_int_equal(m.ioc_id, 1234567);
+	assert_null(m.meta->id);
 	assert_string_equal(m.meta->reference, "https://bazaar.abuse.ch/sample/4f8e0b2a/");
 	assert_string_equal(m.meta->source, "ThreatFox");
 	assert_string_equal(m.meta->file, file);
@@ -167,7 +178,7 @@ static void check_export(const struct policy *p, const char *file, const char *f
 	assert_string_equal(m.meta->malware, "Agent Tesla");
 	assert_int_equal(m.meta->confidence, -1);
 	assert_null(m.meta->reference);
-	assert_string_equal(m.meta->id, "1234560");
+	assert_string_equal(id_of(&m), "1234560");
 	assert_int_equal(m.meta->first_seen, T_2026_05_26 + 22 * 3600 + 10 * 60 + 3);
 
 	/* quotes inside a field */
@@ -181,13 +192,13 @@ static void check_export(const struct policy *p, const char *file, const char *f
 	assert_int_equal(look(p, "www.shbet.id", &m), VERDICT_BLOCK);
 	assert_null(m.meta->malware);
 	assert_int_equal(m.meta->confidence, 0);
-	assert_string_equal(m.meta->id, "1234558");
+	assert_string_equal(id_of(&m), "1234558");
 
 	/* ip:port: the address is an IP indicator, with the row's metadata */
 	assert_int_equal(look_addr(p, "45.95.147.236", &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 32);
 	assert_string_equal(m.meta->malware, "NanoCore RAT");
-	assert_string_equal(m.meta->id, "1234566");
+	assert_string_equal(id_of(&m), "1234566");
 	assert_string_equal(m.meta->source, "ThreatFox");
 	assert_int_equal(m.meta->confidence, 75);
 	assert_int_equal(look_addr(p, "45.95.147.237", &m), VERDICT_PASS);
@@ -229,7 +240,7 @@ static void test_csv_export(void **state)
 		/* [2001:db8::bad]:443: the bracketed IPv6 address */
 		assert_int_equal(look_addr(p, "2001:db8::bad", &m), VERDICT_BLOCK);
 		assert_int_equal(m.rule_off, 128);
-		assert_string_equal(m.meta->id, "1234570");
+		assert_string_equal(id_of(&m), "1234570");
 		assert_int_equal(policy_stats(p)->block_ip, 2);
 		assert_int_equal(policy_stats(p)->files[0].block, 7);
 		/* the format is recognised without being told */
@@ -325,7 +336,7 @@ static void test_csv_ip_rows(void **state)
 
 	(void)state;
 	assert_int_equal(look_addr(p, "192.0.2.1", &m), VERDICT_BLOCK);
-	assert_string_equal(m.meta->id, "6"); /* listed twice: the later row's fields */
+	assert_string_equal(id_of(&m), "6"); /* listed twice: the later row's fields */
 	assert_int_equal(look_addr(p, "2001:db8::2", &m), VERDICT_BLOCK);
 	assert_int_equal(m.rule_off, 128);
 	assert_int_equal(look_addr(p, "2001:db8::3", &m), VERDICT_BLOCK);
@@ -376,7 +387,7 @@ static void test_csv_invalid_rows(void **state)
 	assert_int_equal(policy_stats(p)->files[0].block, 70);
 	assert_int_equal(skipped(&policy_stats(p)->files[0], "url IOC"), 1);
 	assert_int_equal(look(p, "ok69.example", &m), VERDICT_BLOCK);
-	assert_string_equal(m.meta->id, "969");
+	assert_string_equal(id_of(&m), "969");
 	assert_int_equal(look(p, "a.example", &m), VERDICT_PASS);
 	assert_int_equal(look(p, "h.example", &m), VERDICT_PASS);
 	policy_free(p);
@@ -499,8 +510,100 @@ static void test_json_structure(void **state)
 	policy_free(p);
 	p = load_ok(FORMAT_THREATFOX_JSON, nested, strlen(nested), "t.json", NULL);
 	assert_int_equal(look(p, "z.example", &m), VERDICT_BLOCK);
-	assert_string_equal(m.meta->id, "99");
+	assert_string_equal(id_of(&m), "99");
 	assert_string_equal(m.meta->malware, "Z");
+	policy_free(p);
+}
+
+/* A row of a submission of hour (its first_seen): the same fields but the id. */
+#define CSV_SUB(hour, id, value, type)                                                             \
+	"\"2026-05-27 " hour ":00:00\", \"" id "\", \"" value "\", \"" type "\", \"botnet_cc\", "      \
+	"\"Mirai\", \"75\", \"None\"\n"
+
+/*
+ * Numeric ids stay with their entries: the rows of a submission (same fields but the id)
+ * share one ioc_meta, names and addresses alike; other ids are kept as text.
+ */
+static void test_numeric_ids(void **state)
+{
+	/* clang-format off */
+	static const char csv[] = CSV_HEADER
+		CSV_SUB("10", "1600001", "a1.example", "domain")
+		CSV_SUB("10", "1600002", "a2.example", "domain")
+		CSV_SUB("10", "1600004", "192.0.2.7:443", "ip:port")
+		CSV_SUB("10", "4294967295", "a3.example", "domain")
+		CSV_SUB("11", "1600010", "b1.example", "domain")
+		CSV_SUB("11", "abc-7", "s1.example", "domain")
+		CSV_SUB("11", "0123", "s2.example", "domain")
+		CSV_SUB("11", "4294967296", "s3.example", "domain")
+		CSV_SUB("11", "0", "s4.example", "domain")
+		CSV_SUB("11", "-5", "s5.example", "domain");
+	/* clang-format on */
+	struct policy_match m;
+	struct policy *p = load_ok(FORMAT_THREATFOX_CSV, csv, sizeof(csv) - 1, "ids.csv", NULL);
+	const struct ioc_meta *a;
+	static const char *const text_ids[][2] = {{"s1.example", "abc-7"},
+						  {"s2.example", "0123"},
+						  {"s3.example", "4294967296"},
+						  {"s4.example", "0"},
+						  {"s5.example", "-5"}};
+
+	(void)state;
+	assert_int_equal(look(p, "a1.example", &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 1600001);
+	assert_string_equal(id_of(&m), "1600001");
+	a = m.meta;
+	assert_int_equal(look(p, "a2.example", &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 1600002);
+	assert_ptr_equal(m.meta, a);
+	assert_int_equal(look(p, "a3.example", &m), VERDICT_BLOCK);
+	assert_string_equal(id_of(&m), "4294967295");
+	assert_ptr_equal(m.meta, a);
+	assert_int_equal(look_addr(p, "192.0.2.7", &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 1600004);
+	assert_ptr_equal(m.meta, a);
+	/* another submission (first_seen) */
+	assert_int_equal(look(p, "b1.example", &m), VERDICT_BLOCK);
+	assert_string_equal(id_of(&m), "1600010");
+	assert_true(m.meta != a);
+	/* ids that are no plain 32-bit number: text, in metadata of their own */
+	for (size_t i = 0; i < sizeof(text_ids) / sizeof(text_ids[0]); i++) {
+		assert_int_equal(look(p, text_ids[i][0], &m), VERDICT_BLOCK);
+		assert_int_equal(m.ioc_id, 0);
+		assert_string_equal(m.meta->id, text_ids[i][1]);
+		assert_string_equal(id_of(&m), text_ids[i][1]);
+		assert_true(m.meta != a);
+	}
+	assert_int_equal(policy_stats(p)->files[0].block, 10);
+	policy_free(p);
+}
+
+/* A name or an address listed again takes the later row's id, a number or text. */
+static void test_duplicate_ids(void **state)
+{
+	static const char csv[] = CSV_HEADER CSV_OK("11", "x.example") CSV_OK("12", "x.example")
+	    CSV_OK("13", "y.example") CSV_OK("id-y", "y.example") CSV_OK("id-z", "z.example")
+		CSV_OK("14", "z.example") CSV_OK("15", "w.example") CSV_OK("None", "w.example")
+		    CSV_IP("16", "192.0.2.1:80") CSV_IP("17", "192.0.2.1:81");
+	struct policy_match m;
+	struct policy *p = load_ok(FORMAT_THREATFOX_CSV, csv, sizeof(csv) - 1, "dup.csv", NULL);
+
+	(void)state;
+	assert_int_equal(look(p, "x.example", &m), VERDICT_BLOCK);
+	assert_string_equal(id_of(&m), "12");
+	assert_int_equal(look(p, "y.example", &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 0);
+	assert_string_equal(id_of(&m), "id-y");
+	assert_int_equal(look(p, "z.example", &m), VERDICT_BLOCK);
+	assert_int_equal(m.ioc_id, 14);
+	assert_null(m.meta->id);
+	/* a row without an id keeps the earlier one's */
+	assert_int_equal(look(p, "w.example", &m), VERDICT_BLOCK);
+	assert_string_equal(id_of(&m), "15");
+	assert_int_equal(look_addr(p, "192.0.2.1", &m), VERDICT_BLOCK);
+	assert_string_equal(id_of(&m), "17");
+	assert_int_equal(policy_stats(p)->files[0].duplicates, 5);
+	assert_int_equal(policy_stats(p)->files[0].block, 5);
 	policy_free(p);
 }
 
@@ -512,6 +615,7 @@ int main(void)
 	    cmocka_unit_test(test_csv_invalid_rows),
 	    cmocka_unit_test(test_csv_header),	   cmocka_unit_test(test_csv_header_variants),
 	    cmocka_unit_test(test_json_invalid),   cmocka_unit_test(test_json_structure),
+	    cmocka_unit_test(test_numeric_ids),	   cmocka_unit_test(test_duplicate_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
