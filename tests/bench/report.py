@@ -477,6 +477,18 @@ if "off" in feat_have:
                if v not in feat_have and ("sinkholed", f"feature_{v}") in ev]
     if skipped:
         P("\nNot measured: " + "; ".join(skipped))
+    rn = (evv("sinkholed", "retro_names") or "").split()
+    if rn:
+        rl = (evv("sinkholed", "retro_load") or "- -").split()
+        rss = (evv("sinkholed", "retro_rss_kb") or "- -").split()
+        hist = (evv("sinkholed", "retro_history") or "- -").split()
+        P(f"\nRetro-hunt memory (issue #14): {int(rn[0]):,} distinct names (none listed, forwarded) "
+          f"sent once each at {rn[1]} q/s ({rl[1] if len(rl) > 1 else '-'} answered): VmRSS "
+          f"{fmt(num(rss[0]) / 1024 if num(rss[0]) else None)} MB before, "
+          f"{fmt(num(rss[1]) / 1024 if len(rss) > 1 and num(rss[1]) else None)} MB after (the "
+          f"store is allocated at the start: `retro_hunt.memory` 64 MiB); the history covers "
+          f"{hist[0]} s afterwards (the lookups of the last that many seconds are remembered), "
+          f"{hist[1] if len(hist) > 1 else '-'} lookups dropped by full rings.")
     ql = evv("sinkholed", "feature_qlog_qlog_lines")
     if ql:
         P(f"\nThe query log wrote {ql} lines over the query-log variant's runs.")
@@ -499,7 +511,8 @@ if "off" in feat_have:
           ", ".join(p.replace("full-", "") for p in parts))
     P("")
 feat_end = len(out)
-if evv("run", "sections") == "features":  # run.sh features: nothing else was measured
+SECTIONS = (evv("run", "sections") or "").split()
+if SECTIONS == ["features"]:  # run.sh features: nothing else was measured
     print("\n".join(out[:header_end] + out[feat_start:feat_end]))
     sys.exit(0)
 

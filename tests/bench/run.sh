@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 # sinkholed vs Unbound, dnsmasq and dnsdist on this machine, in one run (issue #3).
 #
-# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed] [features] [logs]
-#   (no peer named: all three; `sinkholed` alone: no peer; sinkholed always runs;
-#   `features` alone: only what each optional feature of sinkholed costs per query;
-#   `logs` alone: only the block-log flood and query-log workloads). See tests/bench/README.md.
+# usage: tests/bench/run.sh [--quick] [unbound] [dnsmasq] [dnsdist] [sinkholed] [features] [logs] [lists]
+#   (no peer named: all three; `sinkholed` alone: no peer; sinkholed always runs. Sections
+#   named: only those, sinkholed alone: `features` what each optional feature costs per query,
+#   `logs` the block-log flood and query-log workloads, `lists` list loading and a feed
+#   changed under load). See tests/bench/README.md.
 #
 # Server under test on CPU $SRV_CPU (1), dnsperf and the nsd upstream on CPU $CLI_CPU (0).
 # Everything listens on 127.0.0.1 high ports; every load run is bounded (dnsperf -l); only
@@ -26,8 +27,7 @@ for a in "$@"; do
 	-h | --help) usage; exit 0 ;;
 	unbound | dnsmasq | dnsdist) PEERS="$PEERS $a" ;;
 	sinkholed) ONLY_SELF=1 ;; # named alone: no peer
-	features) ONLY_FEATURES=1 ONLY_SELF=1 ;;
-	logs) ONLY_SELF=1 ONLY_LOGS=1 ;; # the block-log and query-log workloads alone
+	features | logs | lists) SECTIONS="${SECTIONS:-} $a" ONLY_SELF=1 ;; # these sections alone
 	*) echo "run.sh: unknown argument '$a'" >&2; usage >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +64,8 @@ PROFILE=${PROFILE:-1}            # perf profile of sinkholed on w1-10k, saturate
 PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
 FEATURES=${FEATURES:-1}          # CPU/query of each optional feature on vs off (0: not measured)
 FEAT_IPS=${FEAT_IPS:-10000}      # IP indicators listed in the feature runs that inspect addresses
+RETRO_N=${RETRO_N:-$([ $QUICK = 1 ] && echo 100000 || echo 1000000)} # distinct names for the retro-hunt's memory (0: not run)
+RETRO_QPS=${RETRO_QPS:-50000}    # the rate they are sent at
 FLOOD_QPS=${FLOOD_QPS:-}         # the one-client flood: empty = closed loop (the highest rate)
 FLOOD_DUR=${FLOOD_DUR:-$([ $QUICK = 1 ] && echo 2 || echo 8)}
 QLOG_QPS=${QLOG_QPS:-50000}      # the query log's fixed rate (mixed traffic)
@@ -787,19 +789,59 @@ sinkhole: {mode: address, inspect_ip: false}" >/dev/null && FEAT_IP_KEY=1
 	feat_variant core big "$BIG_LAST" "" && have="$have core"
 	feat_variant full big "$BIG_LAST" "$DATA/ips-$BIGLABEL.yaml" && have="$have full"
 	event features "${have# }" "variants measured"
+	[ "$RETRO_N" -gt 0 ] && retro_million
 }
 
-if [ "${ONLY_FEATURES:-0}" = 1 ]; then
-	SRV=run event sections features "only the optional features' costs"
-	feature_costs
+# retro_million: RETRO_N distinct names (none listed, NXDOMAIN from nsd) sent once each at
+# RETRO_QPS to sinkholed with the retro-hunt's defaults (64 MiB, 7 days): its memory and the
+# history it covers afterwards (issue #14), from VmRSS and the /metrics listener.
+retro_million() {
+	local q=$DATA/q-retro-$RETRO_N.txt hp=$((PORT_BASE + 7)) y=$D/retro.yaml r0 r1 out=$RUN/dp-retro.out p m L
+	if ! [ -s "$q" ]; then
+		python3 -c "
+import sys
+with open(sys.argv[1] + '.tmp', 'w') as f:
+    for i in range(int(sys.argv[2])):
+        f.write(f'r{i:07d}.retro.example A\\n')" "$q" "$RETRO_N" && mv -f "$q.tmp" "$q"
+	fi
+	port_free "$hp" || { event retro_skipped "port $hp is in use"; return 1; }
+	sed -e "s#@PORT@#$PORT#g; s#@UP_PORT@#$UP_PORT#g; s#@D@#$D#g; s#@BLOCK_LOG@#$BLOCK_LOG#g" \
+		"$B/conf/sinkholed.yaml.in" >"$y"
+	printf 'http: {listen: "127.0.0.1:%s"}\n%s\n' "$hp" "$SINKHOLED_EXTRA_YAML" >>"$y"
+	srv_link 10k 0
+	SINKHOLED_CONF=$y start_and_wait 10k "$SMALL_FIRST" "" || { event retro_skipped "did not start"; return 1; }
+	r0=$(rss_kb "$SRV_PID")
+	L=$(( (RETRO_N + RETRO_QPS - 1) / RETRO_QPS ))
+	log "retro-hunt memory: $RETRO_N distinct names at $RETRO_QPS q/s (dnsperf -n 1 -l $((L + 5)))"
+	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$q" -t "$TIMEOUT" -n 1 -l $((L + 5)) \
+		-c "$CLIENTS" -q 2000 -Q "$RETRO_QPS" -T "$DP_THREADS" >"$out" 2>&1
+	sleep 0.5 # the retro thread's last drain (every 20 ms)
+	r1=$(rss_kb "$SRV_PID")
+	p=$(python3 "$B/parse_dnsperf.py" "$out")
+	m=$(python3 -c "
+import sys, urllib.request
+t = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+v = {l.split()[0]: l.split()[1] for l in t.splitlines() if l and not l.startswith('#')}
+print(v.get('sinkholed_retro_hunt_history_seconds', '-'), v.get('sinkholed_retro_hunt_dropped_total', '-'))" \
+		"http://127.0.0.1:$hp/metrics" 2>/dev/null || echo "- -")
+	event retro_names "$RETRO_N $RETRO_QPS" "distinct names sent once each, at q/s"
+	event retro_load "${p//$'\t'/ }" "dnsperf: sent completed lost qps avg_ms p50 p99 max_ms rcodes min_1s_qps"
+	event retro_rss_kb "$r0 $r1" "VmRSS before and after (the store is allocated at the start: 64 MiB)"
+	event retro_history "$m" "sinkholed_retro_hunt_history_seconds, sinkholed_retro_hunt_dropped_total after the run"
 	srv_stop
-	finish
-	exit 0
-fi
+}
 
-if [ -n "${ONLY_LOGS:-}" ]; then
-	run_logs
-	srv_stop
+if [ -n "${SECTIONS:-}" ]; then
+	SRV=run event sections "${SECTIONS# }" "only these sections, sinkholed alone"
+	for sec in $SECTIONS; do
+		case $sec in
+		features) feature_costs ;;
+		logs) run_logs ;;
+		lists) run_lists ;;
+		esac
+		srv_stop
+		[ -n "${HTTP_PID:-}" ] && stop_pid "$HTTP_PID"
+	done
 	finish
 	exit 0
 fi
