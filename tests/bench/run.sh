@@ -757,6 +757,8 @@ feat_variant() {
 	lat_runs "$wl1.f-$v" "$DATA/q-$wl1.txt"
 	dp "w2.f-$v" warm 0 "$DATA/q-w2-hit.txt"
 	lat_runs "w2.f-$v" "$DATA/q-w2-hit.txt"
+	# saturated, every server is busy all the time: no wake-up per query in the CPU figure
+	for r in $(seq 1 "$REPS"); do dp "w2.f-$v" sat "$r" "$DATA/q-w2-hit.txt"; done
 	for r in $(seq 1 "$LAT_REPS"); do
 		srv_stop
 		SINKHOLED_CONF=$y start_and_wait "$list" "$first" "" || break
