@@ -64,6 +64,7 @@ PROFILE=${PROFILE:-1}            # perf profile of sinkholed on w1-10k, saturate
 PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
 FEATURES=${FEATURES:-1}          # CPU/query of each optional feature on vs off (0: not measured)
 FEAT_IPS=${FEAT_IPS:-10000}      # IP indicators listed in the feature runs that inspect addresses
+FEAT_VARIANTS=${FEAT_VARIANTS-"off cname ip retro qlog all off2"} # one feature at a time (empty: only core/full)
 RETRO_N=${RETRO_N:-$([ $QUICK = 1 ] && echo 100000 || echo 1000000)} # distinct names for the retro-hunt's memory (0: not run)
 RETRO_QPS=${RETRO_QPS:-50000}    # the rate they are sent at
 FLOOD_QPS=${FLOOD_QPS:-}         # the one-client flood: empty = closed loop (the highest rate)
@@ -778,7 +779,7 @@ feature_costs() {
 	probe_yaml "$SINKHOLED_EXTRA_YAML
 sinkhole: {mode: address, inspect_ip: false}" >/dev/null && FEAT_IP_KEY=1
 	feat_ips "$FEAT_IPS" "$D/ips.yaml"
-	for v in off cname ip retro qlog all off2; do
+	for v in $FEAT_VARIANTS; do
 		case $v in
 		ip | all) feat_variant "$v" 10k "$SMALL_FIRST" "$D/ips.yaml" ;;
 		*) feat_variant "$v" 10k "$SMALL_FIRST" "" ;;
