@@ -429,32 +429,33 @@ def feat_cpu(v, wl, kind="lat"):
 
 
 feat_start = len(out)
-if "off" in feat_have:
-    P("## What each optional feature costs (sinkholed alone, CPU ns/query)\n")
-    P("Started afresh per variant with the 10k list: every optional feature off, one on at a time, "
-      "all on, then all off again; each cell the median of the fixed-rate runs (10k q/s) or of "
-      "the saturated ones, the ratio against the mean of the two \"off\" variants (their spread "
-      "shows how far the machine moves between identical runs: a ratio within it says nothing).\n")
-    P("| variant | " + " | ".join(f"{l} ns | ratio" for _, l, _ in FWL) + " |")
-    P("|---|" + "---:|---:|" * len(FWL))
-    base = {}
-    for wl, _, k in FWL:
-        offs = [x for x in (feat_cpu("off", wl, k), feat_cpu("off2", wl, k)) if x is not None]
-        base[(wl, k)] = statistics.mean(offs) if offs else None
-    for v, label in [("off", "all off"), ("off2", "all off, again")] + [f for f in FEAT if f[0] not in ("core", "full")]:
-        if v not in feat_have:
-            if (("sinkholed", f"feature_{v}")) in ev:
-                P(f"| {label} | " + " | ".join("- | -" for _ in FWL) + f" |")
-            continue
-        cells = []
+if feat_have:
+    if "off" in feat_have:
+        P("## What each optional feature costs (sinkholed alone, CPU ns/query)\n")
+        P("Started afresh per variant with the 10k list: every optional feature off, one on at a time, "
+          "all on, then all off again; each cell the median of the fixed-rate runs (10k q/s) or of "
+          "the saturated ones, the ratio against the mean of the two \"off\" variants (their spread "
+          "shows how far the machine moves between identical runs: a ratio within it says nothing).\n")
+        P("| variant | " + " | ".join(f"{l} ns | ratio" for _, l, _ in FWL) + " |")
+        P("|---|" + "---:|---:|" * len(FWL))
+        base = {}
         for wl, _, k in FWL:
-            c = feat_cpu(v, wl, k)
-            b_ = base[(wl, k)]
-            feat_ratio[(v, wl if k == "lat" else f"{wl} {k}")] = None if c is None or not b_ else c / b_
-            cells.append(f"{fmt(c)} | {ratio(c, b_)}")
-        P(f"| {label} | " + " | ".join(cells) + " |")
+            offs = [x for x in (feat_cpu("off", wl, k), feat_cpu("off2", wl, k)) if x is not None]
+            base[(wl, k)] = statistics.mean(offs) if offs else None
+        for v, label in [("off", "all off"), ("off2", "all off, again")] + [f for f in FEAT if f[0] not in ("core", "full")]:
+            if v not in feat_have:
+                if (("sinkholed", f"feature_{v}")) in ev:
+                    P(f"| {label} | " + " | ".join("- | -" for _ in FWL) + f" |")
+                continue
+            cells = []
+            for wl, _, k in FWL:
+                c = feat_cpu(v, wl, k)
+                b_ = base[(wl, k)]
+                feat_ratio[(v, wl if k == "lat" else f"{wl} {k}")] = None if c is None or not b_ else c / b_
+                cells.append(f"{fmt(c)} | {ratio(c, b_)}")
+            P(f"| {label} | " + " | ".join(cells) + " |")
     if "core" in feat_have or "full" in feat_have:
-        P("")
+        P("" if "off" in feat_have else "## The full feature set against the core path (sinkholed alone)\n")
         P(f"The full feature set (issue #10) against the core path, both with the {big} list "
           f"({evv('sinkholed', 'feature_full', '-')}; {ev.get(('sinkholed', 'feature_full'), ('', ''))[1]}):\n")
         FW = [("w1-big", "all-blocked, saturated", "sat"), ("w1-big", "all-blocked", "lat"),
