@@ -533,17 +533,17 @@ static unsigned inspect_what(const struct state *st)
 }
 
 /*
- * Inspect the answer ans (len bytes) to q when the config asks for it and the query name
- * neither is allowed (an allowed name is never blocked by its answer) nor decided already. A
- * listed target or address (BLOCK, or LOG when the query name logs nothing itself) fills *r
- * and is counted; its verdict is returned, else VERDICT_PASS.
+ * Inspect the answer ans (len bytes) to q for what (INSPECT_ flags, inspect_what()), unless
+ * that is nothing or the query name is allowed (an allowed name is never blocked by its
+ * answer) or decided already. A listed target or address (BLOCK, or LOG when the query name
+ * logs nothing itself) fills *r and is counted; its verdict is returned, else VERDICT_PASS.
  */
-static enum verdict check_answer(struct worker *w, const struct state *st,
+static enum verdict check_answer(struct worker *w, const struct state *st, unsigned what,
 				 const struct dns_query *q, const struct client *cl,
 				 const struct policy_match *qm, int64_t t_ms, const uint8_t *ans,
 				 size_t len, struct blocklog_rec *r)
 {
-	unsigned what = inspect_what(st), an;
+	unsigned an;
 	struct answer_hit hit;
 	enum verdict v;
 
@@ -684,7 +684,7 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 			what = inspect_what(st);
 			v = ((what & INSPECT_NAMES) && cache_hit_has_alias(w->cache)) ||
 				    ((what & INSPECT_ADDRS) && cache_hit_has_address(w->cache))
-				? check_answer(w, st, q, cl, &ctx->m, ctx->t_ms, w->abuf,
+				? check_answer(w, st, what, q, cl, &ctx->m, ctx->t_ms, w->abuf,
 					       ctx->out_len, &ctx->rec)
 				: VERDICT_PASS;
 			if (v == VERDICT_BLOCK) {
@@ -791,8 +791,8 @@ void worker_query_done(struct query *qr, uint8_t *reply, size_t len, size_t cap)
 	struct blocklog_rec r;
 
 	if (reply) {
-		switch (check_answer(w, qr->ws->st, q, &qr->cl, &qr->match, qr->recv_ms, reply, len,
-				     &r)) {
+		switch (check_answer(w, qr->ws->st, inspect_what(qr->ws->st), q, &qr->cl, &qr->match,
+				     qr->recv_ms, reply, len, &r)) {
 		case VERDICT_BLOCK:
 			/* r holds what the reply said; the reply (maybe in w->abuf) is not needed. */
 			len = sinkhole_for(w, qr->ws->st->cfg, q, &qr->cl, r.meta, &r);

@@ -23,6 +23,7 @@
 #include "insight.h"
 #include "policy/policy.h"
 #include "util/jbuf.h"
+#include "util/name.h"
 
 #define T0 1764547200000LL /* 2025-12-01T00:00:00Z, ms */
 #define SEC 1000LL
@@ -48,29 +49,13 @@ static double uniform(void)
 	return (double)((rng * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0;
 }
 
-/* "www.evil.com" in canonical wire form into buf; returns its length. */
-static size_t wire(const char *dotted, uint8_t *buf)
-{
-	size_t n = 0;
-	const char *p = dotted;
-
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		buf[n++] = (uint8_t)l;
-		memcpy(buf + n, p, l);
-		n += l;
-		p += l + (dot ? 1 : 0);
-	}
-	buf[n++] = 0;
-	return n;
-}
-
 /* A blocked lookup of qname (rule: its last rule_labels labels) by 10.0.x.y at t_ms. */
 static void make_rec(struct blocklog_rec *r, unsigned client, const char *qname, int64_t t_ms,
 		     const struct ioc_meta *meta)
 {
+	const char *why;
+	int n;
+
 	memset(r, 0, sizeof(*r));
 	r->time_ms = t_ms;
 	r->src_family = AF_INET;
@@ -82,7 +67,9 @@ static void make_rec(struct blocklog_rec *r, unsigned client, const char *qname,
 	r->action = BLOCKLOG_BLOCKED;
 	r->qtype = 1;
 	r->qclass = 1;
-	r->qname_len = (uint8_t)wire(qname, r->qname);
+	n = name_to_wire(qname, strlen(qname), r->qname, &why);
+	assert_true(n > 0);
+	r->qname_len = (uint8_t)n;
 	r->rule_off = 0;
 	r->meta = meta;
 }
