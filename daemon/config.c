@@ -896,6 +896,10 @@ static void key_blocklists(struct ctx *c, const char *key, yaml_node_t *n)
 	items = get_list(c, key, n, false, "[blocklist.yaml]", &count);
 	if (!items)
 		return;
+	if (count > CONFIG_MAX_LISTS) {
+		error_at(c, n, "%s: %zu lists; at most %d", key, count, CONFIG_MAX_LISTS);
+		return;
+	}
 	cfg->lists = calloc(count, sizeof(*cfg->lists));
 	if (!cfg->lists) {
 		oom(c);

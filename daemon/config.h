@@ -97,6 +97,9 @@ struct list_conf {
 	bool required;	   /**< no good version at startup is an error; default: local files */
 };
 
+/** The most blocklists a config may name (an entry keeps its list's index in 16 bits). */
+#define CONFIG_MAX_LISTS 65535
+
 struct config {
 	char *path; /**< the config file as given */
 	char *dir;  /**< its directory: relative paths are resolved against it */
@@ -109,7 +112,7 @@ struct config {
 	unsigned workers;	      /**< 0 = one per CPU (resolved by main), max 256 */
 
 	struct list_conf *lists; /**< `blocklists:`; default one local file blocklist.yaml */
-	size_t n_lists;
+	size_t n_lists;		 /**< at most CONFIG_MAX_LISTS */
 	char *state_dir; /**< fetched feeds live in state_dir/feeds/; default /var/lib/sinkholed */
 	bool watch;	 /**< reload when a local list or the config changes; default true */
 

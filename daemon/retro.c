@@ -413,7 +413,7 @@ static bool listed_before(const struct policy *old_p, const struct domainset *ol
 static bool has_prefix(const struct ipset *set, int family, const uint8_t *addr, unsigned bits)
 {
 	unsigned b;
-	uint32_t v;
+	uint64_t v;
 
 	return ipset_match(set, family, addr, bits, &b, &v) && b == bits;
 }
@@ -468,7 +468,7 @@ static size_t count_new(const struct policy *old_p, const struct policy *new_p)
 	size_t n = 0, pos = 0;
 	const uint8_t *name;
 	size_t len;
-	uint32_t v;
+	uint64_t v;
 
 	while (domainset_next(nb, &pos, &name, &len, &v))
 		n += !domainset_get(ob, name, len, NULL);

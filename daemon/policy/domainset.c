@@ -11,21 +11,42 @@
 /*
  * Layout. Every name lives in one arena as a record:
  *
- *	value (4 bytes, native order, unaligned) | wire length (1 byte) | wire name
+ *	value (8 bytes, native order, unaligned) | wire length (1 byte) | wire name
  *
- * The table is open addressing with linear probing over 8-byte slots holding the name's full
- * 32-bit hash tag and its arena offset + 1 (0 = empty slot). The slot index is tag & mask, so
- * the table grows by re-placing the stored tags and never reads a name again.
+ * The table is ordered linear probing (Amble and Knuth, 1974) over 8-byte slots holding the
+ * name's full 32-bit hash tag and its arena offset + 1 (0 = empty slot). A tag's home slot is
+ * tag * cap / 2^32, which grows with the tag, and every run of occupied slots is kept sorted
+ * by tag, so the whole table is: a lookup stops at the first empty slot or greater tag, and
+ * an absent name costs as few probes as a present one. That allows a high load (up to 0.8:
+ * 10 bytes of table per name, where a power-of-two table at 0.35-0.7 takes 11-23) and any
+ * capacity, so a bulk load sizes the table to its count. Slots past cap take the runs that
+ * spill over its end (there is no wrap-around); the last slot is always empty, which ends
+ * every probe. Growing re-places the stored tags in one pass and never reads a name again.
  *
  * Hash. h(root) = f(seed); h(label.parent) = mix(h(parent), label). Computing it from the
  * root outward gives the hash of every suffix of a query name in one pass over its labels,
  * which is what the parent walk of domainset_match needs.
  */
 
-#define REC_HDR 5u		/* value + length byte */
+#define REC_HDR 9u		/* value + length byte */
 #define MAX_LABELS 128		/* a 255-byte wire name has at most 127 labels + the root */
 #define MIN_SLOTS 16u
 #define MIN_ARENA 256u
+#define MIN_TAIL 16u		/* slots past cap, at least: they take the runs that spill over */
+/* The table grows when count exceeds cap * LOAD_NUM / LOAD_DEN. */
+#define LOAD_NUM 4u
+#define LOAD_DEN 5u
+
+/*
+ * Tests build this file with tags narrowed (fewer bits, or all of them high), so that names
+ * collide, runs grow long and spill over the end (tests/CMakeLists.txt: test_domainset_*).
+ */
+#ifndef DOMAINSET_TAG_MASK
+#define DOMAINSET_TAG_MASK 0xffffffffu
+#endif
+#ifndef DOMAINSET_TAG_SET
+#define DOMAINSET_TAG_SET 0u
+#endif
 
 struct slot {
 	uint32_t tag;
@@ -33,12 +54,13 @@ struct slot {
 };
 
 struct domainset {
-	struct slot *slots;
-	uint32_t mask;	/* capacity - 1 (capacity is a power of two) */
+	struct slot *slots; /* nslots: cap home slots, then the tail */
+	uint32_t cap;	    /* home slots: home(tag) = tag * cap >> 32 */
+	size_t nslots;	    /* cap + the tail; slots[nslots - 1] is always empty */
 	size_t count;
-	size_t grow_at; /* count at which the table doubles (load factor 0.7) */
+	size_t grow_at; /* count beyond which the table grows (load 0.8) */
 	uint8_t *arena;
-	size_t used, cap;
+	size_t used, acap;
 	uint64_t seed;
 	uint64_t root; /* h(root) */
 };
@@ -129,7 +151,12 @@ static inline uint64_t mix_label(uint64_t h, const uint8_t *p)
 static inline uint32_t tag_of(uint64_t h)
 {
 	/* mum output is well mixed in both halves; fold them. */
-	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+	return (((uint32_t)(h >> 32) ^ (uint32_t)h) & DOMAINSET_TAG_MASK) | DOMAINSET_TAG_SET;
+}
+
+static inline size_t home(const struct domainset *ds, uint32_t tag)
+{
+	return (size_t)(((uint64_t)tag * ds->cap) >> 32);
 }
 
 /*
@@ -174,32 +201,38 @@ static inline const uint8_t *rec_at(const struct domainset *ds, uint32_t off1)
 	return ds->arena + (off1 - 1);
 }
 
-static inline uint32_t rec_value(const uint8_t *rec)
+static inline uint64_t rec_value(const uint8_t *rec)
 {
-	uint32_t v;
+	uint64_t v;
 
-	memcpy(&v, rec, 4);
+	memcpy(&v, rec, 8);
 	return v;
 }
 
-/* The slot holding name, or the empty slot where it would go. */
+/*
+ * The slot holding name; else NULL, and *at (if not NULL) is where it would go: the first slot
+ * of its run with a greater tag, or the empty slot ending the run.
+ */
 static struct slot *find_slot(const struct domainset *ds, uint32_t tag, const uint8_t *name,
-			      size_t len)
+			      size_t len, size_t *at)
 {
-	uint32_t i = tag & ds->mask;
+	size_t i = home(ds, tag);
 
-	for (;; i = (i + 1) & ds->mask) {
+	for (;; i++) {
 		struct slot *s = &ds->slots[i];
 		const uint8_t *rec;
 
-		if (!s->off1)
-			return s;
+		if (!s->off1 || s->tag > tag)
+			break;
 		if (s->tag != tag)
 			continue;
 		rec = rec_at(ds, s->off1);
-		if (rec[4] == len && memcmp(rec + REC_HDR, name, len) == 0)
+		if (rec[REC_HDR - 1] == len && memcmp(rec + REC_HDR, name, len) == 0)
 			return s;
 	}
+	if (at)
+		*at = i;
+	return NULL;
 }
 
 struct domainset *domainset_new(uint64_t seed)
@@ -208,11 +241,12 @@ struct domainset *domainset_new(uint64_t seed)
 
 	if (!ds)
 		return NULL;
-	ds->slots = calloc(MIN_SLOTS, sizeof(*ds->slots));
+	ds->slots = calloc(MIN_SLOTS + MIN_TAIL, sizeof(*ds->slots));
 	if (!ds->slots)
 		goto fail;
-	ds->mask = MIN_SLOTS - 1;
-	ds->grow_at = MIN_SLOTS * 7 / 10;
+	ds->cap = MIN_SLOTS;
+	ds->nslots = MIN_SLOTS + MIN_TAIL;
+	ds->grow_at = MIN_SLOTS * LOAD_NUM / LOAD_DEN;
 	ds->seed = seed;
 	ds->root = hash_mum(seed ^ HASH_K2, HASH_K1 ^ 0x5ca1ab1eULL);
 	return ds;
@@ -225,37 +259,66 @@ void domainset_free(struct domainset *ds)
 {
 	if (!ds)
 		return;
-	big_free(ds->slots, ((size_t)ds->mask + 1) * sizeof(*ds->slots));
-	big_free(ds->arena, ds->cap);
+	big_free(ds->slots, ds->nslots * sizeof(*ds->slots));
+	big_free(ds->arena, ds->acap);
 	free(ds);
 }
 
-static int grow_table(struct domainset *ds)
+/*
+ * Re-place every stored tag into a table of ncap home slots. The slots hold the tags in
+ * order, so each goes to its new home or right after the one placed before it: one pass to
+ * find how far the last run spills over, one to place.
+ */
+static int resize_table(struct domainset *ds, size_t ncap)
 {
-	size_t ncap = ((size_t)ds->mask + 1) * 2;
+	size_t next = 0, nslots;
 	struct slot *ns;
-	uint32_t nmask;
 
-	if (ncap > ((size_t)1 << 32))
+	if (ncap > UINT32_MAX)
 		return -ENOMEM;
-	ns = big_zalloc(ncap * sizeof(*ns));
+	for (size_t i = 0; i < ds->nslots; i++) {
+		size_t h;
+
+		if (!ds->slots[i].off1)
+			continue;
+		h = (size_t)(((uint64_t)ds->slots[i].tag * ncap) >> 32);
+		next = (h > next ? h : next) + 1;
+	}
+	nslots = (next > ncap ? next : ncap) + MIN_TAIL;
+	ns = big_zalloc(nslots * sizeof(*ns));
 	if (!ns)
 		return -ENOMEM;
-	nmask = (uint32_t)(ncap - 1);
-	for (size_t i = 0; i <= ds->mask; i++) {
-		const struct slot *s = &ds->slots[i];
-		uint32_t j;
+	next = 0;
+	for (size_t i = 0; i < ds->nslots; i++) {
+		size_t h;
 
-		if (!s->off1)
+		if (!ds->slots[i].off1)
 			continue;
-		for (j = s->tag & nmask; ns[j].off1; j = (j + 1) & nmask)
-			;
-		ns[j] = *s;
+		h = (size_t)(((uint64_t)ds->slots[i].tag * ncap) >> 32);
+		if (h < next)
+			h = next;
+		ns[h] = ds->slots[i];
+		next = h + 1;
 	}
-	big_free(ds->slots, ((size_t)ds->mask + 1) * sizeof(*ds->slots));
+	big_free(ds->slots, ds->nslots * sizeof(*ds->slots));
 	ds->slots = ns;
-	ds->mask = nmask;
-	ds->grow_at = ncap * 7 / 10;
+	ds->cap = (uint32_t)ncap;
+	ds->nslots = nslots;
+	ds->grow_at = ncap * LOAD_NUM / LOAD_DEN;
+	return 0;
+}
+
+/* Room for a run to spill one slot further: the tail doubles (nothing moves). */
+static int grow_tail(struct domainset *ds)
+{
+	size_t n = ds->nslots + (ds->nslots - ds->cap);
+	struct slot *ns = big_realloc(ds->slots, ds->nslots * sizeof(*ns), n * sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	memset(ns + ds->nslots, 0, (n - ds->nslots) * sizeof(*ns));
+	ds->slots = ns;
+	ds->nslots = n;
 	return 0;
 }
 
@@ -264,13 +327,13 @@ static int reserve_arena(struct domainset *ds, size_t need, bool exact)
 	size_t ncap;
 	uint8_t *na;
 
-	if (ds->cap - ds->used >= need)
+	if (ds->acap - ds->used >= need)
 		return 0;
 	/*
 	 * Double while small, then grow by an eighth: large blocks are mremap'd (no copy), and a
 	 * smaller step keeps the unused tail small for big lists.
 	 */
-	ncap = ds->cap < MIN_ARENA ? MIN_ARENA : ds->cap;
+	ncap = ds->acap < MIN_ARENA ? MIN_ARENA : ds->acap;
 	if (exact && ncap < ds->used + need)
 		ncap = ds->used + need;
 	while (ncap - ds->used < need)
@@ -279,19 +342,20 @@ static int reserve_arena(struct domainset *ds, size_t need, bool exact)
 		ncap = UINT32_MAX;
 	if (ncap - ds->used < need)
 		return -ENOMEM;
-	na = big_realloc(ds->arena, ds->cap, ncap);
+	na = big_realloc(ds->arena, ds->acap, ncap);
 	if (!na)
 		return -ENOMEM;
 	ds->arena = na;
-	ds->cap = ncap;
+	ds->acap = ncap;
 	return 0;
 }
 
-int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint32_t value,
-		  uint32_t *old)
+int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint64_t value,
+		  uint64_t *old)
 {
 	uint8_t offs[MAX_LABELS];
 	struct slot *s;
+	size_t at, end;
 	uint32_t tag;
 	uint8_t *rec;
 	int n, rc;
@@ -300,29 +364,35 @@ int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint32_
 	if (n <= 0)
 		return -EINVAL;
 	tag = tag_of(hash_name(ds, name, offs, n));
-	s = find_slot(ds, tag, name, len);
-	if (s->off1) {
+	s = find_slot(ds, tag, name, len, &at);
+	if (s) {
 		rec = ds->arena + (s->off1 - 1);
 		if (old)
 			*old = rec_value(rec);
-		memcpy(rec, &value, 4);
+		memcpy(rec, &value, 8);
 		return 1;
 	}
 	if (ds->count + 1 > ds->grow_at) {
-		rc = grow_table(ds);
+		rc = resize_table(ds, (size_t)ds->cap * 2);
 		if (rc)
 			return rc;
-		s = find_slot(ds, tag, name, len);
+		(void)find_slot(ds, tag, name, len, &at);
 	}
 	rc = reserve_arena(ds, REC_HDR + len, false);
 	if (rc)
 		return rc;
+	/* Shift the rest of the run one slot on; the last slot must stay empty. */
+	for (end = at; ds->slots[end].off1; end++)
+		;
+	if (end + 1 == ds->nslots && (rc = grow_tail(ds)) < 0)
+		return rc;
+	memmove(&ds->slots[at + 1], &ds->slots[at], (end - at) * sizeof(*ds->slots));
 	rec = ds->arena + ds->used;
-	memcpy(rec, &value, 4);
-	rec[4] = (uint8_t)len;
+	memcpy(rec, &value, 8);
+	rec[REC_HDR - 1] = (uint8_t)len;
 	memcpy(rec + REC_HDR, name, len);
-	s->tag = tag;
-	s->off1 = (uint32_t)(ds->used + 1);
+	ds->slots[at].tag = tag;
+	ds->slots[at].off1 = (uint32_t)(ds->used + 1);
 	ds->used += REC_HDR + len;
 	ds->count++;
 	return 0;
@@ -333,8 +403,13 @@ int domainset_reserve(struct domainset *ds, size_t names, size_t bytes)
 	size_t want = ds->count + names;
 	int rc;
 
-	while (want > ds->grow_at) {
-		rc = grow_table(ds);
+	/* To the count, at the highest load (at least a quarter more, when many lists add up). */
+	if (want > ds->grow_at) {
+		size_t ncap = want * LOAD_DEN / LOAD_NUM + 1;
+
+		if (ncap < (size_t)ds->cap + ds->cap / 4)
+			ncap = (size_t)ds->cap + ds->cap / 4;
+		rc = resize_table(ds, ncap);
 		if (rc)
 			return rc;
 	}
@@ -347,10 +422,10 @@ void domainset_prefetch(const struct domainset *ds, const uint8_t *name, size_t 
 	int n = split_labels(name, len, offs);
 
 	if (n > 0)
-		__builtin_prefetch(&ds->slots[tag_of(hash_name(ds, name, offs, n)) & ds->mask]);
+		__builtin_prefetch(&ds->slots[home(ds, tag_of(hash_name(ds, name, offs, n)))]);
 }
 
-bool domainset_get(const struct domainset *ds, const uint8_t *name, size_t len, uint32_t *value)
+bool domainset_get(const struct domainset *ds, const uint8_t *name, size_t len, uint64_t *value)
 {
 	uint8_t offs[MAX_LABELS];
 	const struct slot *s;
@@ -359,8 +434,8 @@ bool domainset_get(const struct domainset *ds, const uint8_t *name, size_t len, 
 	n = split_labels(name, len, offs);
 	if (n <= 0 || ds->count == 0)
 		return false;
-	s = find_slot(ds, tag_of(hash_name(ds, name, offs, n)), name, len);
-	if (!s->off1)
+	s = find_slot(ds, tag_of(hash_name(ds, name, offs, n)), name, len, NULL);
+	if (!s)
 		return false;
 	if (value)
 		*value = rec_value(rec_at(ds, s->off1));
@@ -368,7 +443,7 @@ bool domainset_get(const struct domainset *ds, const uint8_t *name, size_t len, 
 }
 
 int domainset_match(const struct domainset *ds, const uint8_t *name, size_t len, size_t start,
-		    uint32_t *value)
+		    uint64_t *value)
 {
 	uint8_t offs[MAX_LABELS];
 	uint32_t tags[MAX_LABELS];
@@ -389,9 +464,9 @@ int domainset_match(const struct domainset *ds, const uint8_t *name, size_t len,
 		tags[i] = tag_of(h);
 	}
 	for (int i = first; i < n; i++) {
-		const struct slot *s = find_slot(ds, tags[i], name + offs[i], len - offs[i]);
+		const struct slot *s = find_slot(ds, tags[i], name + offs[i], len - offs[i], NULL);
 
-		if (s->off1) {
+		if (s) {
 			if (value)
 				*value = rec_value(rec_at(ds, s->off1));
 			return offs[i];
@@ -407,11 +482,11 @@ size_t domainset_count(const struct domainset *ds)
 
 size_t domainset_memory(const struct domainset *ds)
 {
-	return sizeof(*ds) + ((size_t)ds->mask + 1) * sizeof(struct slot) + ds->cap;
+	return sizeof(*ds) + ds->nslots * sizeof(struct slot) + ds->acap;
 }
 
 bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **name, size_t *len,
-		    uint32_t *value)
+		    uint64_t *value)
 {
 	const uint8_t *rec;
 
@@ -419,8 +494,8 @@ bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **nam
 		return false;
 	rec = ds->arena + *pos;
 	*value = rec_value(rec);
-	*len = rec[4];
+	*len = rec[REC_HDR - 1];
 	*name = rec + REC_HDR;
-	*pos += REC_HDR + rec[4];
+	*pos += REC_HDR + rec[REC_HDR - 1];
 	return true;
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /**
- * A compact set of IPv4 and IPv6 prefixes, each mapped to a 32-bit value, with a
+ * A compact set of IPv4 and IPv6 prefixes, each mapped to a 64-bit value, with a
  * longest-prefix lookup for the addresses found in upstream answers.
  *
  * Two phases. While building, ipset_put() adds prefixes (a hash table finds the ones given
  * twice). ipset_freeze() then lays the set out for lookups and frees the build tables: per
  * family and per prefix length present, a sorted array of network addresses with their
- * values (8 bytes per IPv4 prefix, 20 per IPv6 one). A lookup tries the lengths present,
+ * values (12 bytes per IPv4 prefix, 24 per IPv6 one). A lookup tries the lengths present,
  * longest first, with one binary search each: no scan, no allocation.
  *
  * Prefixes are canonical: the bits beyond the prefix length are zero. ipset_put() rejects
@@ -36,7 +36,7 @@ void ipset_free(struct ipset *s);
  * in *old if old is not NULL), -ENOMEM, or -EINVAL (bad family or length, host bits set).
  * Only before ipset_freeze().
  */
-int ipset_put(struct ipset *s, const struct acl_prefix *p, uint32_t value, uint32_t *old);
+int ipset_put(struct ipset *s, const struct acl_prefix *p, uint64_t value, uint64_t *old);
 /**
  * Hint that p is about to be put: start loading its table slot into the cache (bulk loads
  * issue it a few prefixes ahead to overlap the cache misses). No effect otherwise.
@@ -57,13 +57,13 @@ int ipset_freeze(struct ipset *s);
  * A set not frozen yet matches nothing. Allocation-free.
  */
 bool ipset_match(const struct ipset *s, int family, const uint8_t *addr, unsigned max_bits,
-		 unsigned *bits, uint32_t *value);
+		 unsigned *bits, uint64_t *value);
 
 /**
  * Iterate over a frozen set (IPv4 then IPv6, by length, then address): start with *pos = 0;
  * each call sets *p and *value of the next prefix and returns true, or false at the end.
  */
-bool ipset_next(const struct ipset *s, size_t *pos, struct acl_prefix *p, uint32_t *value);
+bool ipset_next(const struct ipset *s, size_t *pos, struct acl_prefix *p, uint64_t *value);
 
 /** Number of prefixes stored. */
 size_t ipset_count(const struct ipset *s);

@@ -39,9 +39,8 @@
  * string is interned, so a list of a million bare names costs one ioc_meta. The value stored
  * in the block sets is the meta index; in the allow sets it is the list index and the match
  * kind. A numeric IOC id (a ThreatFox row's) stays out of the meta, which every row of a
- * submission then shares: such an entry's value is VAL_ENT | an index into policy.ents, where
- * its meta and its id are (8 bytes an entry, where a meta of its own costs 112 and its id's
- * string more).
+ * submission then shares: it is the upper half of the entry's 64-bit value (where a meta of
+ * its own would cost a meta_rec and its id's string more).
  */
 
 /* A list whose invalid share exceeds 1 / REJECT_SHARE is rejected whole. */
@@ -50,23 +49,15 @@
 #define WARN_MAX 10
 /* An allow entry's value: its list's index, then its match kind in these low bits. */
 #define ALLOW_MATCH_BITS 2u
-/* A block entry's value with this bit: an index into policy.ents; without it, a meta index. */
-#define VAL_ENT 0x80000000u
 
 const struct entry_fields entry_fields_none = ENTRY_FIELDS_NONE;
 
-/* One distinct metadata combination; m comes first so lookups hand out &rec->m. */
+/* One distinct metadata combination (m.list: the list whose entry set it, for the counts). */
 struct meta_rec {
 	struct ioc_meta m;
-	uint32_t file_idx; /* the list whose entry set it (stats attribution) */
-	int raw_action;	   /* as written (NO_ACTION, IOC_BLOCK, IOC_LOG), kept for merges */
 };
-
-/* A block entry with a numeric IOC id: its meta and the id. */
-struct ioc_ent {
-	uint32_t meta;
-	uint32_t id;
-};
+/* A ThreatFox export has a meta per submission of about ten rows: keep it small. */
+_Static_assert(sizeof(struct meta_rec) <= 96, "struct ioc_meta grew");
 
 struct policy {
 	atomic_uint refs;
@@ -74,8 +65,6 @@ struct policy {
 	struct ipset *block_ip, *allow_ip; /* IP indicators: the same values as block, allow */
 	struct meta_rec *metas;
 	size_t n_metas, cap_metas;
-	struct ioc_ent *ents; /* entries with an IOC id (values with VAL_ENT) */
-	size_t n_ents, cap_ents;
 	struct strtab strs;
 	struct policy_stats stats;
 	int min_confidence;
@@ -143,7 +132,7 @@ static uint64_t meta_hash(const struct meta_rec *r)
 	    (uintptr_t)m->expires,
 	    (uintptr_t)m->action,
 	    (uintptr_t)m->match,
-	    (uintptr_t)(((uint64_t)r->file_idx << 8) | (uint8_t)r->raw_action),
+	    (uintptr_t)(((uint64_t)m->list << 8) | (uint8_t)m->action_given),
 	    (uintptr_t)((unsigned)m->answer << 8 | m->local),
 	};
 
@@ -161,8 +150,8 @@ static bool meta_equal(const struct meta_rec *a, const struct meta_rec *b)
 	       a->m.reference == b->m.reference && a->m.file == b->m.file &&
 	       a->m.confidence == b->m.confidence && a->m.first_seen == b->m.first_seen &&
 	       a->m.expires == b->m.expires && a->m.action == b->m.action &&
-	       a->m.match == b->m.match && a->file_idx == b->file_idx &&
-	       a->raw_action == b->raw_action && a->m.answer == b->m.answer &&
+	       a->m.match == b->m.match && a->m.list == b->m.list &&
+	       a->m.action_given == b->m.action_given && a->m.answer == b->m.answer &&
 	       a->m.local == b->m.local && memcmp(a->m.ipv4, b->m.ipv4, sizeof(a->m.ipv4)) == 0 &&
 	       memcmp(a->m.ipv6, b->m.ipv6, sizeof(a->m.ipv6)) == 0;
 }
@@ -176,7 +165,7 @@ static struct entry_fields fields_of(const struct meta_rec *r)
 	    .id = r->m.id,
 	    .reference = r->m.reference,
 	    .confidence = r->m.confidence,
-	    .action = r->raw_action,
+	    .action = r->m.action_given,
 	    .match = (int)r->m.match,
 	    .first_seen = r->m.first_seen,
 	    .expires = r->m.expires,
@@ -242,15 +231,14 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 		    .id = f->id,
 		    .reference = f->reference,
 		    .file = lb->file,
-		    .confidence = f->confidence,
+		    .confidence = (int8_t)f->confidence,
 		    .first_seen = f->first_seen,
 		    .expires = f->expires,
-		    .match = f->match == NO_MATCH ? MATCH_SUBTREE : (enum match_kind)f->match,
-		    .answer = (enum ioc_answer)f->answer,
-		    .list = lb->file_idx < UINT16_MAX ? (uint16_t)lb->file_idx : UINT16_MAX,
+		    .match = (uint8_t)(f->match == NO_MATCH ? MATCH_SUBTREE : f->match),
+		    .answer = (uint8_t)f->answer,
+		    .list = (uint16_t)lb->file_idx, /* < CONFIG_MAX_LISTS */
+		    .action_given = (int8_t)f->action,
 		},
-	    .file_idx = lb->file_idx,
-	    .raw_action = f->action,
 	};
 	uint64_t *slot;
 	uint32_t h;
@@ -303,7 +291,7 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 	}
 	slot = &lb->mtab[i];
 add:
-	if (p->n_metas >= VAL_ENT - 1 ||
+	if (p->n_metas >= UINT32_MAX - 1 ||
 	    !grow_array((void **)&p->metas, &p->cap_metas, p->n_metas + 1, sizeof(*p->metas)))
 		goto oom;
 	p->metas[p->n_metas] = r;
@@ -505,7 +493,7 @@ static size_t key_len(const uint8_t *key)
 
 /* Put key (a wire name or a prefix) into the name set ds or the prefix set is. */
 static int key_put(struct domainset *ds, struct ipset *is, const uint8_t *key, size_t len,
-		   uint32_t v, uint32_t *old)
+		   uint64_t v, uint64_t *old)
 {
 	struct acl_prefix p;
 
@@ -690,41 +678,24 @@ void lb_group_abort(struct list_builder *lb)
 static void count_in(struct list_builder *lb, uint32_t midx, int sign)
 {
 	const struct meta_rec *r = &lb->p->metas[midx];
-	struct list_stats *fs = &lb->p->stats.files[r->file_idx];
+	struct list_stats *fs = &lb->p->stats.files[r->m.list];
 
 	fs->block += (size_t)sign;
 	if (r->m.action == IOC_LOG)
 		fs->log += (size_t)sign;
 }
 
-/* A block entry's value in the sets for meta midx and IOC id (0: none); false on ENOMEM. */
-static bool entry_value(struct list_builder *lb, uint32_t midx, uint32_t id, uint32_t *v)
+/* A block entry's value in the sets: its meta index, and its IOC id (0: none) above it. */
+static inline uint64_t entry_value(uint32_t midx, uint32_t id)
 {
-	struct policy *p = lb->p;
-
-	if (!id) {
-		*v = midx;
-		return true;
-	}
-	if (p->n_ents >= VAL_ENT ||
-	    !grow_array((void **)&p->ents, &p->cap_ents, p->n_ents + 1, sizeof(*p->ents))) {
-		lb_oom(lb);
-		return false;
-	}
-	p->ents[p->n_ents] = (struct ioc_ent){.meta = midx, .id = id};
-	*v = VAL_ENT | (uint32_t)p->n_ents++;
-	return true;
+	return (uint64_t)id << 32 | midx;
 }
 
 /* The meta index and the IOC id (0: none) of value v of p's block sets. */
-static inline uint32_t value_meta(const struct policy *p, uint32_t v, uint32_t *id)
+static inline uint32_t value_meta(uint64_t v, uint32_t *id)
 {
-	if (!(v & VAL_ENT)) {
-		*id = 0;
-		return v;
-	}
-	*id = p->ents[v & ~VAL_ENT].id;
-	return p->ents[v & ~VAL_ENT].meta;
+	*id = (uint32_t)(v >> 32);
+	return (uint32_t)v;
 }
 
 /*
@@ -736,12 +707,11 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 		      uint32_t id)
 {
 	struct entry_fields merged, f;
-	uint32_t v, old, omidx, oid;
+	uint64_t old;
+	uint32_t omidx, oid;
 	int rc;
 
-	if (!entry_value(lb, midx, id, &v))
-		return;
-	rc = key_put(lb->p->block, lb->p->block_ip, name, len, v, &old);
+	rc = key_put(lb->p->block, lb->p->block_ip, name, len, entry_value(midx, id), &old);
 	if (rc < 0) {
 		lb_oom(lb);
 		return;
@@ -751,7 +721,7 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 		return;
 	}
 	cur_stats(lb)->duplicates++;
-	omidx = value_meta(lb->p, old, &oid);
+	omidx = value_meta(old, &oid);
 	if (omidx == midx && oid == id)
 		return;
 	merged = fields_of(&lb->p->metas[omidx]);
@@ -764,11 +734,8 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 	midx = meta_intern(lb, &merged);
 	if (midx == UINT32_MAX)
 		return;
-	if (v & VAL_ENT && merged.ioc_id) {
-		/* The new entry's record takes the merge: the value put stays. */
-		lb->p->ents[v & ~VAL_ENT] = (struct ioc_ent){.meta = midx, .id = merged.ioc_id};
-	} else if (!entry_value(lb, midx, merged.ioc_id, &v) ||
-		   key_put(lb->p->block, lb->p->block_ip, name, len, v, NULL) < 0) {
+	if (key_put(lb->p->block, lb->p->block_ip, name, len, entry_value(midx, merged.ioc_id),
+		    NULL) < 0) {
 		lb_oom(lb);
 		return;
 	}
@@ -778,7 +745,7 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 
 static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, unsigned match)
 {
-	uint32_t v = (lb->file_idx << ALLOW_MATCH_BITS) | match, old;
+	uint64_t v = (lb->file_idx << ALLOW_MATCH_BITS) | match, old;
 	int rc = key_put(lb->p->allow, lb->p->allow_ip, name, len, v, &old);
 
 	if (rc < 0) {
@@ -869,13 +836,13 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 	const uint8_t *wire;
 	struct acl_prefix pfx;
 	size_t pos = 0, len;
-	uint32_t v;
+	uint64_t v;
 
 	/* The version read is rejected and dropped: lb_allow() must not refuse what prev had. */
 	lb->error = false;
 	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
 	while (domainset_next(prev->block, &pos, &wire, &len, &v) && !lb->oom) {
-		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(prev, v, &id)], name);
+		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(v, &id)], name);
 
 		if (midx == UINT32_MAX)
 			continue;
@@ -886,7 +853,7 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 	pos = 0;
 	while (ipset_next(prev->block_ip, &pos, &pfx, &v) && !lb->oom) {
 		uint8_t key[KEY_IP_MAX];
-		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(prev, v, &id)], name);
+		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(v, &id)], name);
 
 		if (midx == UINT32_MAX)
 			continue;
@@ -897,14 +864,14 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 	}
 	pos = 0;
 	while (domainset_next(prev->allow, &pos, &wire, &len, &v) && !lb->oom) {
-		uint32_t idx = v >> ALLOW_MATCH_BITS;
+		uint32_t idx = (uint32_t)(v >> ALLOW_MATCH_BITS);
 
 		if (idx < prev->stats.n_files && strcmp(prev->stats.files[idx].file, name) == 0)
 			lb_allow(lb, wire, len, (int)(v & 3u));
 	}
 	pos = 0;
 	while (ipset_next(prev->allow_ip, &pos, &pfx, &v) && !lb->oom) {
-		uint32_t idx = v >> ALLOW_MATCH_BITS;
+		uint32_t idx = (uint32_t)(v >> ALLOW_MATCH_BITS);
 
 		if (idx < prev->stats.n_files && strcmp(prev->stats.files[idx].file, name) == 0)
 			lb_allow_prefix(lb, &pfx);
@@ -1061,10 +1028,9 @@ static struct policy *finish(struct list_builder *lb, bool ok)
 	st->allow_ip = ipset_count(p->allow_ip);
 	/* The arrays grew by doubling: give back the room they will never use. */
 	shrink_array((void **)&p->metas, &p->cap_metas, p->n_metas, sizeof(*p->metas));
-	shrink_array((void **)&p->ents, &p->cap_ents, p->n_ents, sizeof(*p->ents));
 	st->memory = sizeof(*p) + domainset_memory(p->block) + domainset_memory(p->allow) +
 		     ipset_memory(p->block_ip) + ipset_memory(p->allow_ip) +
-		     p->cap_metas * sizeof(*p->metas) + p->cap_ents * sizeof(*p->ents) +
+		     p->cap_metas * sizeof(*p->metas) +
 		     strtab_memory(&p->strs) + st->n_files * sizeof(*st->files);
 	return p;
 }
@@ -1186,7 +1152,6 @@ void policy_free(struct policy *p)
 	ipset_free(p->block_ip);
 	ipset_free(p->allow_ip);
 	free(p->metas);
-	free(p->ents);
 	strtab_free(&p->strs);
 	free(p->stats.files);
 	free(p);
@@ -1247,7 +1212,7 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 		   struct policy_match *m)
 {
 	size_t start = 0;
-	uint32_t v;
+	uint64_t v;
 	int off;
 
 	m->verdict = VERDICT_PASS;
@@ -1267,7 +1232,7 @@ void policy_lookup(const struct policy *p, const uint8_t *name, size_t len, int6
 	}
 	while ((off = domainset_match(p->block, name, len, start, &v)) >= 0) {
 		uint32_t id;
-		const struct ioc_meta *meta = &p->metas[value_meta(p, v, &id)].m;
+		const struct ioc_meta *meta = &p->metas[value_meta(v, &id)].m;
 
 		if (now < meta->expires && applies(meta->match, off)) {
 			m->verdict = meta->action == IOC_LOG ? VERDICT_LOG : VERDICT_BLOCK;
@@ -1295,7 +1260,7 @@ void policy_lookup_addr(const struct policy *p, int family, const uint8_t *addr,
 			struct policy_match *m)
 {
 	unsigned max = 128, bits;
-	uint32_t v;
+	uint64_t v;
 
 	m->verdict = VERDICT_PASS;
 	m->meta = NULL;
@@ -1308,7 +1273,7 @@ void policy_lookup_addr(const struct policy *p, int family, const uint8_t *addr,
 	}
 	while (ipset_match(p->block_ip, family, addr, max, &bits, &v)) {
 		uint32_t id;
-		const struct ioc_meta *meta = &p->metas[value_meta(p, v, &id)].m;
+		const struct ioc_meta *meta = &p->metas[value_meta(v, &id)].m;
 
 		if (now < meta->expires) {
 			m->verdict = meta->action == IOC_LOG ? VERDICT_LOG : VERDICT_BLOCK;

@@ -43,8 +43,9 @@ enum ioc_answer {
 
 /**
  * What the block log reports about a matched entry. Entries with identical metadata share
- * one ioc_meta (a group of a million bare names costs one). Strings are NULL when absent.
- * Owned by the policy; valid while a reference to it is held.
+ * one ioc_meta (a group of a million bare names costs one; the rows of one ThreatFox
+ * submission one: 96 bytes). Strings are NULL when absent. Owned by the policy; valid while
+ * a reference to it is held.
  */
 struct ioc_meta {
 	const char *malware;	 /**< ThreatName */
@@ -59,14 +60,16 @@ struct ioc_meta {
 	const char *file;	 /**< ListFile: the blocklist path as written in the config */
 	int64_t first_seen;	 /**< Unix seconds UTC, INT64_MIN when absent */
 	int64_t expires;	 /**< Unix seconds UTC after which inactive, INT64_MAX when never */
-	int confidence;		 /**< 0-100, -1 when absent */
-	enum ioc_action action;	 /**< effective: IOC_LOG if `action: log` or below min_confidence */
-	enum match_kind match;
-	enum ioc_answer answer; /**< how a block is answered */
-	uint8_t local;		/**< ANSWER_LOCAL: LOCAL_IPV4 | LOCAL_IPV6, the addresses set */
-	uint8_t ipv4[4];	/**< local A data when LOCAL_IPV4, else zero */
-	uint8_t ipv6[16];	/**< local AAAA data when LOCAL_IPV6, else zero */
-	uint16_t list;		/**< its list's index in the config (policy_stats.files) */
+	uint8_t ipv4[4];	 /**< local A data when LOCAL_IPV4, else zero */
+	uint8_t ipv6[16];	 /**< local AAAA data when LOCAL_IPV6, else zero */
+	uint16_t list;		 /**< its list's index in the config (policy_stats.files) */
+	int8_t confidence;	 /**< 0-100, -1 when absent */
+	uint8_t action;		 /**< enum ioc_action, effective: IOC_LOG if `action: log` or
+				      below min_confidence */
+	int8_t action_given;	 /**< the list's action as written (-1: none), for merges */
+	uint8_t match;		 /**< enum match_kind */
+	uint8_t answer;		 /**< enum ioc_answer: how a block is answered */
+	uint8_t local;		 /**< ANSWER_LOCAL: LOCAL_IPV4 | LOCAL_IPV6, the addresses set */
 };
 
 #define LIST_SKIP_REASONS 12

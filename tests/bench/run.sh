@@ -476,7 +476,7 @@ run_lists() {
 	SRV=sinkholed D=$RUN/lists-load PORT=$((PORT_BASE + 1)) CTL_PORT=
 	local kind i t0 t best times rss
 	rm -rf "$D"
-	mkdir -p "$D/state"
+	mkdir -p "$D/state" "$(dirname "$BLOCK_LOG")"
 	log "=== list loading: $TF_ROWS-row ThreatFox CSV ($TF_DOMAINS domain rows), $N_BLOCK-name domains file; CPU $SRV_CPU"
 	event listload_tf "$TF_ROWS $TF_DOMAINS $TF_NAME_BYTES ${TF_IPS:-0}" "rows, domain rows, bytes of their names, ip:port rows; $(du -m "$DATA/threatfox-big.csv" | cut -f1) MB"
 	lists_conf "$D/empty.yaml" "  - $RUN/lists/marker-0.txt" "watch: false"

@@ -58,7 +58,7 @@ static void check_set(const struct pfx *ps, size_t n, const uint8_t *data, size_
 	struct ipset *s = ipset_new(1);
 	struct acl_prefix p;
 	size_t pos = 0, seen = 0, distinct = 0;
-	uint32_t v;
+	uint64_t v;
 
 	FUZZ_ASSERT(s);
 	for (size_t i = 0; i < n; i++) {

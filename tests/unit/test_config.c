@@ -428,6 +428,22 @@ static void test_err_unknown_key(void **state)
 		   "unknown key \"upstream\" (did you mean \"upstreams\"?); valid keys: " TOP_KEYS);
 }
 
+/* An entry keeps its list's index in 16 bits: more lists than that is an error. */
+static void test_err_too_many_lists(void **state)
+{
+	size_t n = CONFIG_MAX_LISTS + 1, len = 0, cap = 64 + n * 16;
+	char *yaml = malloc(cap);
+
+	(void)state;
+	assert_non_null(yaml);
+	len += (size_t)snprintf(yaml, cap, UP "blocklists: [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(yaml + len, cap - len, "%sl%zu.txt", i ? ", " : "", i);
+	snprintf(yaml + len, cap - len, "]\n");
+	expect_err(yaml, 2, 13, "blocklists: 65536 lists; at most 65535");
+	free(yaml);
+}
+
 static void test_err_unknown_nested_key(void **state)
 {
 	(void)state;
@@ -1117,6 +1133,7 @@ int main(void)
 		cmocka_unit_test(test_enums_and_bounds),
 		cmocka_unit_test(test_cache_values),
 		cmocka_unit_test(test_err_unknown_key),
+		cmocka_unit_test(test_err_too_many_lists),
 		cmocka_unit_test(test_err_unknown_nested_key),
 		cmocka_unit_test(test_err_wrong_type),
 		cmocka_unit_test(test_err_bad_int),

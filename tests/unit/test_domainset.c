@@ -34,7 +34,7 @@ static size_t wire(const char *text, uint8_t out[256])
 	return o;
 }
 
-static int put(struct domainset *ds, const char *name, uint32_t v, uint32_t *old)
+static int put(struct domainset *ds, const char *name, uint64_t v, uint64_t *old)
 {
 	uint8_t w[256];
 	size_t n = wire(name, w);
@@ -42,7 +42,7 @@ static int put(struct domainset *ds, const char *name, uint32_t v, uint32_t *old
 	return domainset_put(ds, w, n, v, old);
 }
 
-static bool get(struct domainset *ds, const char *name, uint32_t *v)
+static bool get(struct domainset *ds, const char *name, uint64_t *v)
 {
 	uint8_t w[256];
 	size_t n = wire(name, w);
@@ -50,7 +50,7 @@ static bool get(struct domainset *ds, const char *name, uint32_t *v)
 	return domainset_get(ds, w, n, v);
 }
 
-static int match(struct domainset *ds, const char *name, size_t start, uint32_t *v)
+static int match(struct domainset *ds, const char *name, size_t start, uint64_t *v)
 {
 	uint8_t w[256];
 	size_t n = wire(name, w);
@@ -61,7 +61,7 @@ static int match(struct domainset *ds, const char *name, size_t start, uint32_t 
 static void test_put_get(void **state)
 {
 	struct domainset *ds = domainset_new(1234);
-	uint32_t v = 0;
+	uint64_t v = 0;
 
 	(void)state;
 	assert_non_null(ds);
@@ -85,7 +85,7 @@ static void test_put_get(void **state)
 static void test_replace(void **state)
 {
 	struct domainset *ds = domainset_new(99);
-	uint32_t old = 0, v = 0;
+	uint64_t old = 0, v = 0;
 
 	(void)state;
 	assert_int_equal(put(ds, "evil.com", 1, &old), 0);
@@ -95,13 +95,18 @@ static void test_replace(void **state)
 	assert_int_equal(domainset_count(ds), 1);
 	assert_true(get(ds, "evil.com", &v));
 	assert_int_equal(v, 3);
+	/* values are 64 bits wide */
+	assert_int_equal(put(ds, "evil.com", 0xfedcba9876543210u, &old), 1);
+	assert_int_equal(old, 3);
+	assert_true(get(ds, "evil.com", &v));
+	assert_true(v == 0xfedcba9876543210u);
 	domainset_free(ds);
 }
 
 static void test_case_is_bytes(void **state)
 {
 	struct domainset *ds = domainset_new(5);
-	uint32_t v;
+	uint64_t v;
 
 	(void)state;
 	/* The set compares bytes; callers give canonical (lowercase) names. */
@@ -120,7 +125,7 @@ static void test_invalid(void **state)
 	const uint8_t no_root[] = {3, 'c', 'o', 'm'};
 	const uint8_t trailing[] = {3, 'c', 'o', 'm', 0, 0};
 	const uint8_t long_label[] = {64, 'a'};
-	uint32_t v;
+	uint64_t v;
 
 	(void)state;
 	assert_int_equal(domainset_put(ds, root, sizeof(root), 1, NULL), -EINVAL);
@@ -140,7 +145,7 @@ static void test_invalid(void **state)
 static void test_suffix_longest_first(void **state)
 {
 	struct domainset *ds = domainset_new(77);
-	uint32_t v = 0;
+	uint64_t v = 0;
 
 	(void)state;
 	assert_int_equal(put(ds, "evil.com", 1, NULL), 0);
@@ -162,7 +167,7 @@ static void test_suffix_longest_first(void **state)
 static void test_never_partial_label(void **state)
 {
 	struct domainset *ds = domainset_new(3);
-	uint32_t v;
+	uint64_t v;
 
 	(void)state;
 	assert_int_equal(put(ds, "evil.com", 1, NULL), 0);
@@ -178,7 +183,7 @@ static void test_start_continuation(void **state)
 	struct domainset *ds = domainset_new(11);
 	uint8_t w[256];
 	size_t n = wire("a.b.evil.com", w);
-	uint32_t v = 0;
+	uint64_t v = 0;
 	int off;
 
 	(void)state;
@@ -203,13 +208,19 @@ static void test_start_continuation(void **state)
 	domainset_free(ds);
 }
 
+#ifndef MANY
 #define MANY 200000
+#endif
+/* Set when this file is built against a domain set whose tags all spill over its end. */
+#ifndef DOMAINSET_TAG_SET
+#define DOMAINSET_TAG_SET 0u
+#endif
 
 static void test_many_and_growth(void **state)
 {
 	struct domainset *ds = domainset_new(0xdeadbeef);
 	char name[64];
-	uint32_t v;
+	uint64_t v;
 	size_t mem0;
 
 	(void)state;
@@ -248,12 +259,48 @@ static void test_many_and_growth(void **state)
 	domainset_free(ds);
 }
 
+/*
+ * A bulk load sized by domainset_reserve(): no growth while it inserts, about 10 bytes of
+ * table per name (load 0.8), and every name found.
+ */
+static void test_reserve_sizes_table(void **state)
+{
+	struct domainset *ds = domainset_new(77);
+	size_t n = MANY / 4, bytes = 0, mem;
+	char name[64];
+	uint8_t w[256];
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "r%zu.example", i);
+		bytes += wire(name, w);
+	}
+	assert_int_equal(domainset_reserve(ds, n, bytes), 0);
+	mem = domainset_memory(ds);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "r%zu.example", i);
+		assert_int_equal(put(ds, name, (uint32_t)i, NULL), 0);
+	}
+	/* nothing grew but (rarely) the tail past the table's end */
+	if (!DOMAINSET_TAG_SET)
+		assert_true(domainset_memory(ds) <= mem + 4096);
+	/* table + records: 8 / 0.8 per name, then 9 bytes of header (value, length) and the name */
+	assert_true(mem <= n * 10 + n * 9 + bytes + 4096);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "r%zu.example", i);
+		assert_true(get(ds, name, &v));
+		assert_int_equal(v, i);
+	}
+	domainset_free(ds);
+}
+
 static void test_limits(void **state)
 {
 	struct domainset *ds = domainset_new(42);
 	uint8_t w[256], q[256];
 	size_t n = 0;
-	uint32_t v = 0;
+	uint64_t v = 0;
 
 	(void)state;
 	/* a 63-byte label */
@@ -300,7 +347,7 @@ static void test_many_labels(void **state)
 	struct domainset *ds = domainset_new(8);
 	uint8_t w[256];
 	size_t n = 0;
-	uint32_t v;
+	uint64_t v;
 
 	(void)state;
 	/* 127 one-byte labels: the most a 255-byte name can have */
@@ -319,7 +366,7 @@ static void test_many_labels(void **state)
 static void test_seeds_differ(void **state)
 {
 	struct domainset *a = domainset_new(1), *b = domainset_new(2);
-	uint32_t v;
+	uint64_t v;
 
 	(void)state;
 	/* Same contents under different seeds behave the same. */
@@ -344,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_never_partial_label),
 		cmocka_unit_test(test_start_continuation),
 		cmocka_unit_test(test_many_and_growth),
+		cmocka_unit_test(test_reserve_sizes_table),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_many_labels),
 		cmocka_unit_test(test_seeds_differ),

@@ -24,7 +24,7 @@ static struct acl_prefix pfx(const char *s)
 	return p;
 }
 
-static int put(struct ipset *s, const char *text, uint32_t v, uint32_t *old)
+static int put(struct ipset *s, const char *text, uint64_t v, uint64_t *old)
 {
 	struct acl_prefix p = pfx(text);
 
@@ -36,7 +36,7 @@ static long look(const struct ipset *s, const char *addr, unsigned *bits)
 {
 	uint8_t a[16];
 	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	uint32_t v;
+	uint64_t v;
 	unsigned b;
 
 	assert_int_equal(inet_pton(family, addr, a), 1);
@@ -86,7 +86,7 @@ static void test_shorter_after_longer(void **state)
 	struct ipset *s = ipset_new(2);
 	uint8_t a[4] = {10, 1, 2, 3};
 	unsigned bits;
-	uint32_t v;
+	uint64_t v;
 
 	(void)state;
 	put(s, "10.0.0.0/8", 8, NULL);
@@ -162,9 +162,9 @@ static void test_invalid_and_duplicates(void **state)
 {
 	struct ipset *s = ipset_new(5);
 	struct acl_prefix p;
-	uint32_t old = 0;
+	uint64_t old = 0;
 	size_t pos = 0;
-	uint32_t v;
+	uint64_t v;
 	unsigned n = 0;
 
 	(void)state;
@@ -226,7 +226,7 @@ static void test_random_against_scan(void **state)
 	for (unsigned i = 0; i < N; i++) {
 		struct acl_prefix p = {.family = rand() % 2 ? AF_INET : AF_INET6};
 		unsigned total = p.family == AF_INET ? 32 : 128;
-		uint32_t old;
+		uint64_t old;
 		int rc;
 
 		/* Few distinct leading bytes, so that prefixes nest. */
@@ -254,7 +254,7 @@ static void test_random_against_scan(void **state)
 		unsigned total = family == AF_INET ? 32 : 128, bits, best = 0;
 		uint8_t a[16] = {0};
 		long want = -1;
-		uint32_t v;
+		uint64_t v;
 		bool found;
 
 		a[0] = (uint8_t)(rand() % 4);
@@ -283,6 +283,27 @@ static void test_random_against_scan(void **state)
 	ipset_free(s);
 }
 
+/* Values are 64 bits wide (a policy keeps an IOC id in the upper half). */
+static void test_wide_values(void **state)
+{
+	struct ipset *s = ipset_new(6);
+	struct acl_prefix p;
+	size_t pos = 0;
+	uint64_t v;
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(put(s, "198.51.100.0/24", 0x1234567800000009u, NULL), 0);
+	assert_int_equal(put(s, "2001:db8::/48", 0xffffffff00000001u, NULL), 0);
+	assert_int_equal(ipset_freeze(s), 0);
+	assert_true(look(s, "198.51.100.7", NULL) == (long)0x1234567800000009);
+	assert_true((uint64_t)look(s, "2001:db8::1", NULL) == 0xffffffff00000001u);
+	while (ipset_next(s, &pos, &p, &v))
+		n += v == (p.family == AF_INET ? 0x1234567800000009u : 0xffffffff00000001u);
+	assert_int_equal(n, 2);
+	ipset_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_invalid_and_duplicates),
 		cmocka_unit_test(test_random_against_scan),
+		cmocka_unit_test(test_wide_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
