@@ -466,11 +466,11 @@ static size_t count_new(const struct policy *old_p, const struct policy *new_p)
 	const struct ipset *nbi = policy_block_ipset(new_p), *obi = policy_block_ipset(old_p);
 	struct acl_prefix pfx;
 	size_t n = 0, pos = 0;
-	const uint8_t *name;
+	uint8_t name[255];
 	size_t len;
 	uint64_t v;
 
-	while (domainset_next(nb, &pos, &name, &len, &v))
+	while (domainset_next(nb, &pos, name, &len, &v))
 		n += !domainset_get(ob, name, len, NULL);
 	pos = 0;
 	while (ipset_next(nbi, &pos, &pfx, &v))

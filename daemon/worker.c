@@ -443,10 +443,10 @@ static bool entry_sinkhole(const struct sinkhole_conf *conf, const struct ioc_me
 		out->mode = SINKHOLE_NODATA;
 		if (qtype == DNS_T_A && (m->local & LOCAL_IPV4)) {
 			out->mode = SINKHOLE_ADDRESS;
-			memcpy(out->ipv4, m->ipv4, sizeof(out->ipv4));
+			memcpy(out->ipv4, m->addrs->ipv4, sizeof(out->ipv4));
 		} else if (qtype == DNS_T_AAAA && (m->local & LOCAL_IPV6)) {
 			out->mode = SINKHOLE_ADDRESS;
-			memcpy(out->ipv6, m->ipv6, sizeof(out->ipv6));
+			memcpy(out->ipv6, m->addrs->ipv6, sizeof(out->ipv6));
 		}
 		break;
 	}

@@ -11,7 +11,9 @@
 /*
  * Layout. Every name lives in one arena as a record:
  *
- *	value (8 bytes, native order, unaligned) | wire length (1 byte) | wire name
+ *	value (8 bytes, native order, unaligned) | wire length (1 byte) | wire name but its root
+ *
+ * (the final 0 byte of every name is not stored).
  *
  * The table is ordered linear probing (Amble and Knuth, 1974) over 8-byte slots holding the
  * name's full 32-bit hash tag and its arena offset + 1 (0 = empty slot). A tag's home slot is
@@ -227,7 +229,7 @@ static struct slot *find_slot(const struct domainset *ds, uint32_t tag, const ui
 		if (s->tag != tag)
 			continue;
 		rec = rec_at(ds, s->off1);
-		if (rec[REC_HDR - 1] == len && memcmp(rec + REC_HDR, name, len) == 0)
+		if (rec[REC_HDR - 1] == len && memcmp(rec + REC_HDR, name, len - 1) == 0)
 			return s;
 	}
 	if (at)
@@ -378,7 +380,7 @@ int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint64_
 			return rc;
 		(void)find_slot(ds, tag, name, len, &at);
 	}
-	rc = reserve_arena(ds, REC_HDR + len, false);
+	rc = reserve_arena(ds, REC_HDR + len - 1, false);
 	if (rc)
 		return rc;
 	/* Shift the rest of the run one slot on; the last slot must stay empty. */
@@ -390,10 +392,10 @@ int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint64_
 	rec = ds->arena + ds->used;
 	memcpy(rec, &value, 8);
 	rec[REC_HDR - 1] = (uint8_t)len;
-	memcpy(rec + REC_HDR, name, len);
+	memcpy(rec + REC_HDR, name, len - 1);
 	ds->slots[at].tag = tag;
 	ds->slots[at].off1 = (uint32_t)(ds->used + 1);
-	ds->used += REC_HDR + len;
+	ds->used += REC_HDR + len - 1;
 	ds->count++;
 	return 0;
 }
@@ -413,7 +415,7 @@ int domainset_reserve(struct domainset *ds, size_t names, size_t bytes)
 		if (rc)
 			return rc;
 	}
-	return reserve_arena(ds, bytes + names * REC_HDR, true);
+	return reserve_arena(ds, bytes + names * (REC_HDR - 1), true);
 }
 
 void domainset_prefetch(const struct domainset *ds, const uint8_t *name, size_t len)
@@ -485,7 +487,7 @@ size_t domainset_memory(const struct domainset *ds)
 	return sizeof(*ds) + ds->nslots * sizeof(struct slot) + ds->acap;
 }
 
-bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **name, size_t *len,
+bool domainset_next(const struct domainset *ds, size_t *pos, uint8_t name[255], size_t *len,
 		    uint64_t *value)
 {
 	const uint8_t *rec;
@@ -495,7 +497,8 @@ bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **nam
 	rec = ds->arena + *pos;
 	*value = rec_value(rec);
 	*len = rec[REC_HDR - 1];
-	*name = rec + REC_HDR;
-	*pos += REC_HDR + rec[REC_HDR - 1];
+	memcpy(name, rec + REC_HDR, *len - 1);
+	name[*len - 1] = 0;
+	*pos += REC_HDR + *len - 1;
 	return true;
 }

@@ -8,7 +8,7 @@
  * own copy of every name in one arena; the table is ordered linear probing over 32-bit hash
  * tags and arena offsets, at a load of up to 0.8, so a lookup never reports a name that is not
  * stored (no false positives). A name costs 10 bytes of table, 9 of record header (its value
- * and length) and its wire form. Hashes are seeded and computed label by label from the root,
+ * and length) and its wire form but the root byte. Hashes are seeded and computed label by label from the root,
  * so the hash of every parent of a query name comes out of one pass over it.
  *
  * Not thread-safe for writers; any number of threads may look up a set nobody writes.
@@ -59,10 +59,10 @@ int domainset_match(const struct domainset *ds, const uint8_t *name, size_t len,
 		    uint64_t *value);
 
 /**
- * Iterate over the stored names in insertion order: start with *pos = 0; each call sets
- * *name, *len and *value of the next name and returns true, or returns false at the end.
+ * Iterate over the stored names in insertion order: start with *pos = 0; each call copies the
+ * next name into name (*len bytes), sets *value and returns true, or returns false at the end.
  */
-bool domainset_next(const struct domainset *ds, size_t *pos, const uint8_t **name, size_t *len,
+bool domainset_next(const struct domainset *ds, size_t *pos, uint8_t name[255], size_t *len,
 		    uint64_t *value);
 
 /** Number of names stored. */

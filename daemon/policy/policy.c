@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,7 +60,7 @@ struct meta_rec {
 	struct ioc_meta m;
 };
 /* A ThreatFox export has a meta per submission of about ten rows: keep it small. */
-_Static_assert(sizeof(struct meta_rec) <= 96, "struct ioc_meta grew");
+_Static_assert(sizeof(struct meta_rec) <= 80, "struct ioc_meta grew");
 
 struct policy {
 	atomic_uint refs;
@@ -136,10 +139,13 @@ static uint64_t meta_hash(const struct meta_rec *r)
 	    (uintptr_t)((unsigned)m->answer << 8 | m->local),
 	};
 
-	memcpy(&v[13], m->ipv4, sizeof(m->ipv4)); /* into a zero word: the rest stays zero */
-	memcpy(v6, m->ipv6, sizeof(v6));
-	for (size_t i = 0; i < 4; i++)
-		v[14 + i] = v6[i];
+	/* The addresses by value: a meta being looked up points at the builder's copy. */
+	if (m->addrs) {
+		memcpy(&v[13], m->addrs->ipv4, sizeof(m->addrs->ipv4)); /* the rest stays zero */
+		memcpy(v6, m->addrs->ipv6, sizeof(v6));
+		for (size_t i = 0; i < 4; i++)
+			v[14 + i] = v6[i];
+	}
 	return hash_bytes(v, sizeof(v));
 }
 
@@ -152,8 +158,8 @@ static bool meta_equal(const struct meta_rec *a, const struct meta_rec *b)
 	       a->m.expires == b->m.expires && a->m.action == b->m.action &&
 	       a->m.match == b->m.match && a->m.list == b->m.list &&
 	       a->m.action_given == b->m.action_given && a->m.answer == b->m.answer &&
-	       a->m.local == b->m.local && memcmp(a->m.ipv4, b->m.ipv4, sizeof(a->m.ipv4)) == 0 &&
-	       memcmp(a->m.ipv6, b->m.ipv6, sizeof(a->m.ipv6)) == 0;
+	       a->m.local == b->m.local && !a->m.addrs == !b->m.addrs &&
+	       (!a->m.addrs || memcmp(a->m.addrs, b->m.addrs, sizeof(*a->m.addrs)) == 0);
 }
 
 static struct entry_fields fields_of(const struct meta_rec *r)
@@ -173,8 +179,10 @@ static struct entry_fields fields_of(const struct meta_rec *r)
 	    .local = r->m.local,
 	};
 
-	memcpy(f.ipv4, r->m.ipv4, sizeof(f.ipv4));
-	memcpy(f.ipv6, r->m.ipv6, sizeof(f.ipv6));
+	if (r->m.addrs) {
+		memcpy(f.ipv4, r->m.addrs->ipv4, sizeof(f.ipv4));
+		memcpy(f.ipv6, r->m.addrs->ipv6, sizeof(f.ipv6));
+	}
 	return f;
 }
 
@@ -240,17 +248,20 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 		    .action_given = (int8_t)f->action,
 		},
 	};
+	struct ioc_local addrs;
 	uint64_t *slot;
 	uint32_t h;
 	size_t i;
 
 	/* Addresses only with their bits: equal answers hash-cons to one meta. */
+	memset(&addrs, 0, sizeof(addrs));
 	if (f->answer == ANSWER_LOCAL) {
 		r.m.local = (uint8_t)(f->local & (LOCAL_IPV4 | LOCAL_IPV6));
 		if (r.m.local & LOCAL_IPV4)
-			memcpy(r.m.ipv4, f->ipv4, sizeof(r.m.ipv4));
+			memcpy(addrs.ipv4, f->ipv4, sizeof(addrs.ipv4));
 		if (r.m.local & LOCAL_IPV6)
-			memcpy(r.m.ipv6, f->ipv6, sizeof(r.m.ipv6));
+			memcpy(addrs.ipv6, f->ipv6, sizeof(addrs.ipv6));
+		r.m.addrs = &addrs;
 	}
 	r.m.action = (f->action == IOC_LOG ||
 		      (f->confidence != NO_CONF && f->confidence < p->min_confidence))
@@ -293,6 +304,8 @@ static uint32_t meta_intern(struct list_builder *lb, const struct entry_fields *
 add:
 	if (p->n_metas >= UINT32_MAX - 1 ||
 	    !grow_array((void **)&p->metas, &p->cap_metas, p->n_metas + 1, sizeof(*p->metas)))
+		goto oom;
+	if (r.m.addrs && !(r.m.addrs = strtab_bytes(&p->strs, &addrs, sizeof(addrs))))
 		goto oom;
 	p->metas[p->n_metas] = r;
 	if (slot) {
@@ -833,7 +846,7 @@ static uint32_t stage_meta(struct list_builder *lb, const struct meta_rec *r, co
 /* Stage the entries list name had in prev (keep-last-good). */
 static void stage_previous(struct list_builder *lb, const struct policy *prev, const char *name)
 {
-	const uint8_t *wire;
+	uint8_t wire[255];
 	struct acl_prefix pfx;
 	size_t pos = 0, len;
 	uint64_t v;
@@ -841,7 +854,7 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 	/* The version read is rejected and dropped: lb_allow() must not refuse what prev had. */
 	lb->error = false;
 	lb->n_items = lb->n_resolved = lb->names_used = lb->n_efs = lb->allows_used = 0;
-	while (domainset_next(prev->block, &pos, &wire, &len, &v) && !lb->oom) {
+	while (domainset_next(prev->block, &pos, wire, &len, &v) && !lb->oom) {
 		uint32_t id, midx = stage_meta(lb, &prev->metas[value_meta(v, &id)], name);
 
 		if (midx == UINT32_MAX)
@@ -863,7 +876,7 @@ static void stage_previous(struct list_builder *lb, const struct policy *prev, c
 		lb->n_resolved = lb->n_items;
 	}
 	pos = 0;
-	while (domainset_next(prev->allow, &pos, &wire, &len, &v) && !lb->oom) {
+	while (domainset_next(prev->allow, &pos, wire, &len, &v) && !lb->oom) {
 		uint32_t idx = (uint32_t)(v >> ALLOW_MATCH_BITS);
 
 		if (idx < prev->stats.n_files && strcmp(prev->stats.files[idx].file, name) == 0)
@@ -1010,6 +1023,18 @@ static void builder_deinit(struct list_builder *lb)
 	free(lb->allows);
 }
 
+/*
+ * Give the heap's free pages back to the system. A load stages a list in buffers as large as
+ * its sets and frees them; glibc keeps such memory (and a freed snapshot's) in the process
+ * unless asked: a million names would leave megabytes of it in the daemon's RSS.
+ */
+static void trim_heap(void)
+{
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
 static struct policy *finish(struct list_builder *lb, bool ok)
 {
 	struct policy *p = lb->p;
@@ -1032,6 +1057,7 @@ static struct policy *finish(struct list_builder *lb, bool ok)
 		     ipset_memory(p->block_ip) + ipset_memory(p->allow_ip) +
 		     p->cap_metas * sizeof(*p->metas) +
 		     strtab_memory(&p->strs) + st->n_files * sizeof(*st->files);
+	trim_heap();
 	return p;
 }
 
@@ -1155,6 +1181,7 @@ void policy_free(struct policy *p)
 	strtab_free(&p->strs);
 	free(p->stats.files);
 	free(p);
+	trim_heap();
 }
 
 const char *ioc_id_text(const struct ioc_meta *meta, uint32_t ioc_id, char buf[IOC_ID_TEXT])

@@ -41,10 +41,16 @@ enum ioc_answer {
 #define LOCAL_IPV4 1u
 #define LOCAL_IPV6 2u
 
+/** An entry's local data (RPZ A/AAAA records): the addresses of ioc_meta.local's bits. */
+struct ioc_local {
+	uint8_t ipv4[4];  /**< with LOCAL_IPV4, else zero */
+	uint8_t ipv6[16]; /**< with LOCAL_IPV6, else zero */
+};
+
 /**
  * What the block log reports about a matched entry. Entries with identical metadata share
  * one ioc_meta (a group of a million bare names costs one; the rows of one ThreatFox
- * submission one: 96 bytes). Strings are NULL when absent. Owned by the policy; valid while
+ * submission one: 80 bytes). Strings are NULL when absent. Owned by the policy; valid while
  * a reference to it is held.
  */
 struct ioc_meta {
@@ -60,8 +66,7 @@ struct ioc_meta {
 	const char *file;	 /**< ListFile: the blocklist path as written in the config */
 	int64_t first_seen;	 /**< Unix seconds UTC, INT64_MIN when absent */
 	int64_t expires;	 /**< Unix seconds UTC after which inactive, INT64_MAX when never */
-	uint8_t ipv4[4];	 /**< local A data when LOCAL_IPV4, else zero */
-	uint8_t ipv6[16];	 /**< local AAAA data when LOCAL_IPV6, else zero */
+	const struct ioc_local *addrs; /**< ANSWER_LOCAL: its addresses (per local), else NULL */
 	uint16_t list;		 /**< its list's index in the config (policy_stats.files) */
 	int8_t confidence;	 /**< 0-100, -1 when absent */
 	uint8_t action;		 /**< enum ioc_action, effective: IOC_LOG if `action: log` or

@@ -90,6 +90,15 @@ const char *strtab_intern(struct strtab *t, const char *s, size_t n)
 	return copy;
 }
 
+void *strtab_bytes(struct strtab *t, const void *p, size_t n)
+{
+	char *copy = strtab_alloc(t, n);
+
+	if (copy)
+		memcpy(copy, p, n);
+	return copy;
+}
+
 const char *strtab_copy(struct strtab *t, const char *s, size_t n)
 {
 	const char *nul = memchr(s, 0, n);

@@ -30,6 +30,8 @@ const char *strtab_intern(struct strtab *t, const char *s, size_t n);
  * for nothing. strtab_intern() never returns it. NULL on ENOMEM.
  */
 const char *strtab_copy(struct strtab *t, const char *s, size_t n);
+/** A copy of n bytes at p (any bytes, byte-aligned), owned by t, not indexed; NULL on ENOMEM. */
+void *strtab_bytes(struct strtab *t, const void *p, size_t n);
 /** Bytes held by t (storage and index). */
 size_t strtab_memory(const struct strtab *t);
 /** Free everything; t may be reused after zeroing. */

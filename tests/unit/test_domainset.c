@@ -295,6 +295,30 @@ static void test_reserve_sizes_table(void **state)
 	domainset_free(ds);
 }
 
+/* domainset_next gives back every name, whole (with its root byte), in insertion order. */
+static void test_iterate(void **state)
+{
+	static const char *const names[] = {"evil.com", "a.b.c.example", "x", "evil.com"};
+	struct domainset *ds = domainset_new(5);
+	uint8_t w[256], got[255];
+	size_t pos = 0, len, n = 0;
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++)
+		put(ds, names[i], 100 + i, NULL);
+	while (domainset_next(ds, &pos, got, &len, &v)) {
+		size_t wl = wire(names[n], w);
+
+		assert_int_equal(len, wl);
+		assert_memory_equal(got, w, wl);
+		assert_int_equal(v, n == 0 ? 103 : 100 + n);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	domainset_free(ds);
+}
+
 static void test_limits(void **state)
 {
 	struct domainset *ds = domainset_new(42);
@@ -392,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_start_continuation),
 		cmocka_unit_test(test_many_and_growth),
 		cmocka_unit_test(test_reserve_sizes_table),
+		cmocka_unit_test(test_iterate),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_many_labels),
 		cmocka_unit_test(test_seeds_differ),

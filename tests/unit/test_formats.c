@@ -193,13 +193,13 @@ static void test_rpz_sample(void **state)
 	assert_int_equal(m.meta->local, LOCAL_IPV4 | LOCAL_IPV6);
 	inet_pton(AF_INET, "192.0.2.10", a4);
 	inet_pton(AF_INET6, "2001:db8::10", a6);
-	assert_memory_equal(m.meta->ipv4, a4, 4);
-	assert_memory_equal(m.meta->ipv6, a6, 16);
+	assert_memory_equal(m.meta->addrs->ipv4, a4, 4);
+	assert_memory_equal(m.meta->addrs->ipv6, a6, 16);
 	assert_int_equal(look(l.p, "v4only.test", &m), VERDICT_BLOCK);
 	assert_int_equal(m.meta->answer, ANSWER_LOCAL);
 	assert_int_equal(m.meta->local, LOCAL_IPV4);
 	inet_pton(AF_INET, "192.0.2.20", a4);
-	assert_memory_equal(m.meta->ipv4, a4, 4);
+	assert_memory_equal(m.meta->addrs->ipv4, a4, 4);
 
 	/* Skipped by reason. */
 	assert_int_equal(look(l.p, "tcp.test", &m), VERDICT_PASS);
@@ -228,7 +228,7 @@ static void test_rpz_sample(void **state)
 	assert_int_equal(m.rule_off, 48);
 	assert_int_equal(m.meta->answer, ANSWER_LOCAL);
 	inet_pton(AF_INET, "192.0.2.30", a4);
-	assert_memory_equal(m.meta->ipv4, a4, 4);
+	assert_memory_equal(m.meta->addrs->ipv4, a4, 4);
 	assert_int_equal(look_addr(l.p, "2001:db8:bee0::5", &m), VERDICT_PASS);
 	/* The trigger's owner is no QNAME trigger. */
 	assert_int_equal(look(l.p, "32.1.2.0.192.rpz-ip", &m), VERDICT_PASS);
