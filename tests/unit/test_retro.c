@@ -24,6 +24,7 @@
 #include "formats/format.h"
 #include "policy/policy.h"
 #include "retro.h"
+#include "util/name.h"
 
 #define T0 1764547200000LL /* 2025-12-01T00:00:00Z, ms */
 #define DAY 86400000LL
@@ -33,20 +34,11 @@ static const uint8_t client_a[16] = {10, 0, 0, 1}, client_b[16] = {10, 0, 0, 2};
 /* "www.evil.com" in canonical wire form into buf; returns its length. */
 static size_t wire(const char *dotted, uint8_t *buf)
 {
-	size_t n = 0;
-	const char *p = dotted;
+	const char *why;
+	int n = name_to_wire(dotted, strlen(dotted), buf, &why);
 
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		buf[n++] = (uint8_t)l;
-		memcpy(buf + n, p, l);
-		n += l;
-		p += l + (dot ? 1 : 0);
-	}
-	buf[n++] = 0;
-	return n;
+	assert_true(n > 0);
+	return (size_t)n;
 }
 
 static void add(struct retro_store *s, const char *name, const uint8_t *client, int64_t t)
