@@ -327,9 +327,12 @@ static const uint8_t name_class[256] = {
 /*
  * The wire name at name[off, len) in presentation form with its quotes: lowercase, no
  * trailing dot ("." for the root), escaped bytes as \DDD, whose backslash is doubled for JSON.
- * Stops at a malformed label. Writes at most 5 bytes per byte of the name, and 2.
+ * Stops at a malformed label. Writes at most 5 bytes per byte of the name, and 3. When a label
+ * starts at wire offset mark, *at is where its text begins (else it is left alone): the name
+ * from mark on is the text from there to the closing quote, unless that is empty (the root).
  */
-static char *put_name(char *p, const uint8_t *name, size_t off, size_t len)
+static char *put_name_mark(char *p, const uint8_t *name, size_t off, size_t len, size_t mark,
+			   char **at)
 {
 	bool first = true;
 
@@ -342,24 +345,22 @@ static char *put_name(char *p, const uint8_t *name, size_t off, size_t len)
 		if (!first)
 			*p++ = '.';
 		first = false;
+		if (off == mark)
+			*at = p;
 		end = off + 1 + l;
 		for (size_t i = off + 1; i < end; i++) {
 			uint8_t c = name[i];
 
-			switch (name_class[c]) {
-			case NAME_COPY:
+			if (likely(name_class[c] == NAME_COPY)) {
 				*p++ = (char)c;
-				break;
-			case NAME_LOWER:
+			} else if (name_class[c] == NAME_LOWER) {
 				*p++ = (char)(c - 'A' + 'a');
-				break;
-			default:
+			} else {
 				p[0] = '\\';
 				p[1] = '\\';
 				p[2] = (char)('0' + c / 100);
 				memcpy(p + 3, digits2 + 2 * (c % 100), 2);
 				p += 5;
-				break;
 			}
 		}
 		off = end;
@@ -368,6 +369,13 @@ static char *put_name(char *p, const uint8_t *name, size_t off, size_t len)
 		*p++ = '.';
 	*p++ = '"';
 	return p;
+}
+
+static char *put_name(char *p, const uint8_t *name, size_t off, size_t len)
+{
+	char *at;
+
+	return put_name_mark(p, name, off, len, SIZE_MAX, &at);
 }
 
 /* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days). */
@@ -423,6 +431,26 @@ static char *put_time_secs(char *p, int64_t secs)
 	p = put_secs(p, secs);
 	PUT_LIT(p, "Z\"");
 	return p;
+}
+
+/*
+ * An entry's time without milliseconds, through a cache of the thread's: records of one entry
+ * often follow each other. which: 0 for ThreatFirstReportedTime, 1 for IocExpires.
+ */
+static char *put_entry_time(char *p, int64_t secs, int which)
+{
+	static _Thread_local struct {
+		int64_t secs;
+		size_t len;	/* 0: empty */
+		char text[48]; /* zero padded: copied WRITE_SLACK bytes */
+	} cache[2];
+
+	if (cache[which].len == 0 || cache[which].secs != secs) {
+		cache[which].len = (size_t)(put_time_secs(cache[which].text, secs) - cache[which].text);
+		cache[which].secs = secs;
+	}
+	memcpy(p, cache[which].text, WRITE_SLACK);
+	return p + cache[which].len;
 }
 
 /* Unix time t_ms (milliseconds, before 1970 too) as "YYYY-MM-DDTHH:MM:SS.mmmZ", quoted. */
@@ -485,22 +513,18 @@ static const char *time_generated(int64_t t_ms, size_t *len)
 	return c.text;
 }
 
+/* "0" to "255", the length in the last byte: filled by format_init(). */
+static char octets[256][4];
+
 /* addr (4 bytes) as a dotted quad, unquoted: glibc's inet_ntop goes through sprintf. */
 static char *put_ipv4(char *p, const uint8_t *addr)
 {
-	for (int i = 0; i < 4; i++) {
-		unsigned v = addr[i];
-
-		if (i)
-			*p++ = '.';
-		if (v >= 100) {
-			*p++ = (char)('0' + v / 100);
-			p = put_2digits(p, v % 100);
-		} else if (v >= 10) {
-			p = put_2digits(p, v);
-		} else {
-			*p++ = (char)('0' + v);
-		}
+	memcpy(p, octets[addr[0]], 4); /* the length byte too: overwritten */
+	p += octets[addr[0]][3];
+	for (int i = 1; i < 4; i++) {
+		*p++ = '.';
+		memcpy(p, octets[addr[i]], 4);
+		p += octets[addr[i]][3];
 	}
 	return p;
 }
@@ -672,7 +696,7 @@ static char hostname_short[HOST_NAME_MAX + 1];
 static char hostname_field[sizeof(",\"DvcHostname\":") + HOST_NAME_MAX + 2];
 static size_t hostname_field_len;
 
-/* Once per process: the host name and the text the formatter looks up. */
+/* Once per process: the host name and the tables of the formatter. */
 static void format_init(void)
 {
 	char *p;
@@ -687,6 +711,16 @@ static void format_init(void)
 	p = put_json_str(p, hostname_short, HOST_NAME_MAX);
 	hostname_field_len = (size_t)(p - hostname_field);
 
+	for (unsigned v = 0; v < 256; v++) {
+		char *e = octets[v];
+
+		if (v >= 100)
+			*e++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*e++ = (char)('0' + v / 10 % 10);
+		*e++ = (char)('0' + v % 10);
+		octets[v][3] = (char)(e - octets[v]);
+	}
 	for (unsigned t = 0; t < TYPE_TABLE; t++) {
 		const ldns_rr_descriptor *desc = ldns_rr_descript((uint16_t)t);
 		size_t n = desc && desc->_name ? strlen(desc->_name) : 0;
@@ -758,7 +792,7 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 	static const char hex[] = "0123456789ABCDEF";
 	size_t when_len;
 	const char *when = time_generated(rec->time_ms, &when_len);
-	char *src, *dst, *q;
+	char *src, *dst, *q, *rule, *qname_end;
 	size_t src_len, dst_len;
 
 	PUT_LIT(p, "{\"TimeGenerated\":");
@@ -855,7 +889,10 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 		PUT_LIT(p, ",\"NetworkProtocolVersion\":\"IPv6\",\"DnsQuery\":");
 	else
 		PUT_LIT(p, ",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":");
-	p = put_name(p, rec->qname, 0, rec->qname_len);
+	/* Where RuleName's text (qname from rule_off) begins in DnsQuery's, to copy it. */
+	rule = NULL;
+	p = put_name_mark(p, rec->qname, 0, rec->qname_len, rec->rule_off, &rule);
+	qname_end = p - 1; /* the closing quote */
 	if (!retro) {
 		PUT_LIT(p, ",\"DnsQueryClass\":");
 		p = put_u32(p, rec->qclass);
@@ -918,7 +955,13 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 		PUT_LIT(p, ",\"ThreatField\":\"Domain\"");
 		if (rec->rule_off < rec->qname_len) {
 			PUT_LIT(p, ",\"RuleName\":");
-			p = put_name(p, rec->qname, rec->rule_off, rec->qname_len);
+			if (rule && rule < qname_end) {
+				*p++ = '"';
+				memcpy(p, rule, (size_t)(qname_end - rule + 1));
+				p += qname_end - rule + 1;
+			} else {
+				p = put_name(p, rec->qname, rec->rule_off, rec->qname_len);
+			}
 		}
 	}
 	if (meta) {
@@ -938,7 +981,7 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 		}
 		if (meta->first_seen != INT64_MIN) {
 			PUT_LIT(p, ",\"ThreatFirstReportedTime\":");
-			p = put_time_secs(p, meta->first_seen);
+			p = put_entry_time(p, meta->first_seen, 0);
 		}
 	}
 	if (!listed) {
@@ -967,7 +1010,7 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 		PUT_OPT_STR(p, ",\"ListFile\":", meta->file);
 		if (meta->expires != INT64_MAX) {
 			PUT_LIT(p, ",\"IocExpires\":");
-			p = put_time_secs(p, meta->expires);
+			p = put_entry_time(p, meta->expires, 1);
 		}
 	}
 	PUT_LIT(p, "}}\n");
@@ -1045,6 +1088,7 @@ size_t blocklog_json_addr(int family, const uint8_t *addr, char *buf, size_t cap
 {
 	char tmp[INET6_ADDRSTRLEN + 2];
 
+	pthread_once(&format_once, format_init);
 	return copy_out(tmp, (size_t)(put_addr_or_empty(tmp, family, addr) - tmp), buf, cap);
 }
 
@@ -1052,6 +1096,7 @@ size_t blocklog_json_prefix(int family, const uint8_t *addr, unsigned bits, char
 {
 	char tmp[INET6_ADDRSTRLEN + 6];
 
+	pthread_once(&format_once, format_init);
 	return copy_out(tmp, (size_t)(put_prefix(tmp, family, addr, bits) - tmp), buf, cap);
 }
 
