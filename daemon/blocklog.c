@@ -128,7 +128,7 @@ struct blocklog {
  *   7 addresses and prefixes                                                     7 * 52
  *   13 numbers and the ID                                                       14 * 20
  *   the keys and fixed values (about 1500), the type's mnemonic                  2000
- * 9579 bytes in all. Some fields are copied WRITE_SLACK bytes at a time (a fixed-size copy, whose
+ * 9595 bytes in all. Some fields are copied WRITE_SLACK bytes at a time (a fixed-size copy, whose
  * tail the next field overwrites), so the room also has that much after the line.
  */
 #define WRITE_SLACK 48
@@ -173,9 +173,12 @@ static inline char *put_2digits(char *p, unsigned v)
 /* v in decimal. */
 static char *put_u32(char *p, uint32_t v)
 {
-	unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5
-		   : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-	char *e = p + n;
+	unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : 6;
+	char *e;
+
+	for (uint32_t t = 1000000; n >= 6 && n < 10 && v >= t; t *= 10)
+		n++;
+	e = p + n;
 
 	while (v >= 100) {
 		e -= 2;
@@ -446,7 +449,9 @@ static char *put_entry_time(char *p, int64_t secs, int which)
 	} cache[2];
 
 	if (cache[which].len == 0 || cache[which].secs != secs) {
-		cache[which].len = (size_t)(put_time_secs(cache[which].text, secs) - cache[which].text);
+		char *end = put_time_secs(cache[which].text, secs);
+
+		cache[which].len = (size_t)(end - cache[which].text);
 		cache[which].secs = secs;
 	}
 	memcpy(p, cache[which].text, WRITE_SLACK);
@@ -643,12 +648,14 @@ static char *put_prefix(char *p, int family, const uint8_t *addr, unsigned bits)
 static const struct text16 *rcode_text(unsigned rcode)
 {
 	static const struct text16 names[] = {
-		TEXT16("NOERROR"),  TEXT16("FORMERR"),	TEXT16("SERVFAIL"),  TEXT16("NXDOMAIN"),
-		TEXT16("NOTIMP"),   TEXT16("REFUSED"),	TEXT16("YXDOMAIN"),  TEXT16("YXRRSET"),
-		TEXT16("NXRRSET"),  TEXT16("NOTAUTH"),	TEXT16("NOTZONE"),   TEXT16("DSOTYPENI"),
-		TEXT16("Unassigned"), TEXT16("Unassigned"), TEXT16("Unassigned"), TEXT16("Unassigned"),
-		TEXT16("BADVERS"),  TEXT16("BADKEY"),	TEXT16("BADTIME"),   TEXT16("BADMODE"),
-		TEXT16("BADNAME"),  TEXT16("BADALG"),	TEXT16("BADTRUNC"),  TEXT16("BADCOOKIE"),
+		TEXT16("NOERROR"),    TEXT16("FORMERR"),    TEXT16("SERVFAIL"),
+		TEXT16("NXDOMAIN"),   TEXT16("NOTIMP"),	    TEXT16("REFUSED"),
+		TEXT16("YXDOMAIN"),   TEXT16("YXRRSET"),    TEXT16("NXRRSET"),
+		TEXT16("NOTAUTH"),    TEXT16("NOTZONE"),    TEXT16("DSOTYPENI"),
+		TEXT16("Unassigned"), TEXT16("Unassigned"), TEXT16("Unassigned"),
+		TEXT16("Unassigned"), TEXT16("BADVERS"),    TEXT16("BADKEY"),
+		TEXT16("BADTIME"),    TEXT16("BADMODE"),    TEXT16("BADNAME"),
+		TEXT16("BADALG"),     TEXT16("BADTRUNC"),   TEXT16("BADCOOKIE"),
 	};
 
 	return &names[rcode < ARRAY_SIZE(names) ? rcode : 12];
@@ -681,9 +688,10 @@ static const struct text16 *class_text(unsigned qclass)
 
 /* DvcOriginalAction, by enum blocklog_orig, quoted; "" past the end. */
 static const struct text16 orig_texts[] = {
-	TEXT16("\"address\""), TEXT16("\"nxdomain\""),	  TEXT16("\"nodata\""), TEXT16("\"refused\""),
-	TEXT16("\"local\""),   TEXT16("\"drop\""),	  TEXT16("\"ratelimited\""),
-	TEXT16("\"log\""),     TEXT16("\"forward\""),	  TEXT16("\"cache\""),	TEXT16("\"\""),
+	TEXT16("\"address\""),	   TEXT16("\"nxdomain\""), TEXT16("\"nodata\""),
+	TEXT16("\"refused\""),	   TEXT16("\"local\""),    TEXT16("\"drop\""),
+	TEXT16("\"ratelimited\""), TEXT16("\"log\""),	   TEXT16("\"forward\""),
+	TEXT16("\"cache\""),	   TEXT16("\"\""),
 };
 
 /* The mnemonics of the types below 256, looked up in ldns once; "" where it has none. */
@@ -818,9 +826,11 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 	PUT_LIT(p, ",\"EventType\":\"Query\",\"EventSubType\":");
 	if (answered) {
 		if (rec->rcode == DNS_NOERROR)
-			PUT_LIT(p, "\"response\",\"EventResult\":\"Success\",\"EventResultDetails\":\"");
+			PUT_LIT(p, "\"response\",\"EventResult\":\"Success\","
+				   "\"EventResultDetails\":\"");
 		else
-			PUT_LIT(p, "\"response\",\"EventResult\":\"Failure\",\"EventResultDetails\":\"");
+			PUT_LIT(p, "\"response\",\"EventResult\":\"Failure\","
+				   "\"EventResultDetails\":\"");
 		p = put_text16(p, rname);
 		*p++ = '"';
 	} else {
@@ -830,7 +840,8 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 		if (blocked)
 			PUT_LIT(p, ",\"EventSeverity\":\"Low\",\"EventOriginalType\":\"query\"");
 		else
-			PUT_LIT(p, ",\"EventSeverity\":\"Informational\",\"EventOriginalType\":\"query\"");
+			PUT_LIT(p, ",\"EventSeverity\":\"Informational\","
+				   "\"EventOriginalType\":\"query\"");
 	} else {
 		if (blocked)
 			PUT_LIT(p, ",\"EventSeverity\":\"Medium\"");
@@ -990,9 +1001,11 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 	}
 	/* Entries match only while active (expired ones give way): a record's entry is active. */
 	if (ip)
-		PUT_LIT(p, ",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"ip\"");
+		PUT_LIT(p, ",\"ThreatIsActive\":true,"
+			   "\"AdditionalFields\":{\"ThreatIocType\":\"ip\"");
 	else
-		PUT_LIT(p, ",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
+		PUT_LIT(p, ",\"ThreatIsActive\":true,"
+			   "\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
 	if (retro) {
 		PUT_LIT(p, ",\"RetroHunt\":true,\"ListedTime\":");
 		p = put_time_ms(p, rec->listed_ms);
@@ -1054,9 +1067,13 @@ static size_t copy_out(const char *scratch, size_t len, char *buf, size_t cap)
 
 size_t blocklog_json_str(const char *s, size_t max, char *buf, size_t cap)
 {
-	size_t n = strlen(s), room = 2 + (max / 6 < n ? max : 6 * n), len;
+	size_t n = strlen(s), room, len;
 	char *tmp;
 
+	/* No more than 6 bytes per byte of s: a larger max cuts nothing. */
+	if (max / 6 >= n)
+		max = 6 * n;
+	room = 2 + max;
 	if (cap >= room)
 		return (size_t)(put_json_str(buf, s, max) - buf);
 	tmp = malloc(room);
