@@ -749,6 +749,28 @@ static void test_format_worst_case(void **state)
 	buf[len] = '\0';
 	/* Cut after a whole escape, never inside one. */
 	assert_non_null(strstr(buf, "\\u0001\",\"ThreatCategory\""));
+
+	/*
+	 * The longest of all: a CNAME hit has three names (DnsQuery, RuleName, MatchedName), and
+	 * every other field at its longest. Even with a host name of HOST_NAME_MAX (64) bytes,
+	 * it fits in 8 KiB.
+	 */
+	memcpy(rec.matched, rec.qname, off);
+	rec.matched_len = (uint8_t)off;
+	rec.via = BLOCKLOG_VIA_CNAME;
+	rec.orig = BLOCKLOG_ORIG_RATELIMITED;
+	rec.rcode = 255;
+	rec.qtype = rec.qclass = rec.src_port = rec.dst_port = 65535;
+	rec.dst_family = AF_INET6;
+	memset(rec.dst_addr, 0xff, sizeof(rec.dst_addr));
+	rec.count = UINT32_MAX;
+	rec.start_ms = rec.end_ms = INT64_MIN;
+	rec.has_net = 1;
+	rec.net_ms = UINT32_MAX;
+	len = blocklog_format(&rec, big, buf, 65536);
+	assert_int_not_equal(len, 0);
+	assert_true(len - strlen(blocklog_hostname()) + 64 <= 8192);
+	assert_int_equal(blocklog_format(&rec, big, buf, 8192), len);
 	free(buf);
 }
 
