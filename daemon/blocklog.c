@@ -27,8 +27,8 @@
 #define POP_MAX 64
 /* Write once this much is buffered (or every ring is empty). */
 #define FLUSH_AT (64 * 1024)
-/* blocklog_format() never needs more than this (see STR_MAX_OUT). */
-#define LINE_MAX_LEN 8192
+/* blocklog_format() writes into this much room, more than a line needs (see WRITE_SLACK). */
+#define FORMAT_ROOM BLOCKLOG_FORMAT_ROOM
 /* Upper bound on buffered lines: each one is several hundred bytes long. */
 #define LINES_MAX 512
 /* Write errors, and drops, are reported at most this often. */
@@ -41,8 +41,8 @@
 #define CACHE_LINE 64
 /*
  * Dvc and the ioc_meta strings are cut to this many JSON bytes each, so that a line always fits
- * in LINE_MAX_LEN: 7 strings * 400 + 2 names * 1261 + the host name (64) + the rest (about
- * 1500) = 6900 bytes at most, which leaves room for one more name.
+ * in 8 KiB: 7 strings * 402 + 3 names * 1255 (a CNAME hit's) + the host name (66) + the rest
+ * (about 1500) = 8150 bytes at most (test_format_worst_case).
  */
 #define STR_MAX_OUT 400
 
@@ -117,68 +117,107 @@ struct blocklog {
 
 /* --- JSON formatting ------------------------------------------------------------------------- */
 
-/* Output cursor: on overflow, p stops advancing and the line is abandoned. */
-struct out {
-	char *p, *end;
-	bool overflow;
+/*
+ * The line is written without a bounds check per field: into a buffer of at least FORMAT_ROOM
+ * bytes, which holds the longest line with room to spare (see blocklog_format()). Fields are
+ * at most (bytes, JSON text with quotes):
+ *   3 names (DnsQuery, RuleName, MatchedName): 255 wire bytes, 5 each as \\DDD  3 * 1277
+ *   7 strings (Dvc and the ioc_meta ones), STR_MAX_OUT each                     7 * 402
+ *   DvcHostname                                                                    66
+ *   6 times: a year of 12 digits and a sign at most                              6 * 40
+ *   7 addresses and prefixes                                                     7 * 52
+ *   13 numbers and the ID                                                       14 * 20
+ *   the keys and fixed values (about 1500), the type's mnemonic                  2000
+ * 9595 bytes in all. Some fields are copied WRITE_SLACK bytes at a time (a fixed-size copy, whose
+ * tail the next field overwrites), so the room also has that much after the line.
+ */
+#define WRITE_SLACK 48
+_Static_assert(3 * 1277 + 7 * (STR_MAX_OUT + 2) + 66 + 6 * 40 + 7 * 52 + 14 * 20 + 2000 +
+			       WRITE_SLACK <=
+		       FORMAT_ROOM,
+	       "FORMAT_ROOM holds the longest line");
+
+/* Copies a string literal (its length known at compile time) to p and advances p. */
+#define PUT_LIT(p, lit)                                                                            \
+	do {                                                                                       \
+		memcpy((p), "" lit, sizeof(lit) - 1);                                              \
+		(p) += sizeof(lit) - 1;                                                            \
+	} while (0)
+
+/* "00" to "99": two digits at a time. */
+static const char digits2[200] = "00010203040506070809101112131415161718192021222324"
+				 "25262728293031323334353637383940414243444546474849"
+				 "50515253545556575859606162636465666768697071727374"
+				 "75767778798081828384858687888990919293949596979899";
+
+/* A short text padded to a fixed size, copied whole (WRITE_SLACK) and advanced by len. */
+struct text16 {
+	char s[16];
+	uint8_t len;
 };
 
-static inline void put_mem(struct out *o, const char *s, size_t n)
+#define TEXT16(lit) {lit, sizeof(lit) - 1}
+
+static inline char *put_text16(char *p, const struct text16 *t)
 {
-	if (o->overflow || (size_t)(o->end - o->p) < n) {
-		o->overflow = true;
-		return;
+	memcpy(p, t->s, sizeof(t->s));
+	return p + t->len;
+}
+
+static inline char *put_2digits(char *p, unsigned v)
+{
+	memcpy(p, digits2 + 2 * v, 2);
+	return p + 2;
+}
+
+/* v in decimal. */
+static char *put_u32(char *p, uint32_t v)
+{
+	unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : 6;
+	char *e;
+
+	for (uint32_t t = 1000000; n >= 6 && n < 10 && v >= t; t *= 10)
+		n++;
+	e = p + n;
+
+	while (v >= 100) {
+		e -= 2;
+		memcpy(e, digits2 + 2 * (v % 100), 2);
+		v /= 100;
 	}
-	memcpy(o->p, s, n);
-	o->p += n;
+	if (v >= 10)
+		memcpy(e - 2, digits2 + 2 * v, 2);
+	else
+		e[-1] = (char)('0' + v);
+	return p + n;
 }
 
-static inline void put_str(struct out *o, const char *s)
-{
-	put_mem(o, s, strlen(s));
-}
-
-static inline void put_char(struct out *o, char c)
-{
-	put_mem(o, &c, 1);
-}
-
-static void put_uint(struct out *o, uint64_t v)
+static char *put_u64(char *p, uint64_t v)
 {
 	char tmp[20];
 	size_t i = sizeof(tmp);
 
+	if (v <= UINT32_MAX)
+		return put_u32(p, (uint32_t)v);
 	do {
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	put_mem(o, tmp + i, sizeof(tmp) - i);
+	memcpy(p, tmp + i, sizeof(tmp) - i);
+	return p + sizeof(tmp) - i;
 }
 
-static void put_int(struct out *o, int64_t v)
+static char *put_i64(char *p, int64_t v)
 {
 	if (v < 0) {
-		put_char(o, '-');
-		put_uint(o, (uint64_t)0 - (uint64_t)v);
-	} else {
-		put_uint(o, (uint64_t)v);
+		*p++ = '-';
+		return put_u64(p, (uint64_t)0 - (uint64_t)v);
 	}
+	return put_u64(p, (uint64_t)v);
 }
 
-/* v in 0..10^width-1 with leading zeros. */
-static void put_digits(struct out *o, uint64_t v, int width)
-{
-	char tmp[20];
-
-	for (int i = width - 1; i >= 0; i--) {
-		tmp[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	put_mem(o, tmp, (size_t)width);
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
 {
 	uint32_t cp;
 	size_t len;
@@ -197,8 +236,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	} else {
 		return 0;
 	}
-	if (n < len)
-		return 0;
+	/* A NUL (the end) is no continuation byte: a cut sequence stops here. */
 	for (size_t i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
@@ -210,114 +248,137 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes copied as they are into a JSON string: printable ASCII but '"' and '\'. */
+static const bool json_plain[256] = {
+	[0x20 ... 0x21] = true, /* not '"' */
+	[0x23 ... 0x5b] = true, /* not '\\' */
+	[0x5d ... 0x7e] = true,
+};
+
 /*
  * s as a JSON string with its quotes: '"' and '\' escaped, control characters as \u00XX,
  * valid UTF-8 copied, invalid bytes replaced by U+FFFD. At most max bytes between the quotes
- * (cut between characters).
+ * (cut between characters). Writes at most max + 2 bytes (and no more than 6 per byte of s).
  */
-static void put_json_str(struct out *o, const char *s, size_t max)
+static char *put_json_str(char *p, const char *s, size_t max)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), used = 0;
+	char *stop;
 
-	put_char(o, '"');
-	for (size_t i = 0; i < n;) {
-		char esc[6];
-		const char *chunk = esc;
-		size_t clen, adv = 1, run = i;
+	*p++ = '"';
+	stop = p + max;
+	for (;;) {
+		unsigned char c = *u;
+		size_t adv;
 
-		/* A run of printable ASCII but '"' and '\\' (most strings, whole): one copy. */
-		while (run < n && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '"' && u[run] != '\\')
-			run++;
-		if (run > i) {
-			size_t take = run - i < max - used ? run - i : max - used;
-
-			put_mem(o, s + i, take);
-			used += take;
-			i += take;
-			if (i < run)
-				break; /* max reached */
+		if (likely(json_plain[c])) {
+			if (p == stop)
+				break;
+			*p++ = (char)c;
+			u++;
 			continue;
 		}
-		if (u[i] == '"' || u[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)u[i];
-			clen = 2;
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[u[i] >> 4];
-			esc[5] = hex[u[i] & 0xf];
-			clen = 6;
-		} else if ((adv = utf8_len(u + i, n - i)) != 0) {
-			chunk = (const char *)u + i;
-			clen = adv;
-		} else {
-			chunk = "\\ufffd";
-			clen = 6;
-			adv = 1;
-		}
-		if (used + clen > max)
+		if (c == '\0')
 			break;
-		put_mem(o, chunk, clen);
-		used += clen;
-		i += adv;
+		if (c == '"' || c == '\\') {
+			if (stop - p < 2)
+				break;
+			p[0] = '\\';
+			p[1] = (char)c;
+			p += 2;
+			u++;
+		} else if (c < 0x20 || c == 0x7f) {
+			if (stop - p < 6)
+				break;
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 0xf];
+			p += 6;
+			u++;
+		} else if ((adv = utf8_len(u)) != 0) {
+			if ((size_t)(stop - p) < adv)
+				break;
+			memcpy(p, u, adv);
+			p += adv;
+			u += adv;
+		} else {
+			if (stop - p < 6)
+				break;
+			memcpy(p, "\\ufffd", 6);
+			p += 6;
+			u++;
+		}
 	}
-	put_char(o, '"');
+	*p++ = '"';
+	return p;
 }
 
 /*
- * The wire name at name[off, len) in presentation form with its quotes: lowercase, no
- * trailing dot ("." for the root), bytes outside 0x21-0x7e and . \ " ( ) ; @ $ as \DDD, whose
- * backslash is doubled for JSON. Stops at a malformed label.
+ * Wire name bytes by how they are written (DESIGN.md section 6): NAME_COPY as they are,
+ * NAME_LOWER lowercased (canonical names are lowercase already), NAME_ESCAPE as \DDD: bytes
+ * outside 0x21-0x7e and . \ " ( ) ; @ $.
  */
-static void put_name(struct out *o, const uint8_t *name, size_t off, size_t len)
+enum { NAME_COPY = 0, NAME_LOWER = 1, NAME_ESCAPE = 2 };
+static const uint8_t name_class[256] = {
+	[0 ... 0x20] = NAME_ESCAPE, [0x7f ... 0xff] = NAME_ESCAPE, ['.'] = NAME_ESCAPE,
+	['\\'] = NAME_ESCAPE,	     ['"'] = NAME_ESCAPE,	    ['('] = NAME_ESCAPE,
+	[')'] = NAME_ESCAPE,	     [';'] = NAME_ESCAPE,	    ['@'] = NAME_ESCAPE,
+	['$'] = NAME_ESCAPE,	     ['A' ... 'Z'] = NAME_LOWER,
+};
+
+/*
+ * The wire name at name[off, len) in presentation form with its quotes: lowercase, no
+ * trailing dot ("." for the root), escaped bytes as \DDD, whose backslash is doubled for JSON.
+ * Stops at a malformed label. Writes at most 5 bytes per byte of the name, and 3. When a label
+ * starts at wire offset mark, *at is where its text begins (else it is left alone): the name
+ * from mark on is the text from there to the closing quote, unless that is empty (the root).
+ */
+static char *put_name_mark(char *p, const uint8_t *name, size_t off, size_t len, size_t mark,
+			   char **at)
 {
-	/* Bytes written as \DDD (DESIGN.md section 6); everything else is copied by runs. */
-	static const bool escaped[256] = {
-		[0 ... 0x20] = true, [0x7f ... 0xff] = true, ['.'] = true, ['\\'] = true,
-		['"'] = true,	     ['('] = true,	     [')'] = true, [';'] = true,
-		['@'] = true,	     ['$'] = true,
-	};
 	bool first = true;
 
-	put_char(o, '"');
+	*p++ = '"';
 	while (off < len) {
-		size_t l = name[off], i, end, run;
+		size_t l = name[off], end;
 
 		if (l == 0 || l > 63 || off + 1 + l > len)
 			break;
 		if (!first)
-			put_char(o, '.');
+			*p++ = '.';
 		first = false;
+		if (off == mark)
+			*at = p;
 		end = off + 1 + l;
-		for (i = off + 1; i < end;) {
+		for (size_t i = off + 1; i < end; i++) {
 			uint8_t c = name[i];
 
-			if (escaped[c]) {
-				put_mem(o, "\\\\", 2);
-				put_digits(o, c, 3);
-				i++;
-				continue;
-			}
-			/* Canonical names are lowercase already: copy the run of plain bytes. */
-			for (run = i; run < end && !escaped[name[run]] &&
-				      !(name[run] >= 'A' && name[run] <= 'Z');
-			     run++)
-				;
-			if (run > i) {
-				put_mem(o, (const char *)name + i, run - i);
-				i = run;
+			if (likely(name_class[c] == NAME_COPY)) {
+				*p++ = (char)c;
+			} else if (name_class[c] == NAME_LOWER) {
+				*p++ = (char)(c - 'A' + 'a');
 			} else {
-				put_char(o, (char)(c - 'A' + 'a'));
-				i++;
+				p[0] = '\\';
+				p[1] = '\\';
+				p[2] = (char)('0' + c / 100);
+				memcpy(p + 3, digits2 + 2 * (c % 100), 2);
+				p += 5;
 			}
 		}
 		off = end;
 	}
 	if (first)
-		put_char(o, '.');
-	put_char(o, '"');
+		*p++ = '.';
+	*p++ = '"';
+	return p;
+}
+
+static char *put_name(char *p, const uint8_t *name, size_t off, size_t len)
+{
+	char *at;
+
+	return put_name_mark(p, name, off, len, SIZE_MAX, &at);
 }
 
 /* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days). */
@@ -336,66 +397,69 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-/* "YYYY-MM-DDTHH:MM:SS[.mmm]Z" (UTC) for Unix time secs (+ ms when ms >= 0), quoted. */
-/* secs as "YYYY-MM-DDTHH:MM:SS" (UTC) into buf[32]; its length. */
-static size_t format_secs(char buf[32], int64_t secs)
+/* secs as "YYYY-MM-DDTHH:MM:SS" (UTC), unquoted. */
+static char *put_secs(char *p, int64_t secs)
 {
-	struct out t = {buf, buf + 32, false};
 	int64_t days = secs / 86400, rem = secs % 86400, y;
-	unsigned m, d;
+	unsigned m, d, r;
 
 	if (rem < 0) {
 		rem += 86400;
 		days--;
 	}
+	r = (unsigned)rem;
 	civil_from_days(days, &y, &m, &d);
-	if (y >= 0 && y <= 9999)
-		put_digits(&t, (uint64_t)y, 4);
-	else
-		put_int(&t, y);
-	put_char(&t, '-');
-	put_digits(&t, m, 2);
-	put_char(&t, '-');
-	put_digits(&t, d, 2);
-	put_char(&t, 'T');
-	put_digits(&t, (uint64_t)rem / 3600, 2);
-	put_char(&t, ':');
-	put_digits(&t, (uint64_t)rem / 60 % 60, 2);
-	put_char(&t, ':');
-	put_digits(&t, (uint64_t)rem % 60, 2);
-	return (size_t)(t.p - buf);
-}
-
-static void put_time(struct out *o, int64_t secs, int ms)
-{
-	/*
-	 * Times with milliseconds (TimeGenerated) come in order: the records of one second
-	 * share "YYYY-MM-DDTHH:MM:SS", formatted once per second and thread, then copied.
-	 */
-	static _Thread_local int64_t last_secs;
-	static _Thread_local char last[32];
-	static _Thread_local size_t last_len;
-	char tmp[32];
-
-	put_char(o, '"');
-	if (ms < 0) {
-		put_mem(o, tmp, format_secs(tmp, secs));
+	if (y >= 0 && y <= 9999) {
+		p = put_2digits(p, (unsigned)y / 100);
+		p = put_2digits(p, (unsigned)y % 100);
 	} else {
-		if (last_len == 0 || secs != last_secs) {
-			last_len = format_secs(last, secs);
-			last_secs = secs;
-		}
-		put_mem(o, last, last_len);
+		p = put_i64(p, y);
 	}
-	if (ms >= 0) {
-		put_char(o, '.');
-		put_digits(o, (uint64_t)ms, 3);
-	}
-	put_mem(o, "Z\"", 2);
+	*p++ = '-';
+	p = put_2digits(p, m);
+	*p++ = '-';
+	p = put_2digits(p, d);
+	*p++ = 'T';
+	p = put_2digits(p, r / 3600);
+	*p++ = ':';
+	p = put_2digits(p, r / 60 % 60);
+	*p++ = ':';
+	return put_2digits(p, r % 60);
 }
 
-/* Unix time t_ms (milliseconds, before 1970 too) as a quoted time with milliseconds. */
-static void put_time_ms(struct out *o, int64_t t_ms)
+/* A time without milliseconds (ThreatFirstReportedTime, IocExpires), quoted. */
+static char *put_time_secs(char *p, int64_t secs)
+{
+	*p++ = '"';
+	p = put_secs(p, secs);
+	PUT_LIT(p, "Z\"");
+	return p;
+}
+
+/*
+ * An entry's time without milliseconds, through a cache of the thread's: records of one entry
+ * often follow each other. which: 0 for ThreatFirstReportedTime, 1 for IocExpires.
+ */
+static char *put_entry_time(char *p, int64_t secs, int which)
+{
+	static _Thread_local struct {
+		int64_t secs;
+		size_t len;	/* 0: empty */
+		char text[48]; /* zero padded: copied WRITE_SLACK bytes */
+	} cache[2];
+
+	if (cache[which].len == 0 || cache[which].secs != secs) {
+		char *end = put_time_secs(cache[which].text, secs);
+
+		cache[which].len = (size_t)(end - cache[which].text);
+		cache[which].secs = secs;
+	}
+	memcpy(p, cache[which].text, WRITE_SLACK);
+	return p + cache[which].len;
+}
+
+/* Unix time t_ms (milliseconds, before 1970 too) as "YYYY-MM-DDTHH:MM:SS.mmmZ", quoted. */
+static char *put_time_ms(char *p, int64_t t_ms)
 {
 	int64_t secs = t_ms / 1000, ms = t_ms % 1000;
 
@@ -403,143 +467,326 @@ static void put_time_ms(struct out *o, int64_t t_ms)
 		ms += 1000;
 		secs--;
 	}
-	put_time(o, secs, (int)ms);
+	*p++ = '"';
+	p = put_secs(p, secs);
+	*p++ = '.';
+	*p++ = (char)('0' + ms / 100);
+	p = put_2digits(p, (unsigned)ms % 100);
+	PUT_LIT(p, "Z\"");
+	return p;
 }
 
-/* Quoted inet_ntop() of addr; false (nothing written) for an unknown family. */
-static bool put_addr(struct out *o, int family, const uint8_t *addr)
-{
-	char text[INET6_ADDRSTRLEN];
-
-	if (family == AF_INET) {
-		/* Dotted quad by hand: glibc's inet_ntop goes through sprintf. */
-		put_char(o, '"');
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				put_char(o, '.');
-			put_uint(o, addr[i]);
-		}
-		put_char(o, '"');
-		return true;
-	}
-	if (family != AF_INET6 ||
-	    !inet_ntop(family, addr, text, sizeof(text)))
-		return false;
-	put_char(o, '"');
-	put_str(o, text);
-	put_char(o, '"');
-	return true;
-}
-
-/* EventResultDetails: the IANA name of an rcode (RFC 6895's registry), "Unassigned" else. */
-static const char *rcode_name(unsigned rcode)
-{
-	static const char *const names[] = {
-		"NOERROR",  "FORMERR",	  "SERVFAIL",	"NXDOMAIN",   "NOTIMP",	    "REFUSED",
-		"YXDOMAIN", "YXRRSET",	  "NXRRSET",	"NOTAUTH",    "NOTZONE",    "DSOTYPENI",
-		NULL,	    NULL,	  NULL,		NULL,	      "BADVERS",    "BADKEY",
-		"BADTIME",  "BADMODE",	  "BADNAME",	"BADALG",     "BADTRUNC",   "BADCOOKIE",
-	};
-
-	return rcode < ARRAY_SIZE(names) && names[rcode] ? names[rcode] : "Unassigned";
-}
-
-/* DnsQueryClassName: IANA's DNS CLASS names, with the schema's Reserved and Unassigned. */
-static const char *class_name(unsigned qclass)
-{
-	switch (qclass) {
-	case 1:
-		return "IN";
-	case 3:
-		return "CH";
-	case 4:
-		return "HS";
-	case 254:
-		return "NONE";
-	case 255:
-		return "ANY";
-	case 0:
-		return "Reserved";
-	default:
-		return qclass >= 0xff00 ? "Reserved" : "Unassigned";
-	}
-}
-
-/* DvcOriginalAction, by enum blocklog_orig, quoted. */
-static const char *const orig_names[] = {
-	"\"address\"", "\"nxdomain\"", "\"nodata\"",	  "\"refused\"",
-	"\"local\"",   "\"drop\"",     "\"ratelimited\"", "\"log\"",
-	"\"forward\"", "\"cache\"",
+/*
+ * TimeGenerated, quoted, formatted into the thread's cache: records come in time order, and
+ * under load many share their millisecond, and most their second, with the one before.
+ */
+struct time_cache {
+	int64_t ms;	/* of text, valid when len > 0 */
+	int64_t secs;	/* of text's date and time, valid when len > 0 */
+	size_t len;	/* of text */
+	char text[48];	/* "\"YYYY-MM-DDTHH:MM:SS.mmmZ\"", zero padded: copied WRITE_SLACK bytes */
 };
 
-/* ",\"key\":" followed by the JSON string s, if s is set. */
-static void put_opt_str(struct out *o, const char *key, const char *s)
+static const char *time_generated(int64_t t_ms, size_t *len)
 {
-	if (!s)
-		return;
-	put_str(o, key);
-	put_json_str(o, s, STR_MAX_OUT);
+	static _Thread_local struct time_cache c;
+	int64_t secs = t_ms / 1000, ms = t_ms % 1000;
+	char *p;
+
+	if (likely(c.len > 0 && t_ms == c.ms)) {
+		*len = c.len;
+		return c.text;
+	}
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	if (c.len > 0 && secs == c.secs) {
+		p = c.text + c.len - 5; /* rewrite "mmmZ\"" after the '.' */
+	} else {
+		p = put_secs(c.text + 1, secs);
+		c.text[0] = '"';
+		*p++ = '.';
+		c.secs = secs;
+	}
+	*p++ = (char)('0' + ms / 100);
+	p = put_2digits(p, (unsigned)ms % 100);
+	PUT_LIT(p, "Z\"");
+	c.ms = t_ms;
+	c.len = (size_t)(p - c.text);
+	*len = c.len;
+	return c.text;
 }
 
-static pthread_once_t hostname_once = PTHREAD_ONCE_INIT;
-static char hostname_short[HOST_NAME_MAX + 1];
+/* "0" to "255", the length in the last byte: filled by format_init(). */
+static char octets[256][4];
 
-static void read_hostname(void)
+/* addr (4 bytes) as a dotted quad, unquoted: glibc's inet_ntop goes through sprintf. */
+static char *put_ipv4(char *p, const uint8_t *addr)
 {
-	if (gethostname(hostname_short, sizeof(hostname_short) - 1) != 0 || !hostname_short[0])
-		snprintf(hostname_short, sizeof(hostname_short), "localhost");
-	hostname_short[strcspn(hostname_short, ".")] = '\0';
-	if (!hostname_short[0])
-		snprintf(hostname_short, sizeof(hostname_short), "localhost");
+	memcpy(p, octets[addr[0]], 4); /* the length byte too: overwritten */
+	p += octets[addr[0]][3];
+	for (int i = 1; i < 4; i++) {
+		*p++ = '.';
+		memcpy(p, octets[addr[i]], 4);
+		p += octets[addr[i]][3];
+	}
+	return p;
 }
 
-const char *blocklog_hostname(void)
+/*
+ * addr (16 bytes) as inet_ntop() writes it, unquoted (RFC 5952 as BIND and glibc do it: the
+ * longest run of two or more zero groups, the first of equal ones, as "::"; an IPv4-mapped or
+ * -compatible address ends in a dotted quad).
+ */
+static char *put_ipv6(char *p, const uint8_t *addr)
 {
-	pthread_once(&hostname_once, read_hostname);
-	return hostname_short;
+	static const char hex[] = "0123456789abcdef";
+	unsigned words[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+
+	for (int i = 0; i < 8; i++) {
+		words[i] = (unsigned)addr[2 * i] << 8 | addr[2 * i + 1];
+		if (words[i] == 0) {
+			if (cur < 0) {
+				cur = i;
+				cur_len = 0;
+			}
+			cur_len++;
+		} else if (cur >= 0) {
+			if (best < 0 || cur_len > best_len) {
+				best = cur;
+				best_len = cur_len;
+			}
+			cur = -1;
+		}
+	}
+	if (cur >= 0 && (best < 0 || cur_len > best_len)) {
+		best = cur;
+		best_len = cur_len;
+	}
+	if (best >= 0 && best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		unsigned w = words[i];
+
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)))
+			return put_ipv4(p, addr + 12);
+		if (w >= 0x1000)
+			*p++ = hex[w >> 12];
+		if (w >= 0x100)
+			*p++ = hex[(w >> 8) & 0xf];
+		if (w >= 0x10)
+			*p++ = hex[(w >> 4) & 0xf];
+		*p++ = hex[w & 0xf];
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	return p;
+}
+
+/* The quoted address; NULL (nothing written) for another family than AF_INET or AF_INET6. */
+static char *put_addr(char *p, int family, const uint8_t *addr)
+{
+	if (family == AF_INET) {
+		*p++ = '"';
+		p = put_ipv4(p, addr);
+	} else if (family == AF_INET6) {
+		*p++ = '"';
+		p = put_ipv6(p, addr);
+	} else {
+		return NULL;
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* The quoted address, or "" for another family. */
+static char *put_addr_or_empty(char *p, int family, const uint8_t *addr)
+{
+	char *q = put_addr(p, family, addr);
+
+	if (q)
+		return q;
+	PUT_LIT(p, "\"\"");
+	return p;
 }
 
 /* The listed prefix of an IP hit, quoted: addr masked to bits, "/bits" unless a host. */
-static void put_prefix(struct out *o, int family, const uint8_t *addr, unsigned bits)
+static char *put_prefix(char *p, int family, const uint8_t *addr, unsigned bits)
 {
 	unsigned total = family == AF_INET ? 32 : 128;
 	uint8_t net[16] = {0};
-	char text[INET6_ADDRSTRLEN];
 
+	if (family != AF_INET && family != AF_INET6) {
+		PUT_LIT(p, "\"\"");
+		return p;
+	}
 	if (bits > total)
 		bits = total;
 	memcpy(net, addr, total / 8);
 	for (unsigned i = bits; i < total; i++)
 		net[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-	if (!inet_ntop(family, net, text, sizeof(text))) {
-		put_str(o, "\"\"");
-		return;
-	}
-	put_char(o, '"');
-	put_str(o, text);
+	*p++ = '"';
+	p = family == AF_INET ? put_ipv4(p, net) : put_ipv6(p, net);
 	if (bits < total) {
-		put_char(o, '/');
-		put_uint(o, bits);
+		*p++ = '/';
+		p = put_u32(p, bits);
 	}
-	put_char(o, '"');
+	*p++ = '"';
+	return p;
 }
 
-/* The quoted address into a scratch buffer (a copy for each field that repeats it). */
-static size_t addr_text(char *buf, size_t cap, int family, const uint8_t *addr)
+/* EventResultDetails: the IANA name of an rcode (RFC 6895's registry), "Unassigned" else. */
+static const struct text16 *rcode_text(unsigned rcode)
 {
-	struct out t = {buf, buf + cap, false};
+	static const struct text16 names[] = {
+		TEXT16("NOERROR"),    TEXT16("FORMERR"),    TEXT16("SERVFAIL"),
+		TEXT16("NXDOMAIN"),   TEXT16("NOTIMP"),	    TEXT16("REFUSED"),
+		TEXT16("YXDOMAIN"),   TEXT16("YXRRSET"),    TEXT16("NXRRSET"),
+		TEXT16("NOTAUTH"),    TEXT16("NOTZONE"),    TEXT16("DSOTYPENI"),
+		TEXT16("Unassigned"), TEXT16("Unassigned"), TEXT16("Unassigned"),
+		TEXT16("Unassigned"), TEXT16("BADVERS"),    TEXT16("BADKEY"),
+		TEXT16("BADTIME"),    TEXT16("BADMODE"),    TEXT16("BADNAME"),
+		TEXT16("BADALG"),     TEXT16("BADTRUNC"),   TEXT16("BADCOOKIE"),
+	};
 
-	if (!put_addr(&t, family, addr))
-		put_str(&t, "\"\"");
-	return t.overflow ? 0 : (size_t)(t.p - buf);
+	return &names[rcode < ARRAY_SIZE(names) ? rcode : 12];
 }
 
-size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *buf, size_t cap)
+/* DnsQueryClassName: IANA's DNS CLASS names, with the schema's Reserved and Unassigned. */
+static const struct text16 *class_text(unsigned qclass)
 {
-	struct out o = {buf, buf + cap, false};
+	static const struct text16 in = TEXT16("IN"), ch = TEXT16("CH"), hs = TEXT16("HS"),
+				   none = TEXT16("NONE"), any = TEXT16("ANY"),
+				   reserved = TEXT16("Reserved"), unassigned = TEXT16("Unassigned");
+
+	switch (qclass) {
+	case 1:
+		return &in;
+	case 3:
+		return &ch;
+	case 4:
+		return &hs;
+	case 254:
+		return &none;
+	case 255:
+		return &any;
+	case 0:
+		return &reserved;
+	default:
+		return qclass >= 0xff00 ? &reserved : &unassigned;
+	}
+}
+
+/* DvcOriginalAction, by enum blocklog_orig, quoted; "" past the end. */
+static const struct text16 orig_texts[] = {
+	TEXT16("\"address\""),	   TEXT16("\"nxdomain\""), TEXT16("\"nodata\""),
+	TEXT16("\"refused\""),	   TEXT16("\"local\""),    TEXT16("\"drop\""),
+	TEXT16("\"ratelimited\""), TEXT16("\"log\""),	   TEXT16("\"forward\""),
+	TEXT16("\"cache\""),	   TEXT16("\"\""),
+};
+
+/* The mnemonics of the types below 256, looked up in ldns once; "" where it has none. */
+#define TYPE_TABLE 256
+static struct text16 type_texts[TYPE_TABLE];
+
+static pthread_once_t format_once = PTHREAD_ONCE_INIT;
+static char hostname_short[HOST_NAME_MAX + 1];
+/* ",\"DvcHostname\":" and the host name as a JSON string. */
+static char hostname_field[sizeof(",\"DvcHostname\":") + HOST_NAME_MAX + 2];
+static size_t hostname_field_len;
+
+/* Once per process: the host name and the tables of the formatter. */
+static void format_init(void)
+{
+	char *p;
+
+	if (gethostname(hostname_short, sizeof(hostname_short) - 1) != 0 || !hostname_short[0])
+		snprintf(hostname_short, sizeof(hostname_short), "localhost");
+	hostname_short[strcspn(hostname_short, ".")] = '\0';
+	if (!hostname_short[0])
+		snprintf(hostname_short, sizeof(hostname_short), "localhost");
+	p = hostname_field;
+	PUT_LIT(p, ",\"DvcHostname\":");
+	p = put_json_str(p, hostname_short, HOST_NAME_MAX);
+	hostname_field_len = (size_t)(p - hostname_field);
+
+	for (unsigned v = 0; v < 256; v++) {
+		char *e = octets[v];
+
+		if (v >= 100)
+			*e++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*e++ = (char)('0' + v / 10 % 10);
+		*e++ = (char)('0' + v % 10);
+		octets[v][3] = (char)(e - octets[v]);
+	}
+	for (unsigned t = 0; t < TYPE_TABLE; t++) {
+		const ldns_rr_descriptor *desc = ldns_rr_descript((uint16_t)t);
+		size_t n = desc && desc->_name ? strlen(desc->_name) : 0;
+
+		/* ldns's mnemonics are shorter; a longer one is looked up each time. */
+		if (n < sizeof(type_texts[t].s)) {
+			if (n > 0)
+				memcpy(type_texts[t].s, desc->_name, n);
+			type_texts[t].len = (uint8_t)n;
+		} else {
+			type_texts[t].len = 0xff;
+		}
+	}
+}
+
+const char *blocklog_hostname(void)
+{
+	pthread_once(&format_once, format_init);
+	return hostname_short;
+}
+
+/* DnsQueryTypeName: the type's mnemonic, TYPEnnn when ldns knows none. */
+static char *put_type_name(char *p, unsigned qtype)
+{
+	const ldns_rr_descriptor *desc;
+
+	if (qtype < TYPE_TABLE && type_texts[qtype].len != 0xff) {
+		if (type_texts[qtype].len > 0)
+			return put_text16(p, &type_texts[qtype]);
+	} else {
+		desc = ldns_rr_descript((uint16_t)qtype);
+		if (desc && desc->_name) {
+			size_t n = strnlen(desc->_name, 32);
+
+			memcpy(p, desc->_name, n);
+			return p + n;
+		}
+	}
+	PUT_LIT(p, "TYPE");
+	return put_u32(p, qtype);
+}
+
+/* ",\"key\":" followed by the JSON string s, if s is set. */
+#define PUT_OPT_STR(p, key, s)                                                                     \
+	do {                                                                                       \
+		const char *s_ = (s);                                                              \
+		if (s_) {                                                                          \
+			PUT_LIT(p, key);                                                           \
+			p = put_json_str(p, s_, STR_MAX_OUT);                                      \
+		}                                                                                  \
+	} while (0)
+
+/* The line of rec into buf, which has FORMAT_ROOM bytes; its length. */
+static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char *buf)
+{
+	char *p = buf;
 	const struct ioc_meta *meta = rec->meta;
-	const ldns_rr_descriptor *desc = ldns_rr_descript(rec->qtype);
-	const char *rname = rcode_name(rec->rcode);
+	const struct text16 *rname = rcode_text(rec->rcode);
 	bool blocked = rec->action != BLOCKLOG_ALLOWED;
 	bool retro = rec->proto == BLOCKLOG_RETRO; /* a retro-hunt finding, not one query */
 	bool answered = rec->action != BLOCKLOG_DROPPED && !retro; /* else no response fields */
@@ -551,244 +798,330 @@ size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *bu
 	bool log_only = retro && meta ? meta->action == IOC_LOG : !blocked;
 	bool listed = !rec->unlisted; /* else a query-log record: no entry, no threat fields */
 	static const char hex[] = "0123456789ABCDEF";
-	/* Values written more than once: the time, the client and the listener. */
-	char when[48], src[INET6_ADDRSTRLEN + 2], dst[INET6_ADDRSTRLEN + 2];
-	struct out t = {when, when + sizeof(when), false};
-	size_t when_len, src_len, dst_len;
-	char txid[4], id_text[IOC_ID_TEXT];
+	size_t when_len;
+	const char *when = time_generated(rec->time_ms, &when_len);
+	char *src, *dst, *q, *rule, *qname_end;
+	size_t src_len, dst_len;
 
-	put_time_ms(&t, rec->time_ms);
-	when_len = (size_t)(t.p - when);
-	src_len = addr_text(src, sizeof(src), rec->src_family, rec->src_addr);
-
-	put_str(&o, "{\"TimeGenerated\":");
-	put_mem(&o, when, when_len);
+	PUT_LIT(p, "{\"TimeGenerated\":");
+	memcpy(p, when, WRITE_SLACK);
+	p += when_len;
 	if (rec->count > 0) {
 		/* The lookups it stands for (aggregated or retro-hunted): the first, the last. */
-		put_str(&o, ",\"EventCount\":");
-		put_uint(&o, rec->count);
-		put_str(&o, ",\"EventStartTime\":");
-		put_time_ms(&o, rec->start_ms);
-		put_str(&o, ",\"EventEndTime\":");
-		put_time_ms(&o, rec->end_ms);
+		PUT_LIT(p, ",\"EventCount\":");
+		p = put_u32(p, rec->count);
+		PUT_LIT(p, ",\"EventStartTime\":");
+		p = put_time_ms(p, rec->start_ms);
+		PUT_LIT(p, ",\"EventEndTime\":");
+		p = put_time_ms(p, rec->end_ms);
 	} else {
-		put_str(&o, ",\"EventStartTime\":");
-		put_mem(&o, when, when_len);
-		put_str(&o, ",\"EventEndTime\":");
-		put_mem(&o, when, when_len);
-		put_str(&o, ",\"EventCount\":1");
+		PUT_LIT(p, ",\"EventStartTime\":");
+		memcpy(p, when, WRITE_SLACK);
+		p += when_len;
+		PUT_LIT(p, ",\"EventEndTime\":");
+		memcpy(p, when, WRITE_SLACK);
+		p += when_len;
+		PUT_LIT(p, ",\"EventCount\":1");
 	}
-	put_str(&o, ",\"EventType\":\"Query\",\"EventSubType\":");
+	PUT_LIT(p, ",\"EventType\":\"Query\",\"EventSubType\":");
 	if (answered) {
-		put_str(&o, "\"response\",\"EventResult\":");
-		put_str(&o, rec->rcode == DNS_NOERROR ? "\"Success\"" : "\"Failure\"");
-		put_str(&o, ",\"EventResultDetails\":\"");
-		put_str(&o, rname);
-		put_char(&o, '"');
+		if (rec->rcode == DNS_NOERROR)
+			PUT_LIT(p, "\"response\",\"EventResult\":\"Success\","
+				   "\"EventResultDetails\":\"");
+		else
+			PUT_LIT(p, "\"response\",\"EventResult\":\"Failure\","
+				   "\"EventResultDetails\":\"");
+		p = put_text16(p, rname);
+		*p++ = '"';
 	} else {
-		put_str(&o, "\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\"");
+		PUT_LIT(p, "\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\"");
 	}
 	if (!listed) {
-		put_str(&o, blocked ? ",\"EventSeverity\":\"Low\""
-				    : ",\"EventSeverity\":\"Informational\"");
-		put_str(&o, ",\"EventOriginalType\":\"query\"");
+		if (blocked)
+			PUT_LIT(p, ",\"EventSeverity\":\"Low\",\"EventOriginalType\":\"query\"");
+		else
+			PUT_LIT(p, ",\"EventSeverity\":\"Informational\","
+				   "\"EventOriginalType\":\"query\"");
 	} else {
-		put_str(&o, blocked ? ",\"EventSeverity\":\"Medium\""
-				    : ",\"EventSeverity\":\"Low\"");
-		put_str(&o, log_only ? ",\"EventOriginalType\":\"log\""
-				     : ",\"EventOriginalType\":\"block\"");
+		if (blocked)
+			PUT_LIT(p, ",\"EventSeverity\":\"Medium\"");
+		else
+			PUT_LIT(p, ",\"EventSeverity\":\"Low\"");
+		if (log_only)
+			PUT_LIT(p, ",\"EventOriginalType\":\"log\"");
+		else
+			PUT_LIT(p, ",\"EventOriginalType\":\"block\"");
 	}
-	put_str(&o, ",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"" SINKHOLED_VERSION
-		    "\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
-		    "\"EventSchemaVersion\":\"0.1.7\"");
+	PUT_LIT(p, ",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"" SINKHOLED_VERSION
+		   "\",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\","
+		   "\"EventSchemaVersion\":\"0.1.7\"");
 	if (meta)
-		put_opt_str(&o, ",\"EventReportUrl\":", meta->reference);
-	put_str(&o, ",\"Dvc\":");
-	put_json_str(&o, dvc ? dvc : "", STR_MAX_OUT);
-	put_str(&o, ",\"DvcHostname\":");
-	put_json_str(&o, blocklog_hostname(), HOST_NAME_MAX);
-	put_str(&o, ",\"DvcAction\":");
-	put_str(&o, blocked ? "\"Blocked\"" : "\"Allowed\"");
-	put_str(&o, ",\"DvcOriginalAction\":");
-	if (retro)
-		put_str(&o, "\"retrohunt\"");
+		PUT_OPT_STR(p, ",\"EventReportUrl\":", meta->reference);
+	PUT_LIT(p, ",\"Dvc\":");
+	p = put_json_str(p, dvc ? dvc : "", STR_MAX_OUT);
+	memcpy(p, hostname_field, hostname_field_len);
+	p += hostname_field_len;
+	if (blocked)
+		PUT_LIT(p, ",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":");
 	else
-		put_str(&o, rec->orig < ARRAY_SIZE(orig_names) ? orig_names[rec->orig] : "\"\"");
-	put_str(&o, ",\"SrcIpAddr\":");
-	put_mem(&o, src, src_len);
-	put_str(&o, ",\"Src\":");
-	put_mem(&o, src, src_len);
+		PUT_LIT(p, ",\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":");
+	if (retro)
+		PUT_LIT(p, "\"retrohunt\"");
+	else
+		p = put_text16(p, &orig_texts[rec->orig < ARRAY_SIZE(orig_texts) - 1
+						      ? rec->orig
+						      : ARRAY_SIZE(orig_texts) - 1]);
+	/* The client twice: formatted once, then copied. */
+	PUT_LIT(p, ",\"SrcIpAddr\":");
+	src = p;
+	p = put_addr_or_empty(p, rec->src_family, rec->src_addr);
+	src_len = (size_t)(p - src);
+	PUT_LIT(p, ",\"Src\":");
+	memmove(p, src, src_len);
+	p += src_len;
 	if (!retro) { /* one record stands for many lookups: no port, listener or transport */
-		dst_len = addr_text(dst, sizeof(dst), rec->dst_family, rec->dst_addr);
-		put_str(&o, ",\"SrcPortNumber\":");
-		put_uint(&o, rec->src_port);
-		put_str(&o, ",\"DstIpAddr\":");
-		put_mem(&o, dst, dst_len);
-		put_str(&o, ",\"Dst\":");
-		put_mem(&o, dst, dst_len);
-		put_str(&o, ",\"DstPortNumber\":");
-		put_uint(&o, rec->dst_port);
-		put_str(&o, ",\"NetworkProtocol\":");
-		put_str(&o, rec->proto == BLOCKLOG_TCP ? "\"TCP\"" : "\"UDP\"");
+		PUT_LIT(p, ",\"SrcPortNumber\":");
+		p = put_u32(p, rec->src_port);
+		PUT_LIT(p, ",\"DstIpAddr\":");
+		dst = p;
+		p = put_addr_or_empty(p, rec->dst_family, rec->dst_addr);
+		dst_len = (size_t)(p - dst);
+		PUT_LIT(p, ",\"Dst\":");
+		memmove(p, dst, dst_len);
+		p += dst_len;
+		PUT_LIT(p, ",\"DstPortNumber\":");
+		p = put_u32(p, rec->dst_port);
+		if (rec->proto == BLOCKLOG_TCP)
+			PUT_LIT(p, ",\"NetworkProtocol\":\"TCP\"");
+		else
+			PUT_LIT(p, ",\"NetworkProtocol\":\"UDP\"");
 	}
-	put_str(&o, ",\"NetworkProtocolVersion\":");
-	put_str(&o, rec->src_family == AF_INET6 ? "\"IPv6\"" : "\"IPv4\"");
-	put_str(&o, ",\"DnsQuery\":");
-	put_name(&o, rec->qname, 0, rec->qname_len);
+	if (rec->src_family == AF_INET6)
+		PUT_LIT(p, ",\"NetworkProtocolVersion\":\"IPv6\",\"DnsQuery\":");
+	else
+		PUT_LIT(p, ",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":");
+	/* Where RuleName's text (qname from rule_off) begins in DnsQuery's, to copy it. */
+	rule = NULL;
+	p = put_name_mark(p, rec->qname, 0, rec->qname_len, rec->rule_off, &rule);
+	qname_end = p - 1; /* the closing quote */
 	if (!retro) {
-		put_str(&o, ",\"DnsQueryClass\":");
-		put_uint(&o, rec->qclass);
-		put_str(&o, ",\"DnsQueryClassName\":\"");
-		put_str(&o, class_name(rec->qclass));
-		put_str(&o, "\",\"DnsQueryType\":");
-		put_uint(&o, rec->qtype);
-		put_str(&o, ",\"DnsQueryTypeName\":\"");
-		if (desc && desc->_name) {
-			put_str(&o, desc->_name);
-		} else {
-			put_str(&o, "TYPE");
-			put_uint(&o, rec->qtype);
-		}
-		put_char(&o, '"');
+		PUT_LIT(p, ",\"DnsQueryClass\":");
+		p = put_u32(p, rec->qclass);
+		PUT_LIT(p, ",\"DnsQueryClassName\":\"");
+		p = put_text16(p, class_text(rec->qclass));
+		PUT_LIT(p, "\",\"DnsQueryType\":");
+		p = put_u32(p, rec->qtype);
+		PUT_LIT(p, ",\"DnsQueryTypeName\":\"");
+		p = put_type_name(p, rec->qtype);
+		*p++ = '"';
 	}
 	if (answered) {
-		put_str(&o, ",\"DnsResponseCode\":");
-		put_uint(&o, rec->rcode);
-		put_str(&o, ",\"DnsResponseCodeName\":\"");
-		put_str(&o, rname);
-		put_char(&o, '"');
+		PUT_LIT(p, ",\"DnsResponseCode\":");
+		p = put_u32(p, rec->rcode);
+		PUT_LIT(p, ",\"DnsResponseCodeName\":\"");
+		p = put_text16(p, rname);
+		*p++ = '"';
 	} else {
-		put_str(&o, ",\"DnsResponseCodeName\":\"NA\"");
+		PUT_LIT(p, ",\"DnsResponseCodeName\":\"NA\"");
 	}
 	if (ip) {
 		/* The threat field: the listed address, whatever the sinkhole answered. */
-		put_str(&o, ",\"DnsResponseName\":");
-		put_addr(&o, ip_family, rec->matched);
+		PUT_LIT(p, ",\"DnsResponseName\":");
+		p = put_addr(p, ip_family, rec->matched);
 	} else if (answered && rec->resp_family != 0) {
-		struct out save = o;
-
-		put_str(&o, ",\"DnsResponseName\":");
-		if (!put_addr(&o, rec->resp_family, rec->resp_addr))
-			o = save;
+		q = p;
+		PUT_LIT(q, ",\"DnsResponseName\":");
+		q = put_addr(q, rec->resp_family, rec->resp_addr);
+		if (q)
+			p = q;
 	}
 	if (answered && rec->has_net) {
-		put_str(&o, ",\"DnsNetworkDuration\":");
-		put_uint(&o, rec->net_ms);
+		PUT_LIT(p, ",\"DnsNetworkDuration\":");
+		p = put_u32(p, rec->net_ms);
 	}
 	if (!retro) {
-		put_str(&o, rec->rd ? ",\"DnsFlagsRecursionDesired\":true"
-				    : ",\"DnsFlagsRecursionDesired\":false");
-		txid[0] = hex[rec->txid >> 12];
-		txid[1] = hex[(rec->txid >> 8) & 0xf];
-		txid[2] = hex[(rec->txid >> 4) & 0xf];
-		txid[3] = hex[rec->txid & 0xf];
-		put_str(&o, ",\"TransactionIdHex\":\"");
-		put_mem(&o, txid, sizeof(txid));
-		put_char(&o, '"');
+		if (rec->rd)
+			PUT_LIT(p, ",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"");
+		else
+			PUT_LIT(p, ",\"DnsFlagsRecursionDesired\":false,\"TransactionIdHex\":\"");
+		p[0] = hex[rec->txid >> 12];
+		p[1] = hex[(rec->txid >> 8) & 0xf];
+		p[2] = hex[(rec->txid >> 4) & 0xf];
+		p[3] = hex[rec->txid & 0xf];
+		p[4] = '"';
+		p += 5;
 	}
 	if (!listed) {
 		/* No entry matched: no rule and no threat. */
 	} else if (ip) {
-		put_str(&o, ",\"ThreatField\":\"DnsResponseName\",\"RuleName\":");
-		put_prefix(&o, ip_family, rec->matched, rec->rule_off);
+		PUT_LIT(p, ",\"ThreatField\":\"DnsResponseName\",\"RuleName\":");
+		p = put_prefix(p, ip_family, rec->matched, rec->rule_off);
 	} else if (cname) {
-		put_str(&o, ",\"ThreatField\":\"DnsResponseName\"");
+		PUT_LIT(p, ",\"ThreatField\":\"DnsResponseName\"");
 		if (rec->rule_off < rec->matched_len) {
-			put_str(&o, ",\"RuleName\":");
-			put_name(&o, rec->matched, rec->rule_off, rec->matched_len);
+			PUT_LIT(p, ",\"RuleName\":");
+			p = put_name(p, rec->matched, rec->rule_off, rec->matched_len);
 		}
 	} else {
-		put_str(&o, ",\"ThreatField\":\"Domain\"");
+		PUT_LIT(p, ",\"ThreatField\":\"Domain\"");
 		if (rec->rule_off < rec->qname_len) {
-			put_str(&o, ",\"RuleName\":");
-			put_name(&o, rec->qname, rec->rule_off, rec->qname_len);
+			PUT_LIT(p, ",\"RuleName\":");
+			if (rule && rule < qname_end) {
+				*p++ = '"';
+				memcpy(p, rule, (size_t)(qname_end - rule + 1));
+				p += qname_end - rule + 1;
+			} else {
+				p = put_name(p, rec->qname, rec->rule_off, rec->qname_len);
+			}
 		}
 	}
 	if (meta) {
-		put_opt_str(&o, ",\"ThreatId\":", ioc_id_text(meta, rec->ioc_id, id_text));
-		put_opt_str(&o, ",\"ThreatName\":", meta->malware);
-		put_opt_str(&o, ",\"ThreatCategory\":", meta->threat_type);
+		/* ThreatId: the numeric IOC id (as ioc_id_text() writes it), else the text one. */
+		if (rec->ioc_id) {
+			PUT_LIT(p, ",\"ThreatId\":\"");
+			p = put_u32(p, rec->ioc_id);
+			*p++ = '"';
+		} else {
+			PUT_OPT_STR(p, ",\"ThreatId\":", meta->id);
+		}
+		PUT_OPT_STR(p, ",\"ThreatName\":", meta->malware);
+		PUT_OPT_STR(p, ",\"ThreatCategory\":", meta->threat_type);
 		if (meta->confidence >= 0) {
-			put_str(&o, ",\"ThreatConfidence\":");
-			put_uint(&o, (unsigned)meta->confidence);
+			PUT_LIT(p, ",\"ThreatConfidence\":");
+			p = put_u32(p, (unsigned)meta->confidence);
 		}
 		if (meta->first_seen != INT64_MIN) {
-			put_str(&o, ",\"ThreatFirstReportedTime\":");
-			put_time(&o, meta->first_seen, -1);
+			PUT_LIT(p, ",\"ThreatFirstReportedTime\":");
+			p = put_entry_time(p, meta->first_seen, 0);
 		}
 	}
 	if (!listed) {
-		put_str(&o, ",\"AdditionalFields\":{}}\n");
-		return o.overflow ? 0 : (size_t)(o.p - buf);
+		PUT_LIT(p, ",\"AdditionalFields\":{}}\n");
+		return (size_t)(p - buf);
 	}
 	/* Entries match only while active (expired ones give way): a record's entry is active. */
-	put_str(&o, ",\"ThreatIsActive\":true");
-	put_str(&o, ip ? ",\"AdditionalFields\":{\"ThreatIocType\":\"ip\""
-		       : ",\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
+	if (ip)
+		PUT_LIT(p, ",\"ThreatIsActive\":true,"
+			   "\"AdditionalFields\":{\"ThreatIocType\":\"ip\"");
+	else
+		PUT_LIT(p, ",\"ThreatIsActive\":true,"
+			   "\"AdditionalFields\":{\"ThreatIocType\":\"domain\"");
 	if (retro) {
-		put_str(&o, ",\"RetroHunt\":true,\"ListedTime\":");
-		put_time_ms(&o, rec->listed_ms);
+		PUT_LIT(p, ",\"RetroHunt\":true,\"ListedTime\":");
+		p = put_time_ms(p, rec->listed_ms);
 	}
 	if (ip) {
-		put_str(&o, ",\"MatchedVia\":\"ip\"");
+		PUT_LIT(p, ",\"MatchedVia\":\"ip\"");
 	} else if (cname) {
-		put_str(&o, ",\"MatchedVia\":\"cname\",\"MatchedName\":");
-		put_name(&o, rec->matched, 0, rec->matched_len);
+		PUT_LIT(p, ",\"MatchedVia\":\"cname\",\"MatchedName\":");
+		p = put_name(p, rec->matched, 0, rec->matched_len);
 	} else {
-		put_str(&o, ",\"MatchedVia\":\"qname\"");
+		PUT_LIT(p, ",\"MatchedVia\":\"qname\"");
 	}
 	if (meta) {
-		put_opt_str(&o, ",\"ListSource\":", meta->source);
-		put_opt_str(&o, ",\"ListFile\":", meta->file);
+		PUT_OPT_STR(p, ",\"ListSource\":", meta->source);
+		PUT_OPT_STR(p, ",\"ListFile\":", meta->file);
 		if (meta->expires != INT64_MAX) {
-			put_str(&o, ",\"IocExpires\":");
-			put_time(&o, meta->expires, -1);
+			PUT_LIT(p, ",\"IocExpires\":");
+			p = put_entry_time(p, meta->expires, 1);
 		}
 	}
-	put_str(&o, "}}\n");
-	return o.overflow ? 0 : (size_t)(o.p - buf);
+	PUT_LIT(p, "}}\n");
+	return (size_t)(p - buf);
+}
+
+/* blocklog_format() into a smaller buffer: the line if it fits, else nothing. */
+static __attribute__((noinline)) size_t format_short(const struct blocklog_rec *rec,
+						      const char *dvc, char *buf, size_t cap)
+{
+	char tmp[FORMAT_ROOM];
+	size_t len = format_line(rec, dvc, tmp);
+
+	REQUIRE(len + WRITE_SLACK <= FORMAT_ROOM);
+	if (len > cap)
+		return 0;
+	memcpy(buf, tmp, len);
+	return len;
+}
+
+size_t blocklog_format(const struct blocklog_rec *rec, const char *dvc, char *buf, size_t cap)
+{
+	size_t len;
+
+	pthread_once(&format_once, format_init);
+	if (unlikely(cap < FORMAT_ROOM))
+		return format_short(rec, dvc, buf, cap);
+	len = format_line(rec, dvc, buf);
+	REQUIRE(len + WRITE_SLACK <= FORMAT_ROOM);
+	return len;
+}
+
+/* The len bytes formatted into scratch, copied to buf when they fit in cap; else 0. */
+static size_t copy_out(const char *scratch, size_t len, char *buf, size_t cap)
+{
+	if (len > cap)
+		return 0;
+	memcpy(buf, scratch, len);
+	return len;
 }
 
 size_t blocklog_json_str(const char *s, size_t max, char *buf, size_t cap)
 {
-	struct out o = {buf, buf + cap, false};
+	size_t n = strlen(s), room, len;
+	char *tmp;
 
-	put_json_str(&o, s, max);
-	return o.overflow ? 0 : (size_t)(o.p - buf);
+	/* No more than 6 bytes per byte of s: a larger max cuts nothing. */
+	if (max / 6 >= n)
+		max = 6 * n;
+	room = 2 + max;
+	if (cap >= room)
+		return (size_t)(put_json_str(buf, s, max) - buf);
+	tmp = malloc(room);
+	if (!tmp)
+		return 0;
+	len = copy_out(tmp, (size_t)(put_json_str(tmp, s, max) - tmp), buf, cap);
+	free(tmp);
+	return len;
 }
 
 size_t blocklog_json_name(const uint8_t *name, size_t off, size_t len, char *buf, size_t cap)
 {
-	struct out o = {buf, buf + cap, false};
+	char tmp[DNS_MAX_NAME * 5 + 3], *big;
+	size_t room = 3 + 5 * (len > off ? len - off : 0), n;
 
-	put_name(&o, name, off, len);
-	return o.overflow ? 0 : (size_t)(o.p - buf);
+	if (cap >= room)
+		return (size_t)(put_name(buf, name, off, len) - buf);
+	if (room <= sizeof(tmp))
+		return copy_out(tmp, (size_t)(put_name(tmp, name, off, len) - tmp), buf, cap);
+	big = malloc(room);
+	if (!big)
+		return 0;
+	n = copy_out(big, (size_t)(put_name(big, name, off, len) - big), buf, cap);
+	free(big);
+	return n;
 }
 
 size_t blocklog_json_addr(int family, const uint8_t *addr, char *buf, size_t cap)
 {
-	return addr_text(buf, cap, family, addr);
+	char tmp[INET6_ADDRSTRLEN + 2];
+
+	pthread_once(&format_once, format_init);
+	return copy_out(tmp, (size_t)(put_addr_or_empty(tmp, family, addr) - tmp), buf, cap);
 }
 
 size_t blocklog_json_prefix(int family, const uint8_t *addr, unsigned bits, char *buf, size_t cap)
 {
-	struct out o = {buf, buf + cap, false};
+	char tmp[INET6_ADDRSTRLEN + 6];
 
-	put_prefix(&o, family, addr, bits);
-	return o.overflow ? 0 : (size_t)(o.p - buf);
+	pthread_once(&format_once, format_init);
+	return copy_out(tmp, (size_t)(put_prefix(tmp, family, addr, bits) - tmp), buf, cap);
 }
 
 size_t blocklog_json_time(int64_t t_ms, char *buf, size_t cap)
 {
-	struct out o = {buf, buf + cap, false};
-	int64_t secs = t_ms / 1000, ms = t_ms % 1000;
+	char tmp[48];
 
-	if (ms < 0) {
-		ms += 1000;
-		secs--;
-	}
-	put_time(&o, secs, (int)ms);
-	return o.overflow ? 0 : (size_t)(o.p - buf);
+	return copy_out(tmp, (size_t)(put_time_ms(tmp, t_ms) - tmp), buf, cap);
 }
 
 /* --- Writer thread --------------------------------------------------------------------------- */
@@ -991,7 +1324,7 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct blocklog_rec *rec = &r->slots[(head + i) & r->mask];
 		size_t len = blocklog_format(rec, dvc, b->buf + b->len,
-					     FLUSH_AT + LINE_MAX_LEN - b->len);
+					     FLUSH_AT + FORMAT_ROOM - b->len);
 		uint64_t events = rec->count ? rec->count : 1;
 
 		if (len == 0) {
@@ -1003,7 +1336,7 @@ static size_t drain_ring(struct blocklog *bl, struct ring *r)
 			if (bl->observe)
 				len = observe_line(bl, &r->slots[(head + i) & r->mask],
 						   b->buf + b->len, len,
-						   FLUSH_AT + LINE_MAX_LEN - b->len);
+						   FLUSH_AT + FORMAT_ROOM - b->len);
 			b->len += len;
 			b->events[b->n] = (b->n ? b->events[b->n - 1] : 0) + events;
 			b->ends[b->n++] = b->len;
@@ -1177,7 +1510,7 @@ struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_ca
 	}
 	bl->path = strdup(path);
 	bl->dvc = strdup(dvc ? dvc : "");
-	bl->batch.buf = malloc(FLUSH_AT + LINE_MAX_LEN);
+	bl->batch.buf = malloc(FLUSH_AT + FORMAT_ROOM);
 	if (nomem || !bl->rings || !bl->path || !bl->dvc || !bl->batch.buf) {
 		errno = ENOMEM;
 		goto fail;

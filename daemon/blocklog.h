@@ -162,6 +162,12 @@ void blocklog_free(struct blocklog *bl);
 const char *blocklog_hostname(void);
 
 /**
+ * blocklog_format() writes straight into a buffer of at least this many bytes (more than a line
+ * takes: the bytes after the line's end may be overwritten); into a smaller one through a copy.
+ */
+#define BLOCKLOG_FORMAT_ROOM 12288
+
+/**
  * Format rec as one JSON line (with the trailing '\n') into buf. Returns the length, or 0
  * when cap is too small (8 KiB always suffices).
  */

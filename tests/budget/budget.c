@@ -465,7 +465,7 @@ static void path_forward_decision(struct bench *b, const struct path *p)
 /* One record (a blocked A query of the group's entry) into its JSON line, without the write. */
 static void path_blocklog_record(struct bench *b, const struct path *p)
 {
-	static char line[8192];
+	static char line[BLOCKLOG_FORMAT_ROOM]; /* as the writer formats: no copy */
 	struct query_ctx ctx;
 	uint8_t pkt[512];
 	size_t len = make_query(pkt, "www.mobile1.com", DNS_T_A);

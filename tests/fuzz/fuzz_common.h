@@ -265,12 +265,16 @@ static inline void fz_check_blocklog(const struct blocklog_rec *rec, const char 
 						 "DnsQueryType"};
 	bool one_query = rec->proto != BLOCKLOG_RETRO;
 	bool listed = !rec->unlisted; /* else a query-log record of a name no entry matched */
+	/* Straight into a room of BLOCKLOG_FORMAT_ROOM, or through a copy: the same line. */
+	static char room[BLOCKLOG_FORMAT_ROOM];
 	size_t n = blocklog_format(rec, dvc, line, sizeof(line));
 	const char *v;
 	bool answered;
 	char count[24];
 
 	FUZZ_ASSERT(n > 0 && n <= sizeof(line));
+	FUZZ_ASSERT(blocklog_format(rec, dvc, room, sizeof(room)) == n);
+	FUZZ_ASSERT(memcmp(room, line, n) == 0);
 	if (!fz_json_line(line, n)) {
 		fprintf(stderr, "bad block-log line: %.*s\n", (int)n, line);
 		FUZZ_ASSERT(!"block-log line is valid JSON");

@@ -63,11 +63,17 @@ static int group_teardown(void **state)
 	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* blocklog_format() into an 8 KiB line, NUL-terminated for the string checks. */
+/*
+ * blocklog_format() into an 8 KiB line, NUL-terminated for the string checks; the same line as
+ * straight into a room of BLOCKLOG_FORMAT_ROOM (the writer's way; 8 KiB goes through a copy).
+ */
 static size_t fmt(const struct blocklog_rec *rec, const char *dvc, char buf[8193])
 {
+	static char room[BLOCKLOG_FORMAT_ROOM];
 	size_t len = blocklog_format(rec, dvc, buf, 8192);
 
+	assert_int_equal(blocklog_format(rec, dvc, room, sizeof(room)), len);
+	assert_memory_equal(room, buf, len);
 	buf[len] = '\0';
 	return len;
 }
@@ -743,6 +749,28 @@ static void test_format_worst_case(void **state)
 	buf[len] = '\0';
 	/* Cut after a whole escape, never inside one. */
 	assert_non_null(strstr(buf, "\\u0001\",\"ThreatCategory\""));
+
+	/*
+	 * The longest of all: a CNAME hit has three names (DnsQuery, RuleName, MatchedName), and
+	 * every other field at its longest. Even with a host name of HOST_NAME_MAX (64) bytes,
+	 * it fits in 8 KiB.
+	 */
+	memcpy(rec.matched, rec.qname, off);
+	rec.matched_len = (uint8_t)off;
+	rec.via = BLOCKLOG_VIA_CNAME;
+	rec.orig = BLOCKLOG_ORIG_RATELIMITED;
+	rec.rcode = 255;
+	rec.qtype = rec.qclass = rec.src_port = rec.dst_port = 65535;
+	rec.dst_family = AF_INET6;
+	memset(rec.dst_addr, 0xff, sizeof(rec.dst_addr));
+	rec.count = UINT32_MAX;
+	rec.start_ms = rec.end_ms = INT64_MIN;
+	rec.has_net = 1;
+	rec.net_ms = UINT32_MAX;
+	len = blocklog_format(&rec, big, buf, 65536);
+	assert_int_not_equal(len, 0);
+	assert_true(len - strlen(blocklog_hostname()) + 64 <= 8192);
+	assert_int_equal(blocklog_format(&rec, big, buf, 8192), len);
 	free(buf);
 }
 
@@ -802,6 +830,757 @@ static void test_format_long_plain_strings(void **state)
 	snprintf(want, sizeof(want), "\"ListSource\":\"%.398s\\\"\"}}", cut);
 	assert_non_null(strstr(buf, want));
 	free(buf);
+}
+
+/* --- Byte-exact lines over varied records ------------------------------------------------- */
+
+/*
+ * line with this host's DvcHostname and this build's version replaced by @HOST@ and @VERSION@,
+ * so that the expected lines below hold on any host and release.
+ */
+static void normalize(char *line)
+{
+	static const struct {
+		const char *key, *with;
+	} subst[] = {{"\"DvcHostname\":\"", "@HOST@"},
+		     {"\"EventProductVersion\":\"", "@VERSION@"}};
+
+	for (size_t i = 0; i < sizeof(subst) / sizeof(subst[0]); i++) {
+		char *at = strstr(line, subst[i].key), *val, *end;
+
+		if (!at)
+			continue;
+		val = at + strlen(subst[i].key);
+		end = strchr(val, '"');
+		assert_non_null(end);
+		memmove(val + strlen(subst[i].with), end, strlen(end) + 1);
+		memcpy(val, subst[i].with, strlen(subst[i].with));
+	}
+}
+
+static const uint8_t long_name[] = "\77aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "\77bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+				   "\77ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+				   "\75ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
+
+/* Metadata of every shape: plain, escapes and odd bytes, numeric and text ids, absent fields. */
+static const struct ioc_meta golden_metas[] = {
+	{.malware = "NanoCore RAT", .threat_type = "botnet_cc", .source = "ThreatFox",
+	 .file = "blocklist.yaml", .confidence = 75, .first_seen = 1779840000,
+	 .expires = INT64_MAX, .action = IOC_BLOCK},
+	{.malware = "Q\"uote\\back\nnl\t\x01\x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 end",
+	 .threat_type = "bad\xff\xc0\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82 cut",
+	 .source = "src \"x\"", .id = "ioc-\\42", .reference = "https://example.com/a?b=\"c\"",
+	 .file = "/etc/sinkholed/l\xc3\xa4st.yaml", .confidence = 0, .first_seen = 951782400,
+	 .expires = 1798761599, .action = IOC_LOG},
+	{.malware = NULL, .threat_type = "", .source = NULL, .id = "", .reference = NULL,
+	 .file = NULL, .confidence = -1, .first_seen = -62135596800, .expires = 253402300800,
+	 .action = IOC_BLOCK},
+	{.malware = "m", .confidence = 100, .first_seen = INT64_MIN + 1, .expires = INT64_MAX - 1,
+	 .action = IOC_LOG},
+};
+
+/* The i-th record of the set (false past its end). */
+static bool golden_rec(size_t i, struct blocklog_rec *rec)
+{
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, [15] = 1};
+
+	example_rec(rec);
+	switch (i) {
+	case 0: /* the DESIGN.md example */
+		break;
+	case 1: /* allowed (log), TCP, IPv6 client and listener, odd metadata, a leap day */
+		rec->action = BLOCKLOG_ALLOWED;
+		rec->orig = BLOCKLOG_ORIG_LOG;
+		rec->proto = BLOCKLOG_TCP;
+		rec->src_family = AF_INET6;
+		memcpy(rec->src_addr, v6, 16);
+		rec->dst_family = AF_INET6;
+		memset(rec->dst_addr, 0, 16);
+		rec->dst_addr[15] = 1;
+		rec->resp_family = AF_INET6;
+		inet_pton(AF_INET6, "fe80::1:0:0:2", rec->resp_addr);
+		rec->time_ms = 1709251199999; /* 2024-02-29T23:59:59.999Z */
+		rec->meta = &golden_metas[1];
+		rec->rd = 0;
+		rec->txid = 0xffff;
+		rec->qtype = 28;
+		break;
+	case 2: /* dropped, no metadata, unknown listener, a year's last second */
+		rec->action = BLOCKLOG_DROPPED;
+		rec->orig = BLOCKLOG_ORIG_DROP;
+		rec->meta = NULL;
+		rec->dst_family = 0;
+		rec->time_ms = 946684799000; /* 1999-12-31T23:59:59.000Z */
+		rec->txid = 0;
+		break;
+	case 3: /* a retro-hunt finding of a log entry */
+		rec->proto = BLOCKLOG_RETRO;
+		rec->count = 3;
+		rec->start_ms = 1704067199999; /* 2023-12-31T23:59:59.999Z */
+		rec->end_ms = 1704067200000;
+		rec->listed_ms = 1704067200001;
+		rec->meta = &golden_metas[1];
+		rec->ioc_id = 1234567;
+		rec->resp_family = 0;
+		break;
+	case 4: /* aggregated, nxdomain, metadata with absent and out-of-range fields */
+		rec->count = 4294967295u;
+		rec->start_ms = 0;
+		rec->end_ms = -1;
+		rec->orig = BLOCKLOG_ORIG_NXDOMAIN;
+		rec->rcode = 3;
+		rec->resp_family = 0;
+		rec->meta = &golden_metas[2];
+		rec->qtype = 33;
+		rec->qclass = 3;
+		break;
+	case 5: /* query log: forwarded, its answer and duration */
+		rec->meta = NULL;
+		rec->unlisted = 1;
+		rec->rule_off = rec->qname_len;
+		rec->action = BLOCKLOG_ALLOWED;
+		rec->orig = BLOCKLOG_ORIG_FORWARD;
+		inet_pton(AF_INET, "192.0.2.80", rec->resp_addr);
+		rec->has_net = 1;
+		rec->net_ms = 4294967295u;
+		rec->time_ms = 1582934400123; /* 2020-02-29T00:00:00.123Z */
+		break;
+	case 6: /* query log: from the cache, odd type, class and rcode, IPv6 answer */
+		rec->meta = NULL;
+		rec->unlisted = 1;
+		rec->action = BLOCKLOG_ALLOWED;
+		rec->orig = BLOCKLOG_ORIG_CACHE;
+		rec->rcode = 2;
+		rec->qtype = 65534;
+		rec->qclass = 0xff01;
+		rec->resp_family = AF_INET6;
+		memcpy(rec->resp_addr, v6, 16);
+		rec->src_port = 0;
+		rec->dst_port = 65535;
+		break;
+	case 7: /* query log: a blocked unlisted record (rate limited), unknown client family */
+		rec->meta = NULL;
+		rec->unlisted = 1;
+		rec->orig = BLOCKLOG_ORIG_RATELIMITED;
+		rec->rcode = 5;
+		rec->src_family = 0;
+		rec->qclass = 0;
+		rec->qtype = 0;
+		break;
+	case 8: /* CNAME hit, the rule inside the target */
+		SET_NAME(rec, "\7cloaked\7Example");
+		rec->via = BLOCKLOG_VIA_CNAME;
+		memcpy(rec->matched, "\3cdn\2c2\4evil\0", 14);
+		rec->matched_len = 14;
+		rec->rule_off = 4;
+		rec->meta = &golden_metas[3];
+		break;
+	case 9: /* CNAME hit with the rule offset past the target */
+		rec->via = BLOCKLOG_VIA_CNAME;
+		memcpy(rec->matched, "\3cdn\2c2\4evil\0", 14);
+		rec->matched_len = 14;
+		rec->rule_off = 200;
+		rec->orig = BLOCKLOG_ORIG_LOCAL;
+		break;
+	case 10: /* IPv4 indicator, a /24 */
+		rec->via = BLOCKLOG_VIA_IP;
+		memcpy(rec->matched, "\xcb\x00\x71\x05", 4);
+		rec->matched_len = 4;
+		rec->rule_off = 24;
+		rec->orig = BLOCKLOG_ORIG_REFUSED;
+		rec->rcode = 5;
+		break;
+	case 11: /* IPv6 indicator, a /48, dropped */
+		rec->via = BLOCKLOG_VIA_IP;
+		memcpy(rec->matched, v6, 16);
+		rec->matched_len = 16;
+		rec->rule_off = 48;
+		rec->action = BLOCKLOG_DROPPED;
+		rec->orig = BLOCKLOG_ORIG_DROP;
+		break;
+	case 12: /* IPv6 indicator, a host, retro */
+		rec->via = BLOCKLOG_VIA_IP;
+		memcpy(rec->matched, v6, 16);
+		rec->matched_len = 16;
+		rec->rule_off = 200;
+		rec->proto = BLOCKLOG_RETRO;
+		rec->count = 1;
+		rec->start_ms = rec->end_ms = rec->listed_ms = rec->time_ms;
+		break;
+	case 13: /* a name of odd bytes and case, the rule a suffix */
+		SET_NAME(rec, "\20X\"y\\z q\x01\xff.();@$k\3BAD\3com");
+		rec->rule_off = 17;
+		rec->orig = BLOCKLOG_ORIG_NODATA;
+		rec->rcode = 23;
+		break;
+	case 14: /* the root, unassigned rcode, an unknown original action */
+		SET_NAME(rec, "");
+		rec->rcode = 12;
+		rec->orig = 42;
+		rec->time_ms = -62135596800000; /* 0001-01-01T00:00:00.000Z */
+		break;
+	case 15: /* the longest name; a malformed one's tail is left out */
+		memcpy(rec->qname, long_name, sizeof(long_name));
+		rec->qname_len = sizeof(long_name);
+		rec->rule_off = 64;
+		rec->time_ms = 253402300799999; /* 9999-12-31T23:59:59.999Z */
+		break;
+	case 16:
+		memcpy(rec->qname, "\3abc\100xyz\0", 9);
+		rec->qname_len = 9;
+		rec->time_ms = 253402300800000; /* year 10000 */
+		rec->rcode = 16;
+		rec->qtype = 255;
+		rec->qclass = 255;
+		break;
+	case 17: /* a name cut short, and a time long before 1970 */
+		memcpy(rec->qname, "\3www\7exa", 8);
+		rec->qname_len = 8;
+		rec->time_ms = -1;
+		rec->src_family = 7;
+		rec->via = BLOCKLOG_VIA_IP;
+		rec->matched_len = 5; /* not an address: a qname hit */
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/*
+ * BLOCKLOG_GOLDEN_PRINT=1 test_blocklog prints these as the code formats them, and the hash
+ * below: for a deliberate change of the format.
+ */
+static const char *const golden_lines[] = {
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"address\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""
+	",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0"
+	",\"DnsResponseCodeName\":\"NOERROR\",\"DnsResponseName\":\"0.0.0.0\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"ThreatField\":\"Domain\",\"RuleName\":\"www.mobile1.com\""
+	",\"ThreatName\":\"NanoCore RAT\",\"ThreatCategory\":\"botnet_cc\""
+	",\"ThreatConfidence\":75,\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"MatchedVia\":\"qname\",\"ListSource\":\"ThreatFox\""
+	",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"2024-02-29T23:59:59.999Z\""
+	",\"EventStartTime\":\"2024-02-29T23:59:59.999Z\""
+	",\"EventEndTime\":\"2024-02-29T23:59:59.999Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Low\""
+	",\"EventOriginalType\":\"log\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"EventReportUrl\":\"https://example.com/a?b=\\\"c\\\"\""
+	",\"Dvc\":\"a\\\"b\\\\c\\u007f\303\251\\ufffd\",\"DvcHostname\":\"@HOST@\""
+	",\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"log\""
+	",\"SrcIpAddr\":\"2001:db8:bad::1\",\"Src\":\"2001:db8:bad::1\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"::1\",\"Dst\":\"::1\",\"DstPortNumber\":53,\"NetworkProtocol\":\"TCP\""
+	",\"NetworkProtocolVersion\":\"IPv6\",\"DnsQuery\":\"www.mobile1.com\""
+	",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\",\"DnsQueryType\":28"
+	",\"DnsQueryTypeName\":\"AAAA\",\"DnsResponseCode\":0,\"DnsResponseCodeName\":\"NOERROR\""
+	",\"DnsResponseName\":\"fe80::1:0:0:2\",\"DnsFlagsRecursionDesired\":false"
+	",\"TransactionIdHex\":\"FFFF\",\"ThreatField\":\"Domain\""
+	",\"RuleName\":\"www.mobile1.com\",\"ThreatId\":\"ioc-\\\\42\""
+	",\"ThreatName\":\"Q\\\"uote\\\\back\\u000anl\\u0009\\u0001\\u007f caf\303\251 \342\202\254 \360\237\230\200 end\""
+	",\"ThreatCategory\":\"bad\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd cut\""
+	",\"ThreatConfidence\":0,\"ThreatFirstReportedTime\":\"2000-02-29T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"MatchedVia\":\"qname\",\"ListSource\":\"src \\\"x\\\"\""
+	",\"ListFile\":\"/etc/sinkholed/l\303\244st.yaml\""
+	",\"IocExpires\":\"2026-12-31T23:59:59Z\"}}\n",
+	"{\"TimeGenerated\":\"1999-12-31T23:59:59.000Z\""
+	",\"EventStartTime\":\"1999-12-31T23:59:59.000Z\""
+	",\"EventEndTime\":\"1999-12-31T23:59:59.000Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\""
+	",\"EventSeverity\":\"Medium\",\"EventOriginalType\":\"block\""
+	",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"@VERSION@\""
+	",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"\",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\""
+	",\"DvcOriginalAction\":\"drop\",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\""
+	",\"SrcPortNumber\":53124,\"DstIpAddr\":\"\",\"Dst\":\"\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""
+	",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCodeName\":\"NA\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"0000\""
+	",\"ThreatField\":\"Domain\",\"RuleName\":\"www.mobile1.com\",\"ThreatIsActive\":true"
+	",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":3"
+	",\"EventStartTime\":\"2023-12-31T23:59:59.999Z\""
+	",\"EventEndTime\":\"2024-01-01T00:00:00.000Z\",\"EventType\":\"Query\""
+	",\"EventSubType\":\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\""
+	",\"EventSeverity\":\"Medium\",\"EventOriginalType\":\"log\""
+	",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"@VERSION@\""
+	",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"EventReportUrl\":\"https://example.com/a?b=\\\"c\\\"\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\""
+	",\"DvcOriginalAction\":\"retrohunt\",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\""
+	",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"www.mobile1.com\""
+	",\"DnsResponseCodeName\":\"NA\",\"ThreatField\":\"Domain\""
+	",\"RuleName\":\"www.mobile1.com\",\"ThreatId\":\"1234567\""
+	",\"ThreatName\":\"Q\\\"uote\\\\back\\u000anl\\u0009\\u0001\\u007f caf\303\251 \342\202\254 \360\237\230\200 end\""
+	",\"ThreatCategory\":\"bad\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd cut\""
+	",\"ThreatConfidence\":0,\"ThreatFirstReportedTime\":\"2000-02-29T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"RetroHunt\":true,\"ListedTime\":\"2024-01-01T00:00:00.001Z\",\"MatchedVia\":\"qname\""
+	",\"ListSource\":\"src \\\"x\\\"\",\"ListFile\":\"/etc/sinkholed/l\303\244st.yaml\""
+	",\"IocExpires\":\"2026-12-31T23:59:59Z\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":4294967295"
+	",\"EventStartTime\":\"1970-01-01T00:00:00.000Z\""
+	",\"EventEndTime\":\"1969-12-31T23:59:59.999Z\",\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"NXDOMAIN\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"nxdomain\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":3,\"DnsQueryClassName\":\"CH\""
+	",\"DnsQueryType\":33,\"DnsQueryTypeName\":\"SRV\",\"DnsResponseCode\":3"
+	",\"DnsResponseCodeName\":\"NXDOMAIN\",\"DnsFlagsRecursionDesired\":true"
+	",\"TransactionIdHex\":\"1A2B\",\"ThreatField\":\"Domain\""
+	",\"RuleName\":\"www.mobile1.com\",\"ThreatId\":\"\",\"ThreatCategory\":\"\""
+	",\"ThreatFirstReportedTime\":\"0001-01-01T00:00:00Z\",\"ThreatIsActive\":true"
+	",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\""
+	",\"IocExpires\":\"10000-01-01T00:00:00Z\"}}\n",
+	"{\"TimeGenerated\":\"2020-02-29T00:00:00.123Z\""
+	",\"EventStartTime\":\"2020-02-29T00:00:00.123Z\""
+	",\"EventEndTime\":\"2020-02-29T00:00:00.123Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Informational\""
+	",\"EventOriginalType\":\"query\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"a\\\"b\\\\c\\u007f\303\251\\ufffd\",\"DvcHostname\":\"@HOST@\""
+	",\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"forward\",\"SrcIpAddr\":\"10.1.2.3\""
+	",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124,\"DstIpAddr\":\"10.1.0.53\""
+	",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53,\"NetworkProtocol\":\"UDP\""
+	",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"www.mobile1.com\""
+	",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\",\"DnsQueryType\":1"
+	",\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0,\"DnsResponseCodeName\":\"NOERROR\""
+	",\"DnsResponseName\":\"192.0.2.80\",\"DnsNetworkDuration\":4294967295"
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"AdditionalFields\":{}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"SERVFAIL\",\"EventSeverity\":\"Informational\""
+	",\"EventOriginalType\":\"query\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":\"cache\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":0"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":65535"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":65281"
+	",\"DnsQueryClassName\":\"Reserved\",\"DnsQueryType\":65534"
+	",\"DnsQueryTypeName\":\"TYPE65534\",\"DnsResponseCode\":2"
+	",\"DnsResponseCodeName\":\"SERVFAIL\",\"DnsResponseName\":\"2001:db8:bad::1\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"AdditionalFields\":{}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"REFUSED\",\"EventSeverity\":\"Low\""
+	",\"EventOriginalType\":\"query\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\""
+	",\"DvcOriginalAction\":\"ratelimited\",\"SrcIpAddr\":\"\",\"Src\":\"\""
+	",\"SrcPortNumber\":53124,\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\""
+	",\"DstPortNumber\":53,\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":0,\"DnsQueryClassName\":\"Reserved\""
+	",\"DnsQueryType\":0,\"DnsQueryTypeName\":\"TYPE0\",\"DnsResponseCode\":5"
+	",\"DnsResponseCodeName\":\"REFUSED\",\"DnsResponseName\":\"0.0.0.0\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"AdditionalFields\":{}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"address\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"cloaked.example\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""
+	",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0"
+	",\"DnsResponseCodeName\":\"NOERROR\",\"DnsResponseName\":\"0.0.0.0\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"ThreatField\":\"DnsResponseName\",\"RuleName\":\"c2.evil\",\"ThreatName\":\"m\""
+	",\"ThreatConfidence\":100,\"ThreatFirstReportedTime\":\"-292277022657-01-27T08:29:53Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"MatchedVia\":\"cname\",\"MatchedName\":\"cdn.c2.evil\""
+	",\"IocExpires\":\"292277026596-12-04T15:30:06Z\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"a\\\"b\\\\c\\u007f\303\251\\ufffd\",\"DvcHostname\":\"@HOST@\""
+	",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"local\",\"SrcIpAddr\":\"10.1.2.3\""
+	",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124,\"DstIpAddr\":\"10.1.0.53\""
+	",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53,\"NetworkProtocol\":\"UDP\""
+	",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"www.mobile1.com\""
+	",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\",\"DnsQueryType\":1"
+	",\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0,\"DnsResponseCodeName\":\"NOERROR\""
+	",\"DnsResponseName\":\"0.0.0.0\",\"DnsFlagsRecursionDesired\":true"
+	",\"TransactionIdHex\":\"1A2B\",\"ThreatField\":\"DnsResponseName\""
+	",\"ThreatName\":\"NanoCore RAT\",\"ThreatCategory\":\"botnet_cc\""
+	",\"ThreatConfidence\":75,\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"MatchedVia\":\"cname\",\"MatchedName\":\"cdn.c2.evil\",\"ListSource\":\"ThreatFox\""
+	",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"REFUSED\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"refused\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""
+	",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":5"
+	",\"DnsResponseCodeName\":\"REFUSED\",\"DnsResponseName\":\"203.0.113.5\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"ThreatField\":\"DnsResponseName\",\"RuleName\":\"203.0.113.0/24\""
+	",\"ThreatName\":\"NanoCore RAT\",\"ThreatCategory\":\"botnet_cc\""
+	",\"ThreatConfidence\":75,\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"ip\""
+	",\"MatchedVia\":\"ip\",\"ListSource\":\"ThreatFox\",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\""
+	",\"EventSeverity\":\"Medium\",\"EventOriginalType\":\"block\""
+	",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"@VERSION@\""
+	",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"dns1\",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\""
+	",\"DvcOriginalAction\":\"drop\",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\""
+	",\"SrcPortNumber\":53124,\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\""
+	",\"DstPortNumber\":53,\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www.mobile1.com\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""
+	",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCodeName\":\"NA\""
+	",\"DnsResponseName\":\"2001:db8:bad::1\",\"DnsFlagsRecursionDesired\":true"
+	",\"TransactionIdHex\":\"1A2B\",\"ThreatField\":\"DnsResponseName\""
+	",\"RuleName\":\"2001:db8:bad::/48\",\"ThreatName\":\"NanoCore RAT\""
+	",\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75"
+	",\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\",\"ThreatIsActive\":true"
+	",\"AdditionalFields\":{\"ThreatIocType\":\"ip\",\"MatchedVia\":\"ip\""
+	",\"ListSource\":\"ThreatFox\",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1"
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventType\":\"Query\""
+	",\"EventSubType\":\"request\",\"EventResult\":\"NA\",\"EventResultDetails\":\"NA\""
+	",\"EventSeverity\":\"Medium\",\"EventOriginalType\":\"block\""
+	",\"EventProduct\":\"sinkholed\",\"EventProductVersion\":\"@VERSION@\""
+	",\"EventVendor\":\"sinkholed\",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"dns1\",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\""
+	",\"DvcOriginalAction\":\"retrohunt\",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\""
+	",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"www.mobile1.com\""
+	",\"DnsResponseCodeName\":\"NA\",\"DnsResponseName\":\"2001:db8:bad::1\""
+	",\"ThreatField\":\"DnsResponseName\",\"RuleName\":\"2001:db8:bad::1\""
+	",\"ThreatName\":\"NanoCore RAT\",\"ThreatCategory\":\"botnet_cc\""
+	",\"ThreatConfidence\":75,\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"ip\""
+	",\"RetroHunt\":true,\"ListedTime\":\"2026-11-28T05:12:03.482Z\",\"MatchedVia\":\"ip\""
+	",\"ListSource\":\"ThreatFox\",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventStartTime\":\"2026-11-28T05:12:03.482Z\""
+	",\"EventEndTime\":\"2026-11-28T05:12:03.482Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"BADCOOKIE\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"a\\\"b\\\\c\\u007f\303\251\\ufffd\",\"DvcHostname\":\"@HOST@\""
+	",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"nodata\",\"SrcIpAddr\":\"10.1.2.3\""
+	",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124,\"DstIpAddr\":\"10.1.0.53\""
+	",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53,\"NetworkProtocol\":\"UDP\""
+	",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"x\\\\034y\\\\092z\\\\032q\\\\001\\\\255\\\\046\\\\040\\\\041\\\\059\\\\064\\\\036k.bad.com\""
+	",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\",\"DnsQueryType\":1"
+	",\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":23,\"DnsResponseCodeName\":\"BADCOOKIE\""
+	",\"DnsResponseName\":\"0.0.0.0\",\"DnsFlagsRecursionDesired\":true"
+	",\"TransactionIdHex\":\"1A2B\",\"ThreatField\":\"Domain\",\"RuleName\":\"bad.com\""
+	",\"ThreatName\":\"NanoCore RAT\",\"ThreatCategory\":\"botnet_cc\""
+	",\"ThreatConfidence\":75,\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"MatchedVia\":\"qname\",\"ListSource\":\"ThreatFox\""
+	",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"0001-01-01T00:00:00.000Z\""
+	",\"EventStartTime\":\"0001-01-01T00:00:00.000Z\""
+	",\"EventEndTime\":\"0001-01-01T00:00:00.000Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"Unassigned\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\".\""
+	",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\",\"DnsQueryType\":1"
+	",\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":12"
+	",\"DnsResponseCodeName\":\"Unassigned\",\"DnsResponseName\":\"0.0.0.0\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"ThreatField\":\"Domain\",\"RuleName\":\".\",\"ThreatName\":\"NanoCore RAT\""
+	",\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75"
+	",\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\",\"ThreatIsActive\":true"
+	",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\""
+	",\"ListSource\":\"ThreatFox\",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"9999-12-31T23:59:59.999Z\""
+	",\"EventStartTime\":\"9999-12-31T23:59:59.999Z\""
+	",\"EventEndTime\":\"9999-12-31T23:59:59.999Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"address\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\""
+	",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\",\"DnsQueryType\":1"
+	",\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0,\"DnsResponseCodeName\":\"NOERROR\""
+	",\"DnsResponseName\":\"0.0.0.0\",\"DnsFlagsRecursionDesired\":true"
+	",\"TransactionIdHex\":\"1A2B\",\"ThreatField\":\"Domain\""
+	",\"RuleName\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\""
+	",\"ThreatName\":\"NanoCore RAT\",\"ThreatCategory\":\"botnet_cc\""
+	",\"ThreatConfidence\":75,\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\""
+	",\"ThreatIsActive\":true,\"AdditionalFields\":{\"ThreatIocType\":\"domain\""
+	",\"MatchedVia\":\"qname\",\"ListSource\":\"ThreatFox\""
+	",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"10000-01-01T00:00:00.000Z\""
+	",\"EventStartTime\":\"10000-01-01T00:00:00.000Z\""
+	",\"EventEndTime\":\"10000-01-01T00:00:00.000Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Failure\""
+	",\"EventResultDetails\":\"BADVERS\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\",\"Dvc\":\"dns1\""
+	",\"DvcHostname\":\"@HOST@\",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"address\""
+	",\"SrcIpAddr\":\"10.1.2.3\",\"Src\":\"10.1.2.3\",\"SrcPortNumber\":53124"
+	",\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\",\"DstPortNumber\":53"
+	",\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\",\"DnsQuery\":\"abc\""
+	",\"DnsQueryClass\":255,\"DnsQueryClassName\":\"ANY\",\"DnsQueryType\":255"
+	",\"DnsQueryTypeName\":\"TYPE255\",\"DnsResponseCode\":16"
+	",\"DnsResponseCodeName\":\"BADVERS\",\"DnsResponseName\":\"0.0.0.0\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"ThreatField\":\"Domain\",\"RuleName\":\"abc\",\"ThreatName\":\"NanoCore RAT\""
+	",\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75"
+	",\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\",\"ThreatIsActive\":true"
+	",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\""
+	",\"ListSource\":\"ThreatFox\",\"ListFile\":\"blocklist.yaml\"}}\n",
+	"{\"TimeGenerated\":\"1969-12-31T23:59:59.999Z\""
+	",\"EventStartTime\":\"1969-12-31T23:59:59.999Z\""
+	",\"EventEndTime\":\"1969-12-31T23:59:59.999Z\",\"EventCount\":1,\"EventType\":\"Query\""
+	",\"EventSubType\":\"response\",\"EventResult\":\"Success\""
+	",\"EventResultDetails\":\"NOERROR\",\"EventSeverity\":\"Medium\""
+	",\"EventOriginalType\":\"block\",\"EventProduct\":\"sinkholed\""
+	",\"EventProductVersion\":\"@VERSION@\",\"EventVendor\":\"sinkholed\""
+	",\"EventSchema\":\"Dns\",\"EventSchemaVersion\":\"0.1.7\""
+	",\"Dvc\":\"a\\\"b\\\\c\\u007f\303\251\\ufffd\",\"DvcHostname\":\"@HOST@\""
+	",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":\"address\",\"SrcIpAddr\":\"\""
+	",\"Src\":\"\",\"SrcPortNumber\":53124,\"DstIpAddr\":\"10.1.0.53\",\"Dst\":\"10.1.0.53\""
+	",\"DstPortNumber\":53,\"NetworkProtocol\":\"UDP\",\"NetworkProtocolVersion\":\"IPv4\""
+	",\"DnsQuery\":\"www\",\"DnsQueryClass\":1,\"DnsQueryClassName\":\"IN\""
+	",\"DnsQueryType\":1,\"DnsQueryTypeName\":\"A\",\"DnsResponseCode\":0"
+	",\"DnsResponseCodeName\":\"NOERROR\",\"DnsResponseName\":\"0.0.0.0\""
+	",\"DnsFlagsRecursionDesired\":true,\"TransactionIdHex\":\"1A2B\""
+	",\"ThreatField\":\"Domain\",\"RuleName\":\"www\",\"ThreatName\":\"NanoCore RAT\""
+	",\"ThreatCategory\":\"botnet_cc\",\"ThreatConfidence\":75"
+	",\"ThreatFirstReportedTime\":\"2026-05-27T00:00:00Z\",\"ThreatIsActive\":true"
+	",\"AdditionalFields\":{\"ThreatIocType\":\"domain\",\"MatchedVia\":\"qname\""
+	",\"ListSource\":\"ThreatFox\",\"ListFile\":\"blocklist.yaml\"}}\n",
+};
+
+/* The records of golden_rec() give exactly these lines. */
+static void test_format_golden(void **state)
+{
+	static const char *const dvcs[] = {"dns1", "a\"b\\c\x7f\xc3\xa9\xff", "", "dns1"};
+	struct blocklog_rec rec;
+	char buf[8193];
+	bool print = getenv("BLOCKLOG_GOLDEN_PRINT") != NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; golden_rec(i, &rec); i++) {
+		size_t len = fmt(&rec, dvcs[i % 4], buf);
+
+		assert_int_not_equal(len, 0);
+		/* A buffer one byte short gives nothing at all. */
+		assert_int_equal(blocklog_format(&rec, dvcs[i % 4], buf, len), len);
+		assert_int_equal(blocklog_format(&rec, dvcs[i % 4], buf, len - 1), 0);
+		assert_int_equal(blocklog_format(&rec, dvcs[i % 4], buf, 0), 0);
+		fmt(&rec, dvcs[i % 4], buf);
+		normalize(buf);
+		if (print) {
+			printf("\t\"");
+			for (const char *c = buf; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					printf("\\%c", *c);
+				else if (*c == '\n')
+					printf("\\n");
+				else if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+					printf("\\%03o", (unsigned char)*c);
+				else
+					putchar(*c);
+			}
+			printf("\",\n");
+			continue;
+		}
+		assert_true(i < sizeof(golden_lines) / sizeof(golden_lines[0]));
+		assert_string_equal(buf, golden_lines[i]);
+	}
+	if (!print)
+		assert_int_equal(i, sizeof(golden_lines) / sizeof(golden_lines[0]));
+}
+
+static uint64_t golden_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A random wire name: labels of letters, digits, escaped and odd bytes, sometimes malformed. */
+static void random_name(uint64_t *s, uint8_t *name, uint8_t *len)
+{
+	static const char alphabet[] = "abcxyzABZ09-_.\\\"();@$ \x01\x7f\x80\xc3\xa9\xff";
+	size_t off = 0, labels = golden_rand(s) % 6;
+
+	for (size_t l = 0; l < labels && off < 200; l++) {
+		size_t max = golden_rand(s) % 4 ? 12 : 63, n = 1 + golden_rand(s) % max;
+
+		if (off + 1 + n > 250)
+			break;
+		name[off++] = (uint8_t)n;
+		for (size_t i = 0; i < n; i++)
+			name[off++] = (uint8_t)alphabet[golden_rand(s) % (sizeof(alphabet) - 1)];
+	}
+	if (golden_rand(s) % 8 == 0 && off > 0)
+		off -= golden_rand(s) % off; /* cut short */
+	else
+		name[off++] = 0;
+	*len = (uint8_t)off;
+}
+
+static void random_addr(uint64_t *s, uint8_t addr[16])
+{
+	for (int i = 0; i < 16; i++)
+		addr[i] = golden_rand(s) % 3 ? 0 : (uint8_t)golden_rand(s);
+}
+
+static void random_rec(uint64_t *s, struct blocklog_rec *rec, int64_t *t)
+{
+	static const uint8_t families[] = {AF_INET, AF_INET6, AF_INET, 0, 7};
+	/* Not types a newer ldns may learn the name of: TYPEnnnn stays. */
+	static const uint16_t qtypes[] = {1, 28, 5, 33, 0, 255, 65280, 65535, 12, 16};
+
+	memset(rec, 0, sizeof(*rec));
+	*t = golden_rand(s) % 4 ? *t + (int64_t)(golden_rand(s) % 1500)
+				: (int64_t)(golden_rand(s) % 400000000000000) - 100000000000000;
+	rec->time_ms = *t;
+	rec->src_family = families[golden_rand(s) % 5];
+	random_addr(s, rec->src_addr);
+	rec->src_port = (uint16_t)golden_rand(s);
+	rec->dst_family = families[golden_rand(s) % 5];
+	random_addr(s, rec->dst_addr);
+	rec->dst_port = (uint16_t)golden_rand(s);
+	rec->proto = (uint8_t)(golden_rand(s) % 4);
+	rec->action = (uint8_t)(golden_rand(s) % 4);
+	rec->rcode = (uint8_t)(golden_rand(s) % 2 ? golden_rand(s) % 6 : golden_rand(s) % 256);
+	rec->resp_family = families[golden_rand(s) % 5];
+	random_addr(s, rec->resp_addr);
+	rec->qtype = qtypes[golden_rand(s) % 10];
+	if (golden_rand(s) % 4 == 0)
+		rec->qtype = (uint16_t)(65280 + golden_rand(s) % 256); /* private use */
+	rec->qclass = (uint16_t)(golden_rand(s) % 2 ? golden_rand(s) % 5 : golden_rand(s));
+	rec->rd = (uint8_t)(golden_rand(s) % 2);
+	rec->orig = (uint8_t)(golden_rand(s) % 12);
+	rec->txid = (uint16_t)golden_rand(s);
+	random_name(s, rec->qname, &rec->qname_len);
+	rec->via = (uint8_t)(golden_rand(s) % 4);
+	if (rec->via == BLOCKLOG_VIA_IP) {
+		rec->matched_len = golden_rand(s) % 2 ? 4 : 16;
+		random_addr(s, rec->matched);
+		rec->rule_off = (uint8_t)(golden_rand(s) % 140);
+	} else {
+		random_name(s, rec->matched, &rec->matched_len);
+		rec->rule_off = (uint8_t)(golden_rand(s) % 40);
+	}
+	rec->meta = golden_rand(s) % 5 ? &golden_metas[golden_rand(s) % 4] : NULL;
+	rec->ioc_id = golden_rand(s) % 3 ? 0 : (uint32_t)golden_rand(s);
+	rec->count = golden_rand(s) % 2 ? 0 : (uint32_t)golden_rand(s) % 1000;
+	rec->start_ms = *t - (int64_t)(golden_rand(s) % 100000000);
+	rec->end_ms = *t;
+	rec->listed_ms = *t + (int64_t)(golden_rand(s) % 100000000);
+	rec->net_ms = (uint32_t)golden_rand(s);
+	rec->has_net = (uint8_t)(golden_rand(s) % 2);
+	rec->unlisted = (uint8_t)(golden_rand(s) % 3 == 0);
+}
+
+/*
+ * Pseudo-random records (fixed seed) give these lines, summed up by their FNV-1a hash: any
+ * change to a byte of any line changes it. Each line also needs its exact length.
+ */
+static void test_format_golden_random(void **state)
+{
+	static const char *const dvcs[] = {"dns1", "a\"b\\c\x7f\xc3\xa9\xff", ""};
+	const uint64_t want_hash = 0xf8a9c46bf7bf68d8ull;
+	uint64_t s = 0x9e3779b97f4a7c15ull, hash = 0xcbf29ce484222325ull;
+	int64_t t = 1795842723482;
+	struct blocklog_rec rec;
+	char buf[8193];
+
+	(void)state;
+	for (int i = 0; i < 5000; i++) {
+		const char *dvc = dvcs[golden_rand(&s) % 3];
+		size_t len;
+
+		random_rec(&s, &rec, &t);
+		len = fmt(&rec, dvc, buf);
+		assert_int_not_equal(len, 0);
+		assert_int_equal(blocklog_format(&rec, dvc, buf, len), len);
+		assert_int_equal(blocklog_format(&rec, dvc, buf, len - 1), 0);
+		fmt(&rec, dvc, buf);
+		normalize(buf);
+		for (const char *c = buf; *c; c++)
+			hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+	}
+	if (getenv("BLOCKLOG_GOLDEN_PRINT"))
+		printf("want_hash = 0x%016llxull\n", (unsigned long long)hash);
+	else
+		assert_int_equal(hash, want_hash);
 }
 
 /* --- Writer -------------------------------------------------------------------------------- */
@@ -1411,6 +2190,8 @@ int main(void)
 		cmocka_unit_test(test_format_worst_case),
 		cmocka_unit_test(test_format_long_plain_strings),
 		cmocka_unit_test(test_format_time_sequence),
+		cmocka_unit_test(test_format_golden),
+		cmocka_unit_test(test_format_golden_random),
 		cmocka_unit_test(test_writer_end_to_end),
 		cmocka_unit_test(test_writer_free_flushes),
 		cmocka_unit_test(test_writer_burst_accounting),
