@@ -1612,7 +1612,7 @@ int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklo
 			return -ENOSPC;
 		}
 	}
-	r->slots[tail & r->mask] = *rec;
+	blocklog_rec_copy(&r->slots[tail & r->mask], rec);
 	/*
 	 * Publish (a release), then see whether the writer sleeps: seq_cst store and load, the
 	 * other half of the protocol in writer_main(). sleeping is only read here, so its cache

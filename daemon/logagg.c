@@ -122,7 +122,7 @@ static void store(struct logagg *a, struct slot *s, const struct blocklog_rec *r
 {
 	s->key = *k;
 	s->hash = h;
-	s->rec = *rec;
+	blocklog_rec_copy(&s->rec, rec);
 	s->rec.count = 1;
 	s->rec.start_ms = s->rec.end_ms = rec->time_ms;
 	a->pending++;

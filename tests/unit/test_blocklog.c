@@ -2170,6 +2170,26 @@ static void test_new_errors(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* blocklog_rec_copy copies the fields and the used bytes of the names, and nothing past them. */
+static void test_rec_copy(void **state)
+{
+	struct blocklog_rec src, dst;
+
+	(void)state;
+	memset(&src, 0x11, sizeof(src));
+	memset(&dst, 0xAA, sizeof(dst));
+	src.qname_len = 5;
+	src.matched_len = 0;
+	blocklog_rec_copy(&dst, &src);
+	assert_memory_equal(&dst, &src, offsetof(struct blocklog_rec, qname) + 5);
+	assert_int_equal(dst.qname[5], 0xAA);
+	assert_int_equal(dst.matched[0], 0xAA);
+	src.matched_len = 16;
+	blocklog_rec_copy(&dst, &src);
+	assert_memory_equal(dst.matched, src.matched, 16);
+	assert_int_equal(dst.matched[16], 0xAA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2203,6 +2223,7 @@ int main(void)
 		cmocka_unit_test(test_writer_set_dvc),
 		cmocka_unit_test(test_writer_stdout),
 		cmocka_unit_test(test_new_errors),
+		cmocka_unit_test(test_rec_copy),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
