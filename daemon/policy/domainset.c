@@ -352,20 +352,32 @@ static int reserve_arena(struct domainset *ds, size_t need, bool exact)
 	return 0;
 }
 
+int64_t domainset_hash(const struct domainset *ds, const uint8_t *name, size_t len)
+{
+	uint8_t offs[MAX_LABELS];
+	int n = split_labels(name, len, offs);
+
+	return n <= 0 ? -1 : (int64_t)tag_of(hash_name(ds, name, offs, n));
+}
+
 int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint64_t value,
 		  uint64_t *old)
 {
-	uint8_t offs[MAX_LABELS];
+	return domainset_put_hashed(ds, name, len, domainset_hash(ds, name, len), value, old);
+}
+
+int domainset_put_hashed(struct domainset *ds, const uint8_t *name, size_t len, int64_t hash,
+			 uint64_t value, uint64_t *old)
+{
 	struct slot *s;
 	size_t at, end;
 	uint32_t tag;
 	uint8_t *rec;
-	int n, rc;
+	int rc;
 
-	n = split_labels(name, len, offs);
-	if (n <= 0)
+	if (hash < 0)
 		return -EINVAL;
-	tag = tag_of(hash_name(ds, name, offs, n));
+	tag = (uint32_t)hash;
 	s = find_slot(ds, tag, name, len, &at);
 	if (s) {
 		rec = ds->arena + (s->off1 - 1);
@@ -418,13 +430,10 @@ int domainset_reserve(struct domainset *ds, size_t names, size_t bytes)
 	return reserve_arena(ds, bytes + names * (REC_HDR - 1), true);
 }
 
-void domainset_prefetch(const struct domainset *ds, const uint8_t *name, size_t len)
+void domainset_prefetch(const struct domainset *ds, int64_t hash)
 {
-	uint8_t offs[MAX_LABELS];
-	int n = split_labels(name, len, offs);
-
-	if (n > 0)
-		__builtin_prefetch(&ds->slots[home(ds, tag_of(hash_name(ds, name, offs, n)))]);
+	if (hash >= 0)
+		__builtin_prefetch(&ds->slots[home(ds, (uint32_t)hash)]);
 }
 
 bool domainset_get(const struct domainset *ds, const uint8_t *name, size_t len, uint64_t *value)

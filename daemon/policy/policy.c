@@ -504,14 +504,19 @@ static size_t key_len(const uint8_t *key)
 	return key[0] == KEY_V4 ? 6 : key[0] == KEY_V6 ? 18 : wire_len(key);
 }
 
-/* Put key (a wire name or a prefix) into the name set ds or the prefix set is. */
+/* No hash of a key known yet (key_put hashes it). */
+#define NO_HASH (-2)
+
+/* Put key (a wire name or a prefix) into the name set ds or the prefix set is; hash: a name's
+ * domainset_hash() in ds, or NO_HASH. */
 static int key_put(struct domainset *ds, struct ipset *is, const uint8_t *key, size_t len,
-		   uint64_t v, uint64_t *old)
+		   int64_t hash, uint64_t v, uint64_t *old)
 {
 	struct acl_prefix p;
 
 	if (!key_is_prefix(key))
-		return domainset_put(ds, key, len, v, old);
+		return hash == NO_HASH ? domainset_put(ds, key, len, v, old)
+				       : domainset_put_hashed(ds, key, len, hash, v, old);
 	prefix_of_key(key, &p);
 	return ipset_put(is, &p, v, old);
 }
@@ -579,10 +584,21 @@ static void apply_expires_after(const struct list_builder *lb, struct entry_fiel
 /* Resolve the pending entries with the group fields g: final fields, expiry, meta index. */
 static void resolve(struct list_builder *lb, const struct entry_fields *g)
 {
-	struct entry_fields base = entry_fields_overlay(&lb->defaults, g), bare = base;
+	struct entry_fields base, bare;
 	uint32_t *gmeta = g == &entry_fields_none ? &lb->bare_meta : &(uint32_t){UINT32_MAX};
 	size_t w = lb->n_resolved;
 
+	/* The common case, one bare name of a plain list: its meta is known, it has not expired. */
+	if (g == &entry_fields_none && lb->bare_meta != UINT32_MAX &&
+	    lb->n_items == lb->n_resolved + 1 && lb->items[w].val == 0) {
+		lb->items[w].val = lb->bare_meta;
+		lb->items[w].id = lb->defaults.ioc_id;
+		lb->n_resolved = lb->n_items;
+		lb->n_efs = 0;
+		return;
+	}
+	base = entry_fields_overlay(&lb->defaults, g);
+	bare = base;
 	apply_expires_after(lb, &bare);
 	for (size_t k = lb->n_resolved; k < lb->n_items && !lb->oom; k++) {
 		struct item it = lb->items[k];
@@ -716,15 +732,15 @@ static inline uint32_t value_meta(uint64_t v, uint32_t *id)
  * again merges: the later entry's present fields win over the earlier ones (its id too, when
  * it has one), and the names matched are the union of both.
  */
-static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, uint32_t midx,
-		      uint32_t id)
+static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, int64_t hash,
+		      uint32_t midx, uint32_t id)
 {
 	struct entry_fields merged, f;
 	uint64_t old;
 	uint32_t omidx, oid;
 	int rc;
 
-	rc = key_put(lb->p->block, lb->p->block_ip, name, len, entry_value(midx, id), &old);
+	rc = key_put(lb->p->block, lb->p->block_ip, name, len, hash, entry_value(midx, id), &old);
 	if (rc < 0) {
 		lb_oom(lb);
 		return;
@@ -747,8 +763,8 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 	midx = meta_intern(lb, &merged);
 	if (midx == UINT32_MAX)
 		return;
-	if (key_put(lb->p->block, lb->p->block_ip, name, len, entry_value(midx, merged.ioc_id),
-		    NULL) < 0) {
+	if (key_put(lb->p->block, lb->p->block_ip, name, len, hash,
+		    entry_value(midx, merged.ioc_id), NULL) < 0) {
 		lb_oom(lb);
 		return;
 	}
@@ -759,14 +775,14 @@ static void add_block(struct list_builder *lb, const uint8_t *name, size_t len, 
 static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, unsigned match)
 {
 	uint64_t v = (lb->file_idx << ALLOW_MATCH_BITS) | match, old;
-	int rc = key_put(lb->p->allow, lb->p->allow_ip, name, len, v, &old);
+	int rc = key_put(lb->p->allow, lb->p->allow_ip, name, len, NO_HASH, v, &old);
 
 	if (rc < 0) {
 		lb_oom(lb);
 	} else if (rc == 1) {
 		cur_stats(lb)->duplicates++;
 		if ((old & 3u) != match &&
-		    key_put(lb->p->allow, lb->p->allow_ip, name, len,
+		    key_put(lb->p->allow, lb->p->allow_ip, name, len, NO_HASH,
 			    (lb->file_idx << ALLOW_MATCH_BITS) | MATCH_SUBTREE, NULL) < 0)
 			lb_oom(lb);
 	} else {
@@ -778,6 +794,7 @@ static void add_allow(struct list_builder *lb, const uint8_t *name, size_t len, 
 static void commit(struct list_builder *lb)
 {
 	enum { AHEAD = 8 };
+	int64_t hashes[AHEAD];
 	size_t i, n_prefixes = 0, prefix_bytes = 0;
 
 	/* Room for the names in the domainset, for the prefixes in the ipset. */
@@ -795,22 +812,32 @@ static void commit(struct list_builder *lb)
 		lb_oom(lb);
 	if (n_prefixes && ipset_reserve(lb->p->block_ip, n_prefixes) < 0)
 		lb_oom(lb);
-	for (i = 0; i < lb->n_items && !lb->oom; i++) {
-		const uint8_t *name = lb->names + lb->items[i].off;
+	/*
+	 * Each name is hashed once, AHEAD names before its turn, and its table slot prefetched
+	 * then: the cache misses of several names overlap.
+	 */
+	for (i = 0; i < lb->n_items + AHEAD && !lb->oom; i++) {
+		if (i >= AHEAD) { /* the name hashed AHEAD turns ago (its slot is i % AHEAD) */
+			size_t k = i - AHEAD;
+			const uint8_t *name = lb->names + lb->items[k].off;
 
-		if (i + AHEAD < lb->n_items) {
-			const uint8_t *ahead = lb->names + lb->items[i + AHEAD].off;
+			add_block(lb, name, key_len(name), hashes[k % AHEAD], lb->items[k].val,
+				  lb->items[k].id);
+		}
+		if (i < lb->n_items) {
+			const uint8_t *ahead = lb->names + lb->items[i].off;
 
 			if (!key_is_prefix(ahead)) {
-				domainset_prefetch(lb->p->block, ahead, wire_len(ahead));
+				hashes[i % AHEAD] = domainset_hash(lb->p->block, ahead, wire_len(ahead));
+				domainset_prefetch(lb->p->block, hashes[i % AHEAD]);
 			} else {
 				struct acl_prefix pfx;
 
 				prefix_of_key(ahead, &pfx);
 				ipset_prefetch(lb->p->block_ip, &pfx);
+				hashes[i % AHEAD] = NO_HASH;
 			}
 		}
-		add_block(lb, name, key_len(name), lb->items[i].val, lb->items[i].id);
 	}
 	for (i = 0; i < lb->allows_used && !lb->oom;) {
 		const uint8_t *name = lb->allows + i + 1;

@@ -62,9 +62,13 @@ static void check_match(const uint8_t *name, size_t len, const struct policy_mat
 		FUZZ_ASSERT(m->meta->answer <= ANSWER_LOCAL);
 		FUZZ_ASSERT((m->meta->local & ~(LOCAL_IPV4 | LOCAL_IPV6)) == 0);
 		if (m->meta->answer != ANSWER_LOCAL)
-			FUZZ_ASSERT(m->meta->local == 0);
-		if (!(m->meta->local & LOCAL_IPV4))
-			FUZZ_ASSERT(!memcmp(m->meta->ipv4, "\0\0\0\0", 4));
+			FUZZ_ASSERT(m->meta->local == 0 && m->meta->addrs == NULL);
+		else
+			FUZZ_ASSERT(m->meta->addrs != NULL);
+		if (m->meta->addrs && !(m->meta->local & LOCAL_IPV4))
+			FUZZ_ASSERT(!memcmp(m->meta->addrs->ipv4, "\0\0\0\0", 4));
+		if (m->meta->addrs && !(m->meta->local & LOCAL_IPV6))
+			FUZZ_ASSERT(!memcmp(m->meta->addrs->ipv6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16));
 		break;
 	default:
 		FUZZ_ASSERT(!"a known verdict");
