@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * Watching the config file and the lists (`watch: true`): a change to any of them, written in
- * place or renamed into place, calls back once after a short debounce, on the loop's thread.
+ * place (when its writer closes it) or renamed into place, calls back once after a short
+ * debounce, on the loop's thread.
  * The caller reloads through the same path as SIGHUP.
  */
 #ifndef SINKHOLED_WATCH_H
