@@ -507,8 +507,10 @@ static size_t key_len(const uint8_t *key)
 /* No hash of a key known yet (key_put hashes it). */
 #define NO_HASH (-2)
 
-/* Put key (a wire name or a prefix) into the name set ds or the prefix set is; hash: a name's
- * domainset_hash() in ds, or NO_HASH. */
+/*
+ * Put key (a wire name or a prefix) into the name set ds or the prefix set is; hash: a name's
+ * domainset_hash() in ds, or NO_HASH.
+ */
 static int key_put(struct domainset *ds, struct ipset *is, const uint8_t *key, size_t len,
 		   int64_t hash, uint64_t v, uint64_t *old)
 {
