@@ -35,7 +35,7 @@ struct bent {
 	uint32_t w[4];
 	uint8_t v6;
 	uint8_t bits;
-	uint64_t val;
+	uint32_t lo, hi; /* the value (VAL_OF): 28 bytes a prefix, not 32 */
 };
 
 struct ipset {
@@ -175,11 +175,12 @@ void ipset_prefetch(const struct ipset *s, const struct acl_prefix *p)
 
 int ipset_put(struct ipset *s, const struct acl_prefix *p, uint64_t value, uint64_t *old)
 {
-	struct bent e = {.bits = p->bits, .val = value};
+	struct bent e = {.bits = p->bits};
 	unsigned n, total;
 	uint32_t h;
 	size_t j;
 
+	VAL_SET(&e, value);
 	REQUIRE(!s->frozen);
 	if (!to_words(p->family, p->addr, e.w, &n))
 		return -EINVAL;
@@ -200,8 +201,8 @@ int ipset_put(struct ipset *s, const struct acl_prefix *p, uint64_t value, uint6
 
 		if ((uint32_t)(s->tab[j] >> 32) == h && bent_equal(x, &e)) {
 			if (old)
-				*old = x->val;
-			x->val = value;
+				*old = VAL_OF(x);
+			VAL_SET(x, value);
 			return 1;
 		}
 	}
@@ -304,12 +305,14 @@ int ipset_freeze(struct ipset *s)
 			struct v6e *d = &v6[s->at6[e->bits] + fill6[e->bits]++];
 
 			memcpy(d->w, e->w, sizeof(d->w));
-			VAL_SET(d, e->val);
+			d->lo = e->lo;
+			d->hi = e->hi;
 		} else {
 			struct v4e *d = &v4[s->at4[e->bits] + fill4[e->bits]++];
 
 			d->net = e->w[0];
-			VAL_SET(d, e->val);
+			d->lo = e->lo;
+			d->hi = e->hi;
 		}
 	}
 	if (n4 > 1) {
