@@ -20,6 +20,7 @@
 #include "policy/policy.h"
 #include "log.h"
 #include "util.h"
+#include "util/civil.h"
 
 #define MOD "blocklog"
 
@@ -381,22 +382,6 @@ static char *put_name(char *p, const uint8_t *name, size_t off, size_t len)
 	return put_name_mark(p, name, off, len, SIZE_MAX, &at);
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t era, yoe, doe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* secs as "YYYY-MM-DDTHH:MM:SS" (UTC), unquoted. */
 static char *put_secs(char *p, int64_t secs)
 {
@@ -686,13 +671,22 @@ static const struct text16 *class_text(unsigned qclass)
 	}
 }
 
-/* DvcOriginalAction, by enum blocklog_orig, quoted; "" past the end. */
+/* DvcOriginalAction, by enum blocklog_orig; "" past the end (NUL-padded: also C strings). */
 static const struct text16 orig_texts[] = {
-	TEXT16("\"address\""),	   TEXT16("\"nxdomain\""), TEXT16("\"nodata\""),
-	TEXT16("\"refused\""),	   TEXT16("\"local\""),    TEXT16("\"drop\""),
-	TEXT16("\"ratelimited\""), TEXT16("\"log\""),	   TEXT16("\"forward\""),
-	TEXT16("\"cache\""),	   TEXT16("\"\""),
+	TEXT16("address"), TEXT16("nxdomain"),	  TEXT16("nodata"), TEXT16("refused"),
+	TEXT16("local"),   TEXT16("drop"),	  TEXT16("ratelimited"), TEXT16("log"),
+	TEXT16("forward"), TEXT16("cache"),	  TEXT16(""),
 };
+
+static const struct text16 *orig_text(unsigned orig)
+{
+	return &orig_texts[orig < ARRAY_SIZE(orig_texts) - 1 ? orig : ARRAY_SIZE(orig_texts) - 1];
+}
+
+const char *blocklog_orig_name(unsigned orig)
+{
+	return orig_text(orig)->s;
+}
 
 /* The mnemonics of the types below 256, looked up in ldns once; "" where it has none. */
 #define TYPE_TABLE 256
@@ -865,12 +859,13 @@ static size_t format_line(const struct blocklog_rec *rec, const char *dvc, char 
 		PUT_LIT(p, ",\"DvcAction\":\"Blocked\",\"DvcOriginalAction\":");
 	else
 		PUT_LIT(p, ",\"DvcAction\":\"Allowed\",\"DvcOriginalAction\":");
-	if (retro)
+	if (retro) {
 		PUT_LIT(p, "\"retrohunt\"");
-	else
-		p = put_text16(p, &orig_texts[rec->orig < ARRAY_SIZE(orig_texts) - 1
-						      ? rec->orig
-						      : ARRAY_SIZE(orig_texts) - 1]);
+	} else {
+		*p++ = '"';
+		p = put_text16(p, orig_text(rec->orig));
+		*p++ = '"';
+	}
 	/* The client twice: formatted once, then copied. */
 	PUT_LIT(p, ",\"SrcIpAddr\":");
 	src = p;

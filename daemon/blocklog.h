@@ -211,6 +211,8 @@ size_t blocklog_json_name(const uint8_t *name, size_t off, size_t len, char *buf
 size_t blocklog_json_addr(int family, const uint8_t *addr, char *buf, size_t cap);
 /** Unix time t_ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC). */
 size_t blocklog_json_time(int64_t t_ms, char *buf, size_t cap);
+/** DvcOriginalAction of enum blocklog_orig orig, unquoted ("" for an unknown one). */
+const char *blocklog_orig_name(unsigned orig);
 /** The listed prefix of an IP hit, quoted (addr masked to bits; "/bits" unless a host). */
 size_t blocklog_json_prefix(int family, const uint8_t *addr, unsigned bits, char *buf, size_t cap);
 

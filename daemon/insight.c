@@ -868,14 +868,6 @@ void insight_json_top(struct insight *in, int64_t now_ms, struct jbuf *b)
 	pthread_mutex_unlock(&in->mu);
 }
 
-static const char *orig_name(unsigned orig)
-{
-	static const char *const names[] = {"address", "nxdomain", "nodata",	  "refused",
-					    "local",   "drop",	   "ratelimited", "log"};
-
-	return orig < ARRAY_SIZE(names) ? names[orig] : "";
-}
-
 void insight_json_blocks(struct insight *in, int64_t now_ms, struct jbuf *b)
 {
 	uint64_t n;
@@ -909,7 +901,7 @@ void insight_json_blocks(struct insight *in, int64_t now_ms, struct jbuf *b)
 		jbuf_str(b, l->action == BLOCKLOG_ALLOWED ? "\",\"DvcAction\":\"Allowed\""
 							  : "\",\"DvcAction\":\"Blocked\"");
 		jbuf_str(b, ",\"DvcOriginalAction\":\"");
-		jbuf_str(b, orig_name(l->orig));
+		jbuf_str(b, blocklog_orig_name(l->orig));
 		jbuf_str(b, "\",\"RuleName\":");
 		j_rule(b, l->s.rule, l->s.rule_len);
 		if (ip) {

@@ -10,6 +10,8 @@
 
 /** Days since 1970-01-01 of year y, month m (1-12), day d (1-31). */
 int64_t civil_days(int64_t y, unsigned m, unsigned d);
+/** The date of day z since 1970-01-01 (Howard Hinnant's civil_from_days): the inverse. */
+void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 /** s[0..n) as n decimal digits into *out; false if any is not a digit. */
 bool civil_digits(const char *s, int n, int *out);
 /**
