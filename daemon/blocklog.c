@@ -1442,6 +1442,11 @@ static void *writer_main(void *arg)
 
 /* --- API ------------------------------------------------------------------------------------- */
 
+void blocklog_name_thread(struct blocklog *bl, const char *name)
+{
+	pthread_setname_np(bl->thread, name);
+}
+
 /* Frees what blocklog_new() allocated (not the thread, mutex or file). */
 static void free_mem(struct blocklog *bl)
 {

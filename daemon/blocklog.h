@@ -138,6 +138,8 @@ struct blocklog;
  */
 struct blocklog *blocklog_new(const char *path, const char *dvc, size_t queue_cap,
 			      unsigned n_producers);
+/** Name the writer thread (at most 15 bytes; shown by top -H, perf, /proc/PID/task/TID/comm). */
+void blocklog_name_thread(struct blocklog *bl, const char *name);
 /** Change the Dvc field for records written from now on (reload). Thread-safe. */
 void blocklog_set_dvc(struct blocklog *bl, const char *dvc);
 /**

@@ -643,6 +643,7 @@ struct fetcher *fetcher_start(uv_loop_t *loop, const struct config *cfg,
 		uv_close((uv_handle_t *)&ft->async, NULL);
 		goto fail;
 	}
+	pthread_setname_np(ft->thread, "feeds");
 	return ft;
 fail:
 	feeds_free(ft->feeds, ft->n_feeds);

@@ -874,6 +874,7 @@ struct retro *retro_start(const struct retro_conf *cfg, unsigned n_workers, stru
 		pthread_cond_destroy(&pv->cv);
 		goto oom;
 	}
+	pthread_setname_np(pv->thread, "retro");
 	return r;
 oom:
 	log_err("retro", "cannot start the retro-hunt: out of memory");

@@ -731,6 +731,7 @@ int server_run(const char *config_path)
 			strerror(errno));
 		goto out;
 	}
+	blocklog_name_thread(srv.blocklog, "blocklog");
 	/* The query log: its own rings and writer, so its volume never costs a block record. */
 	if (st->cfg->query_log.path) {
 		srv.querylog =
@@ -740,6 +741,7 @@ int server_run(const char *config_path)
 				strerror(errno));
 			goto out;
 		}
+		blocklog_name_thread(srv.querylog, "querylog");
 	}
 	srv.n_workers = n;
 	srv.workers = calloc(n, sizeof(*srv.workers));

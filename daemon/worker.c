@@ -2,6 +2,8 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -969,7 +971,11 @@ int worker_init(struct worker *w, unsigned id, struct state *st, struct blocklog
 static void worker_main(void *arg)
 {
 	struct worker *w = arg;
+	char name[16];
 
+	/* In top -H, perf and /proc/PID/task/TID/comm. */
+	snprintf(name, sizeof(name), "worker-%u", w->id);
+	pthread_setname_np(pthread_self(), name);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	if (w->on_exit)
 		w->on_exit(w->on_exit_arg);

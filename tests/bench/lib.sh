@@ -74,11 +74,12 @@ sock_drops() {
 	awk -v p="$(printf '0100007F:%04X' "$1")" 'NR > 1 && $2 == p {d += $NF} END {print d + 0}' /proc/net/udp
 }
 
-# thread_ns PID: "TID NS" per thread (to split sinkholed's CPU time between its threads)
+# thread_ns PID: "TID NS NAME" per thread (to split sinkholed's CPU time between its threads,
+# which it names: worker-N, blocklog, querylog, retro, feeds)
 thread_ns() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"
+		echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null) $(cat "$t/comm" 2>/dev/null)"
 	done
 }
 
@@ -137,8 +138,8 @@ dp() {
 	if [ "$SRV" = sinkholed ] && [ "$kind" != warm ]; then
 		thread_ns "$SRV_PID" >"$RUN/thr1"
 		event "threads_${wl}_$kind" "$(awk -v pid="$SRV_PID" 'NR == FNR {a[$1] = $2; next}
-			{printf "%s%s=%.0f ", ($1 == pid ? "main:" : ""), $1, $2 - a[$1]}' "$RUN/thr0" "$RUN/thr1")" \
-			"CPU ns per thread (TID=ns) during the $kind run $rep"
+			{printf "%s/%s=%.0f ", ($1 == pid ? "main" : $3), $1, $2 - a[$1]}' "$RUN/thr0" "$RUN/thr1")" \
+			"CPU ns per thread (NAME/TID=ns) during the $kind run $rep"
 	fi
 	if [ -n "$smp" ]; then
 		wait $smp 2>/dev/null

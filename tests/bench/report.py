@@ -225,23 +225,36 @@ if floor:
 # sinkholed's CPU split between its threads (worker, block-log writer, main/reload)
 
 
-def threads(wl, kind):
-    """sinkholed's CPU ns per answered query by thread in the last KIND run of WL."""
+def thread_split(wl, kind):
+    """sinkholed's CPU ns per answered query by thread name in the last KIND run of WL, or None.
+    Tokens are NAME/TID=NS (main = the main thread); older runs wrote TID=NS, main:TID=NS."""
     v = evv("sinkholed", f"threads_{wl}_{kind}")
     rr = [r for r in rows if r["server"] == "sinkholed" and r["workload"] == wl and r["kind"] == kind]
     if not v or not rr or "=2147483647" in v:  # 32-bit awk printf of older runs: overflowed
         return None
     n = max(1, int(num(rr[-1]["completed"]) or 1))
-    return ", ".join(f"{t.split('=')[0]} {int(t.split('=')[1]) / n:,.0f}"
-                     for t in sorted(v.split(), key=lambda x: -int(x.split("=")[1])))
+    d = {}
+    for t in v.split():
+        name, ns = t.rsplit("=", 1)
+        name = "main" if name.startswith("main") else name.split("/")[0]
+        d[name] = d.get(name, 0) + int(ns) / n
+    return d
+
+
+def threads(wl, kind):
+    """thread_split() as text, the busiest first, threads under 1 ns per query left out."""
+    d = thread_split(wl, kind)
+    if d is None:
+        return None
+    return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(d.items(), key=lambda x: -x[1]) if v >= 1)
 
 
 thr = [(label, kind, threads(wl, kind)) for wl, label in WL for kind in ("lat", "sat") if threads(wl, kind)
        and not wl.endswith(".log")]
 if thr:
-    P("sinkholed CPU per answered query by thread (ns; TID, main = the main thread; the last run of "
-      "each kind; all threads pinned to the server CPU; the busiest is the worker, then the "
-      "block-log writer): " + "; ".join(
+    P("sinkholed CPU per answered query by thread (ns; by thread name: worker-N, blocklog = the "
+      "block-log writer, main = the main thread; the last run of each kind; all threads pinned to "
+      "the server CPU): " + "; ".join(
           f"{label}, {'10k q/s' if kind == 'lat' else 'saturated'}: {t}" for label, kind, t in thr) + "\n")
 
 # ---- logging parity (issue #10) ------------------------------------------------------------------
@@ -477,6 +490,17 @@ if feat_have:
             a, b = fr[("full", wl, k)], fr[("core", wl, k)]
             if a is not None and b is not None:
                 feat_ratio[("full-" + k, wl)] = a / b
+        # Where the difference goes: the same split by thread, in the last run of each variant.
+        for wl, l, k in [("w1-big", "all-blocked, saturated", "sat"), ("w2", "cache hits, saturated", "sat")]:
+            c, f = thread_split(f"{wl}.f-core", k), thread_split(f"{wl}.f-full", k)
+            if not c or not f:
+                continue
+            names = sorted(set(c) | set(f), key=lambda x: -(f.get(x, 0) + c.get(x, 0)))
+            P(f"\nBy thread, {l} (ns per answered query, the last run of each; core -> full, the "
+              "difference): " + "; ".join(
+                  f"{x} {c.get(x, 0):,.0f} -> {f.get(x, 0):,.0f} ({f.get(x, 0) - c.get(x, 0):+,.0f})"
+                  for x in names if max(c.get(x, 0), f.get(x, 0)) >= 5) +
+              f"; in all {sum(c.values()):,.0f} -> {sum(f.values()):,.0f}.")
     skipped = [f"{v}: {ev[('sinkholed', 'feature_' + v)][1]}" for v, _ in FEAT
                if v not in feat_have and ("sinkholed", f"feature_{v}") in ev]
     if skipped:

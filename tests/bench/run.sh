@@ -748,6 +748,8 @@ feat_variant() {
 	fi
 	[ "$FEAT_IP_KEY" = 1 ] || ips=""
 	event "feature_$v" "$(feat_yaml "${v%2}" | tr '\n' ' ')" "list $list${ips:+, $(grep -c ' ip: ' "$ips") IP indicators}"
+	QUERY_LOG=$D/query.jsonl QLOG_LINES=0
+	rm -f "$QUERY_LOG"
 	SINKHOLED_CONF=$y start_and_wait "$list" "$first" "feature_${v}_load" || { event "feature_$v" "-" "did not start"; return 1; }
 	wl1=w1-10k
 	if [ "$list" = big ]; then
@@ -765,9 +767,11 @@ feat_variant() {
 		SINKHOLED_CONF=$y start_and_wait "$list" "$first" "" || break
 		dp "w3.f-$v" lat "$r" "$DATA/q-w3-lat.txt"
 	done
-	[ -f "$D/query.jsonl" ] && event "feature_${v}_qlog_lines" "$(wc -l <"$D/query.jsonl")" "query-log lines over the variant's runs"
-	rm -f "$D/query.jsonl"
 	srv_stop
+	truncate_blocklog
+	[ "$QLOG_LINES" -gt 0 ] && event "feature_${v}_qlog_lines" "$QLOG_LINES" "query-log lines over the variant's runs"
+	rm -f "$QUERY_LOG"
+	QUERY_LOG='' QLOG_LINES=0
 	return 0
 }
 feature_costs() {

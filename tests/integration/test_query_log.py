@@ -288,7 +288,18 @@ def test_reload_and_stop_flush_pending_aggregates():
        "after the stop: the lookups since the reload, with the new entry")
 
 
-TESTS = [test_forwarded_cached_blocked, test_anonymize_and_exclude, test_sample,
+def test_thread_names():
+    """Each thread is named for what it does (top -H, perf, the benchmark's CPU split)."""
+    if h.WRAPPER:
+        return  # the wrapper (valgrind) is the process; its threads are its own
+    pid = S["main_proc"].pid
+    names = sorted(open(f"/proc/{pid}/task/{t}/comm").read().strip()
+                   for t in os.listdir(f"/proc/{pid}/task"))
+    for want in ("worker-0", "blocklog", "querylog"):
+        check(want in names, f"a thread named {want}: {names}")
+
+
+TESTS = [test_forwarded_cached_blocked, test_thread_names, test_anonymize_and_exclude, test_sample,
          test_sigusr1_reopens_query_log, test_identical_lookups_aggregate,
          test_flood_is_accounted, test_reload_and_stop_flush_pending_aggregates]
 
