@@ -170,10 +170,10 @@ static void rotate(struct retro_store *s, int64_t t_ms)
 	g->n_names = g->n_pairs = g->arena_used = 0;
 }
 
-/* Index of key (a name or an address key, len bytes) in generation g, added if new. */
-static uint32_t get_name(struct retro_store *s, struct gen *g, const uint8_t *name, size_t len)
+/* Index of key (a name or an address key, len bytes, hashed h) in generation g, added if new. */
+static uint32_t get_name(struct retro_store *s, struct gen *g, const uint8_t *name, size_t len,
+			 uint64_t h)
 {
-	uint64_t h = s->hash(name, len, s->seed);
 	size_t i = slot_of(h, s->slots);
 	struct rname *n;
 
@@ -199,29 +199,91 @@ static uint32_t get_name(struct retro_store *s, struct gen *g, const uint8_t *na
 	return (uint32_t)(g->n_names - 1);
 }
 
-static uint64_t pair_hash(const struct retro_store *s, uint32_t name, int family,
-			  const uint8_t *addr)
-{
-	return hash_mum(hash_bytes_seeded(addr, 16, s->seed ^ (uint64_t)family),
-			((uint64_t)name + 1) * HASH_K2);
-}
-
 static inline size_t addr_len(int family)
 {
 	return family == AF_INET6 ? 16 : 4;
 }
 
-/* Count one lookup of key (a name or an address key) by the client family/addr at t_ms. */
-static void add_key(struct retro_store *s, const uint8_t *name, size_t len, int family,
-		    const uint8_t *addr, int64_t t_ms)
+/*
+ * One lookup to count: a key (a name, or an address key) and the client that asked, with both
+ * hashes computed before it is counted, so that its slots in the two tables can be fetched
+ * from memory meanwhile (stage()). A store of tens of MiB misses the caches on nearly every
+ * probe: this is most of what recording costs.
+ */
+struct staged {
+	uint64_t h;  /* of the key */
+	uint64_t ph; /* of the (key, client) pair */
+	int64_t t_ms;
+	uint16_t len;
+	uint8_t family;
+	uint8_t addr[16]; /* the client, zero-padded */
+	uint8_t key[KEY_MAX];
+};
+
+/* Hash k (key, len, family and addr set) and fetch its slots in the current generation. */
+static void stage(const struct retro_store *s, struct staged *k)
+{
+	const struct gen *g = &s->gens[s->cur];
+
+	k->h = s->hash(k->key, k->len, s->seed);
+	/* From the key's hash, not its index: known before the name table is probed. */
+	k->ph = hash_mum(hash_bytes_seeded(k->addr, 16, s->seed ^ k->family), k->h ^ HASH_K2);
+	__builtin_prefetch(&g->name_idx[slot_of(k->h, s->slots)]);
+	__builtin_prefetch(&g->pair_idx[slot_of(k->ph, s->slots)]);
+}
+
+/* Set k's client; false for a family that is neither IPv4 nor IPv6. */
+static bool stage_client(struct staged *k, int family, const uint8_t *addr, int64_t t_ms)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	memset(k->addr, 0, sizeof(k->addr));
+	memcpy(k->addr, addr, addr_len(family));
+	k->family = (uint8_t)family;
+	k->t_ms = t_ms;
+	return true;
+}
+
+/* k for a lookup of name; false if it is no name. */
+static bool stage_name(struct staged *k, const uint8_t *name, size_t len, int family,
+		       const uint8_t *addr, int64_t t_ms)
+{
+	if (len == 0 || len > DNS_MAX_NAME || !stage_client(k, family, addr, t_ms))
+		return false;
+	memcpy(k->key, name, len);
+	k->len = (uint16_t)len;
+	return true;
+}
+
+/* k for an answer of ans (ans_family) for name; false if either is not one. */
+static bool stage_addr(struct staged *k, const uint8_t *name, size_t len, int family,
+		       const uint8_t *addr, int ans_family, const uint8_t *ans, int64_t t_ms)
+{
+	size_t al = addr_len(ans_family);
+
+	if (len == 0 || len > DNS_MAX_NAME || (ans_family != AF_INET && ans_family != AF_INET6) ||
+	    !stage_client(k, family, addr, t_ms))
+		return false;
+	k->key[0] = ADDR_KEY;
+	k->key[1] = (uint8_t)ans_family;
+	memcpy(k->key + 2, ans, al);
+	memcpy(k->key + 2 + al, name, len);
+	k->len = (uint16_t)(2 + al + len);
+	return true;
+}
+
+/* Count the lookup k (stage()d). */
+static void add_key(struct retro_store *s, const struct staged *k)
 {
 	struct gen *g = &s->gens[s->cur];
-	uint8_t a[16] = {0};
+	const uint8_t *a = k->addr;
+	int family = k->family;
+	int64_t t_ms = k->t_ms;
+	size_t len = k->len;
 	struct rpair *p;
 	uint32_t ni;
 	size_t i;
 
-	memcpy(a, addr, addr_len(family));
 	if (!g->used) {
 		g->used = true;
 		g->start_ms = t_ms;
@@ -231,8 +293,8 @@ static void add_key(struct retro_store *s, const uint8_t *name, size_t len, int 
 		rotate(s, t_ms);
 		g = &s->gens[s->cur];
 	}
-	ni = get_name(s, g, name, len);
-	i = slot_of(pair_hash(s, ni, family, a), s->slots);
+	ni = get_name(s, g, k->key, len, k->h);
+	i = slot_of(k->ph, s->slots);
 	for (;;) {
 		uint32_t v = g->pair_idx[i];
 
@@ -262,24 +324,23 @@ static void add_key(struct retro_store *s, const uint8_t *name, size_t len, int 
 void retro_store_add(struct retro_store *s, const uint8_t *name, size_t len, int family,
 		     const uint8_t *addr, int64_t t_ms)
 {
-	if (len == 0 || len > DNS_MAX_NAME)
+	struct staged k;
+
+	if (!stage_name(&k, name, len, family, addr, t_ms))
 		return;
-	add_key(s, name, len, family, addr, t_ms);
+	stage(s, &k);
+	add_key(s, &k);
 }
 
 void retro_store_add_addr(struct retro_store *s, const uint8_t *name, size_t len, int family,
 			  const uint8_t *addr, int ans_family, const uint8_t *ans, int64_t t_ms)
 {
-	uint8_t key[KEY_MAX];
-	size_t al = addr_len(ans_family);
+	struct staged k;
 
-	if (len == 0 || len > DNS_MAX_NAME || (ans_family != AF_INET && ans_family != AF_INET6))
+	if (!stage_addr(&k, name, len, family, addr, ans_family, ans, t_ms))
 		return;
-	key[0] = ADDR_KEY;
-	key[1] = (uint8_t)ans_family;
-	memcpy(key + 2, ans, al);
-	memcpy(key + 2 + al, name, len);
-	add_key(s, key, 2 + al + len, family, addr, t_ms);
+	stage(s, &k);
+	add_key(s, &k);
 }
 
 int64_t retro_store_span(const struct retro_store *s, int64_t now_ms)
@@ -695,8 +756,15 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Lookups staged ahead of the one being counted (their table slots being fetched). */
+#define AHEAD 8
+
 static void drain(struct retro *r)
 {
+	struct retro_store *s = r->priv->store;
+	struct staged ring[AHEAD], *k;
+	unsigned first = 0, n = 0;
+
 	for (unsigned i = 0; i < r->n_rings; i++) {
 		struct retro_ring *rg = &r->rings[i];
 		size_t t = atomic_load_explicit(&rg->tail, memory_order_relaxed);
@@ -704,19 +772,29 @@ static void drain(struct retro *r)
 
 		for (; t != h; t++) {
 			const struct retro_ev *e = &rg->ev[t & (rg->size - 1)];
+			bool answer = e->kind == RETRO_EV_ANSWER;
+			unsigned keys = answer ? e->n_ans : 1;
 
-			if (e->kind == RETRO_EV_ANSWER) {
-				for (unsigned k = 0; k < e->n_ans && k < RETRO_ANSWER_ADDRS; k++)
-					retro_store_add_addr(r->priv->store, e->name, e->len,
-							     e->family, e->addr, e->ans_family[k],
-							     e->ans[k], e->t_ms);
-			} else {
-				retro_store_add(r->priv->store, e->name, e->len, e->family, e->addr,
-						e->t_ms);
+			for (unsigned a = 0; a < keys && a < RETRO_ANSWER_ADDRS; a++) {
+				k = &ring[(first + n) % AHEAD];
+				if (answer ? !stage_addr(k, e->name, e->len, e->family, e->addr,
+							 e->ans_family[a], e->ans[a], e->t_ms)
+					   : !stage_name(k, e->name, e->len, e->family, e->addr,
+							 e->t_ms))
+					continue;
+				stage(s, k);
+				if (++n == AHEAD) {
+					add_key(s, &ring[first]);
+					first = (first + 1) % AHEAD;
+					n--;
+				}
 			}
 		}
+		/* The staged lookups are copies: the slots can go back to the worker. */
 		atomic_store_explicit(&rg->tail, t, memory_order_release);
 	}
+	for (; n; n--, first = (first + 1) % AHEAD)
+		add_key(s, &ring[first]);
 }
 
 /* One block-log record per finding; the writer may be busy: wait for room (our own thread). */
