@@ -1398,11 +1398,17 @@ static void key_qlog_exclude(struct ctx *c, const char *key, yaml_node_t *n)
 	}
 }
 
+static void key_qlog_matched(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_bool(c, key, n, &c->cfg->query_log.matched);
+}
+
 static const struct key_def qlog_keys[] = {
 	{"path", key_qlog_path},
 	{"sample", key_qlog_sample},
 	{"anonymize_client", key_qlog_anon},
 	{"exclude", key_qlog_exclude},
+	{"matched", key_qlog_matched},
 };
 
 static void key_query_log(struct ctx *c, const char *key, yaml_node_t *n)
@@ -1602,6 +1608,7 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->query_log.sample = 1;
 	cfg->query_log.sample_step = 1ull << 32;
 	cfg->query_log.ipv4_prefix = 32;
+	cfg->query_log.matched = true;
 	cfg->query_log.ipv6_prefix = 128;
 	cfg->state_dir = strdup("/var/lib/sinkholed");
 	cfg->watch = true;

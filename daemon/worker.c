@@ -729,7 +729,7 @@ void worker_log(struct worker *w, const struct client *cl, struct query_ctx *ctx
 	if (likely(!w->querylog) || !ctx->answered || (!ctx->log && ctx->out_len == 0))
 		return;
 	qc = &w->cur->st->cfg->query_log;
-	if (!qlog_wants(w, qc, &ctx->q, cl))
+	if ((ctx->log && !qc->matched) || !qlog_wants(w, qc, &ctx->q, cl))
 		return;
 	if (!ctx->log) {
 		/* An unlisted (or allowed) name from the cache, or refused over the rate limit. */
@@ -773,7 +773,7 @@ static void forwarded_log(struct worker *w, struct query *qr, struct blocklog_re
 	r->has_net = 1;
 	if (block)
 		submit_log(w, qr->ws, r);
-	if (w->querylog && qlog_wants(w, qc, &qr->q, &qr->cl))
+	if (w->querylog && (!block || qc->matched) && qlog_wants(w, qc, &qr->q, &qr->cl))
 		qlog_submit(w, qc, r);
 }
 

@@ -3,7 +3,8 @@
 """The query log and block-log aggregation, end to end with the real binary, dig and dnsperf
 against a local upstream: query-log records of forwarded (DnsNetworkDuration,
 DnsResponseName), cached and blocked queries; anonymized clients; excluded names; a sampled
-share; SIGUSR1 reopening the query log; N identical blocked lookups within
+share; matched: false leaving the blocked lookups to the block log; SIGUSR1 reopening the
+query log; N identical blocked lookups within
 block_log.aggregate_ms giving one record with EventCount N (and N records with
 aggregate_ms: 0); and a short all-blocked flood from one client whose records account for
 every query answered, with nothing dropped."""
@@ -59,6 +60,8 @@ def setup():
         "anon", "{path: queries.jsonl, anonymize_client: true, exclude: [www.example.org]}")
     S["sampled_port"], _, S["sampled_dir"] = start("sampled",
                                                    "{path: queries.jsonl, sample: 0.5}")
+    S["unmatched_port"], _, S["unmatched_dir"] = start("unmatched",
+                                                       "{path: queries.jsonl, matched: false}")
     S["noagg_port"], _, S["noagg_dir"] = start("noagg", aggregate_ms=0)
     # A window of a minute: only a reload or the stop writes its pending records. Only
     # SIGHUP reloads it (not the file watch, whose reload could come at any time).
@@ -288,6 +291,20 @@ def test_reload_and_stop_flush_pending_aggregates():
        "after the stop: the lookups since the reload, with the new entry")
 
 
+def test_matched_false():
+    """matched: false: the lookups the block log has stay out of the query log."""
+    port, d = S["unmatched_port"], S["unmatched_dir"]
+    eq(h.dig(port, "www.evil.test", "A").rdatas("A"), ["0.0.0.0"], "blocked")
+    eq(h.dig(port, "www.example.org", "A").status, "NOERROR", "forwarded")
+    # One worker writes in order: the blocked lookup's record would come before this one.
+    wait_records(d / "queries.jsonl", lambda x: x["DnsQuery"] == "www.example.org", 1,
+                 "the forwarded lookup in the query log")
+    wait_records(d / "blocked.jsonl", lambda x: x["DnsQuery"] == "www.evil.test", 1,
+                 "the blocked lookup in the block log")
+    check(not [x for x in h.read_log(d / "queries.jsonl") if x["DnsQuery"] == "www.evil.test"],
+          "a blocked lookup in the query log with matched: false")
+
+
 def test_thread_names():
     """Each thread is named for what it does (top -H, perf, the benchmark's CPU split)."""
     if h.WRAPPER:
@@ -299,7 +316,7 @@ def test_thread_names():
         check(want in names, f"a thread named {want}: {names}")
 
 
-TESTS = [test_forwarded_cached_blocked, test_thread_names, test_anonymize_and_exclude, test_sample,
+TESTS = [test_forwarded_cached_blocked, test_matched_false, test_thread_names, test_anonymize_and_exclude, test_sample,
          test_sigusr1_reopens_query_log, test_identical_lookups_aggregate,
          test_flood_is_accounted, test_reload_and_stop_flush_pending_aggregates]
 

@@ -581,6 +581,11 @@ static void test_query_log_and_aggregation(void **state)
 	assert_int_equal(cfg->query_log.ipv4_prefix, 32);
 	assert_int_equal(cfg->query_log.ipv6_prefix, 128);
 	assert_true(cfg->query_log.sample_step == 1ull << 32);
+	assert_true(cfg->query_log.matched);
+	config_free(cfg);
+
+	cfg = load_ok(UP "query_log: {path: q.jsonl, matched: false}\n");
+	assert_false(cfg->query_log.matched);
 	config_free(cfg);
 
 	cfg = load_ok(UP "block_log: {aggregate_ms: 0}\n"
@@ -634,6 +639,8 @@ static void test_query_log_and_aggregation(void **state)
 	expect_err(UP "query_log:\n  path: q.jsonl\n  exclude: internal.example\n", 4, 12,
 		   "query_log.exclude: expected a list like [internal.example, health.example], "
 		   "got \"internal.example\"");
+	expect_err(UP "query_log:\n  path: q.jsonl\n  matched: no\n", 4, 12,
+		   "query_log.matched: expected true or false, got \"no\"");
 	expect_err(UP "query_log:\n  path: \"\"\n", 3, 9,
 		   "query_log.path: expected a file name or \"-\" for stdout, got \"\"");
 }
