@@ -40,11 +40,11 @@ int domainset_put(struct domainset *ds, const uint8_t *name, size_t len, uint64_
  */
 int domainset_reserve(struct domainset *ds, size_t names, size_t bytes);
 /**
- * A bulk load hashes each name once: domainset_hash() a few names ahead, domainset_prefetch()
- * with it to start loading the name's table slot into the cache (overlapping the misses), then
+ * name's hash in ds (same name, same set), or -1 when name is malformed. A bulk load hashes
+ * each name once: domainset_hash() a few names ahead, domainset_prefetch() with it to start
+ * loading the name's table slot into the cache (overlapping the misses), then
  * domainset_put_hashed() with the same hash when the name's turn comes.
  */
-/** name's hash in ds (same name, same set), or -1 when name is malformed. */
 int64_t domainset_hash(const struct domainset *ds, const uint8_t *name, size_t len);
 /** Start loading the table slot of a name whose domainset_hash() is hash. No other effect. */
 void domainset_prefetch(const struct domainset *ds, int64_t hash);
