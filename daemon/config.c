@@ -1608,7 +1608,7 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->query_log.sample = 1;
 	cfg->query_log.sample_step = 1ull << 32;
 	cfg->query_log.ipv4_prefix = 32;
-	cfg->query_log.matched = true;
+	cfg->query_log.matched = false;
 	cfg->query_log.ipv6_prefix = 128;
 	cfg->state_dir = strdup("/var/lib/sinkholed");
 	cfg->watch = true;

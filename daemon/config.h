@@ -65,7 +65,7 @@ struct query_log_conf {
 	uint8_t ipv6_prefix; /**< default 128 (anonymize_client: true is 24 and 48) */
 	struct wire_name *exclude; /**< query_log.exclude: names whose subtree is not logged */
 	size_t n_exclude;
-	/** query_log.matched: also log the lookups the block log has (blocked, monitored); true */
+	/** query_log.matched: also log the lookups the block log has (blocked, monitored); false */
 	bool matched;
 };
 

@@ -65,7 +65,7 @@ PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
 FEATURES=${FEATURES:-1}          # CPU/query of each optional feature on vs off (0: not measured)
 FEAT_IPS=${FEAT_IPS:-10000}      # IP indicators listed in the feature runs that inspect addresses
 FEAT_VARIANTS=${FEAT_VARIANTS-"off cname ip retro qlog all off2"} # one feature at a time (empty: only core/full)
-FULL_MATCHED=${FULL_MATCHED:-1}  # the full feature set again with query_log.matched: false (0: not run)
+FULL_MATCHED=${FULL_MATCHED:-1}  # the full feature set again with query_log.matched: true (0: not run)
 RETRO_N=${RETRO_N:-$([ $QUICK = 1 ] && echo 100000 || echo 1000000)} # distinct names for the retro-hunt's memory (0: not run)
 RETRO_QPS=${RETRO_QPS:-50000}    # the rate they are sent at
 FLOOD_QPS=${FLOOD_QPS:-}         # the one-client flood: empty = closed loop (the highest rate)
@@ -710,7 +710,7 @@ feat_yaml() { # feat_yaml VARIANT -> the config's optional-feature keys for it
 		"$([ "$FEAT_IP_KEY" = 1 ] && echo ", inspect_ip: $ip")"
 	printf 'retro_hunt: {enabled: %s}\n' "$retro"
 	[ -n "$qlog" ] && printf 'query_log: {path: "%s"%s}\n' "$D/query.jsonl" \
-		"$([ "$qlog" = m ] && echo ", matched: false")"
+		"$([ "$qlog" = m ] && echo ", matched: true")"
 	# every query counted against its client's bucket, none refused
 	[ -n "$rl" ] && printf 'rate_limit: {qps: 10000000}\n'
 	return 0
@@ -803,8 +803,8 @@ sinkhole: {mode: address, inspect_ip: false}" >/dev/null && FEAT_IP_KEY=1
 	if [ "$FEAT_IP_KEY" = 1 ]; then feat_ips "$N_BLOCK" "$DATA/ips-$BIGLABEL.yaml"; fi
 	feat_variant core big "$BIG_LAST" "" && have="$have core"
 	feat_variant full big "$BIG_LAST" "$DATA/ips-$BIGLABEL.yaml" && have="$have full"
-	# The same with the query log as a Sentinel deployment sets it: only the lookups no entry
-	# matched (the block log has the others, and the DCR keeps nothing else of the query log).
+	# The same with the query log writing the matched lookups too (matched: true): a second
+	# line per blocked query, which the block log has already.
 	if [ "$FULL_MATCHED" = 1 ]; then
 		feat_variant fullm big "$BIG_LAST" "$DATA/ips-$BIGLABEL.yaml" && have="$have fullm"
 	fi

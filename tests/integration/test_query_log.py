@@ -3,7 +3,8 @@
 """The query log and block-log aggregation, end to end with the real binary, dig and dnsperf
 against a local upstream: query-log records of forwarded (DnsNetworkDuration,
 DnsResponseName), cached and blocked queries; anonymized clients; excluded names; a sampled
-share; matched: false leaving the blocked lookups to the block log; SIGUSR1 reopening the
+share; the default matched: false leaving the blocked lookups to the block log (matched: true
+keeping them); SIGUSR1 reopening the
 query log; N identical blocked lookups within
 block_log.aggregate_ms giving one record with EventCount N (and N records with
 aggregate_ms: 0); and a short all-blocked flood from one client whose records account for
@@ -55,13 +56,14 @@ def start(name, query_log=None, aggregate_ms=None, http=False, extra=""):
 
 def setup():
     _, S["up"] = env.start_upstream()
-    S["port"], S["hport"], S["dir"] = start("main", "{path: queries.jsonl}", http=True)
+    S["port"], S["hport"], S["dir"] = start("main", "{path: queries.jsonl, matched: true}", http=True)
     S["anon_port"], _, S["anon_dir"] = start(
-        "anon", "{path: queries.jsonl, anonymize_client: true, exclude: [www.example.org]}")
+        "anon", "{path: queries.jsonl, matched: true, anonymize_client: true, "
+        "exclude: [www.example.org]}")
     S["sampled_port"], _, S["sampled_dir"] = start("sampled",
                                                    "{path: queries.jsonl, sample: 0.5}")
     S["unmatched_port"], _, S["unmatched_dir"] = start("unmatched",
-                                                       "{path: queries.jsonl, matched: false}")
+                                                       "{path: queries.jsonl}")
     S["noagg_port"], _, S["noagg_dir"] = start("noagg", aggregate_ms=0)
     # A window of a minute: only a reload or the stop writes its pending records. Only
     # SIGHUP reloads it (not the file watch, whose reload could come at any time).
@@ -292,7 +294,7 @@ def test_reload_and_stop_flush_pending_aggregates():
 
 
 def test_matched_false():
-    """matched: false: the lookups the block log has stay out of the query log."""
+    """matched: false (the default): the lookups the block log has stay out of the query log."""
     port, d = S["unmatched_port"], S["unmatched_dir"]
     eq(h.dig(port, "www.evil.test", "A").rdatas("A"), ["0.0.0.0"], "blocked")
     eq(h.dig(port, "www.example.org", "A").status, "NOERROR", "forwarded")
@@ -302,7 +304,7 @@ def test_matched_false():
     wait_records(d / "blocked.jsonl", lambda x: x["DnsQuery"] == "www.evil.test", 1,
                  "the blocked lookup in the block log")
     check(not [x for x in h.read_log(d / "queries.jsonl") if x["DnsQuery"] == "www.evil.test"],
-          "a blocked lookup in the query log with matched: false")
+          "a blocked lookup in the query log by default (matched: false)")
 
 
 def test_thread_names():

@@ -160,7 +160,7 @@ def setup():
     h.write_file(env.path("policy.rpz"), RPZ)
     S["port"] = port = h.free_port()
     cfg = h.write_config(env.tmp, port, [up], blocklists=("blocklist.yaml", "policy.rpz"),
-                         extra="query_log: {path: queries.jsonl}\n", aggregate_ms=None)
+                         extra="query_log: {path: queries.jsonl, matched: true}\n", aggregate_ms=None)
     env.start_daemon(cfg, port)
     S["log"] = env.path("blocked.jsonl")
     S["qlog"] = env.path("queries.jsonl")

@@ -581,11 +581,11 @@ static void test_query_log_and_aggregation(void **state)
 	assert_int_equal(cfg->query_log.ipv4_prefix, 32);
 	assert_int_equal(cfg->query_log.ipv6_prefix, 128);
 	assert_true(cfg->query_log.sample_step == 1ull << 32);
-	assert_true(cfg->query_log.matched);
+	assert_false(cfg->query_log.matched);
 	config_free(cfg);
 
-	cfg = load_ok(UP "query_log: {path: q.jsonl, matched: false}\n");
-	assert_false(cfg->query_log.matched);
+	cfg = load_ok(UP "query_log: {path: q.jsonl, matched: true}\n");
+	assert_true(cfg->query_log.matched);
 	config_free(cfg);
 
 	cfg = load_ok(UP "block_log: {aggregate_ms: 0}\n"
