@@ -131,8 +131,14 @@ dp() {
 	[ "$SRV" = sinkholed ] && [ "$kind" != warm ] && thread_ns "$SRV_PID" >"$RUN/thr0"
 	c0=$(proc_ns "$SRV_PID")
 	d0=$(sock_drops "$PORT")
-	# shellcheck disable=SC2086
-	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" $args >"$out" 2>&1
+	if [ "$kind" != lat ] && [ "$LOADGEN" = blast ]; then
+		# the same closed loop as dnsperf's: CLIENTS sockets, OUTST queries in flight
+		taskset -c "$CLI_CPU" "$RUN/blast" -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" \
+			-l "$([ "$kind" = warm ] && echo "$WARM_DUR" || echo "$DUR")" -c "$CLIENTS" -q "$OUTST" >"$out" 2>&1
+	else
+		# shellcheck disable=SC2086
+		taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" $args >"$out" 2>&1
+	fi
 	c1=$(proc_ns "$SRV_PID")
 	d1=$(sock_drops "$PORT")
 	if [ "$SRV" = sinkholed ] && [ "$kind" != warm ]; then

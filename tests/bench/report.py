@@ -155,15 +155,18 @@ cpu_get = cpu_kind("lat")      # at the fixed offered rate
 cpu_sat = cpu_kind("sat")      # saturated
 
 
+LOADGEN = evv("run", "loadgen", "dnsperf")
+SAT_CLIENT = ("blast -c 10 -q 100: tests/bench/blast.c, dnsperf's closed loop with batched system "
+              "calls, so that the client is not the limit" if LOADGEN == "blast" else "dnsperf -c 10 -q 100 -T 2")
 metric_table("Saturated queries/s (higher is better)",
-             "Closed loop (dnsperf -c 10 -q 100 -T 2, bounded by -l), median of the repetitions "
+             f"Closed loop ({SAT_CLIENT}; bounded by -l), median of the repetitions "
              "(min..max). Ratio = sinkholed / peer; above 1: sinkholed answers more.",
              "sat", sat_get, 0, "high")
 
 # CPU figures of the saturation runs: is the server or the client the limit?
 P("## CPU during saturation (who is the limit?)\n")
-P("Sampled in the middle of each saturation run, median: server process CPU time as % of one "
-  "core (/proc/PID/task/*/schedstat) / busy % of the server core / busy % of the client core (dnsperf + "
+P(f"Sampled in the middle of each saturation run, median: server process CPU time as % of one "
+  f"core (/proc/PID/task/*/schedstat) / busy % of the server core / busy % of the client core ({LOADGEN} + "
   "nsd) (/proc/stat). A server near 100% is the limit; a client core near 100% with the server "
   "below it means the client (2-core machine) is the limit and the qps ratio understates the "
   "server. A server core much busier than the server process means other work ran on it.\n")

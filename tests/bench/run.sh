@@ -46,8 +46,11 @@ else
 fi
 RELOADS=${RELOADS:-10}           # SIGHUPs sent to sinkholed under load
 PEER_RELOADS=${PEER_RELOADS:-1}  # reloads of each peer under load (unbound needs ~10 s per 1M reload)
-CLIENTS=${CLIENTS:-10}           # dnsperf -c
-OUTST=${OUTST:-100}              # dnsperf -q in the closed-loop saturation runs
+CLIENTS=${CLIENTS:-10}           # dnsperf -c (and blast -c: sockets)
+OUTST=${OUTST:-100}              # dnsperf -q in the closed-loop saturation runs (and blast -q)
+# The saturation runs' client: blast (blast.c: dnsperf's closed loop with batched system calls,
+# so that the client is not what limits a batching server) or dnsperf.
+LOADGEN=${LOADGEN:-blast}
 DP_THREADS=${DP_THREADS:-2}      # dnsperf -T
 TIMEOUT=${TIMEOUT:-2}            # dnsperf -t: no answer within 2 s = lost
 LAT_QPS=${LAT_QPS:-10000}        # fixed offered rate: p99 latency and CPU time per query
@@ -179,6 +182,17 @@ event biglist "$N_BLOCK" "names, $BIG_NAME_BYTES bytes of presentation names ($B
 event load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 SRV=sinkholed event binary "$SINKHOLED_BIN" "$(git -C "$REPO" describe --always --dirty 2>/dev/null)${SINKHOLED_REV:+, built from $SINKHOLED_REV}"
 event dnsperf "$(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null || echo '?')"
+if [ "$LOADGEN" = blast ]; then
+	mkdir -p "$RUN"
+	if cc -O2 -o "$RUN/blast" "$B/blast.c" 2>"$RUN/blast-build.txt"; then
+		event loadgen blast "saturation runs: blast -c $CLIENTS -q $OUTST (sendmmsg/recvmmsg); fixed-rate runs: dnsperf"
+	else
+		event loadgen dnsperf "blast.c did not build ($(head -1 "$RUN/blast-build.txt")): dnsperf for every run"
+		LOADGEN=dnsperf
+	fi
+else
+	event loadgen dnsperf "every run"
+fi
 
 # Optional sections, used only if this sinkholed build knows them (unknown keys are errors):
 # `cache:` (answer cache, being added) and, when run as root, `allow_root: true` (newer builds
@@ -324,8 +338,13 @@ profile_run() {
 	taskset -c "$CLI_CPU" perf record -F 999 -p "$SRV_PID" -o "$pd" -- sleep "$PROF_DUR" >"$RUN/perf.out" 2>&1 &
 	pp=$!
 	track $pp
-	taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$((PROF_DUR + 1))" \
-		-c "$CLIENTS" -q "$OUTST" -T "$DP_THREADS" >"$RUN/dp-prof.out" 2>&1
+	if [ "$LOADGEN" = blast ]; then
+		taskset -c "$CLI_CPU" "$RUN/blast" -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$((PROF_DUR + 1))" \
+			-c "$CLIENTS" -q "$OUTST" >"$RUN/dp-prof.out" 2>&1
+	else
+		taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$((PROF_DUR + 1))" \
+			-c "$CLIENTS" -q "$OUTST" -T "$DP_THREADS" >"$RUN/dp-prof.out" 2>&1
+	fi
 	wait $pp
 	untrack $pp
 	truncate_blocklog
