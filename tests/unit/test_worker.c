@@ -338,6 +338,7 @@ static void query_log_and_aggregation_allocate_nothing(void **state)
 	assert_non_null(f->w->agg);
 	assert_int_equal(f->cfg->aggregate_ms, 1000);
 	f->cfg->query_log.sample_step = 1ull << 31; /* 0.5 */
+	f->cfg->query_log.matched = true; /* the blocked lookups too */
 	f->cfg->query_log.ipv4_prefix = 24;
 	f->cfg->query_log.exclude = internal;
 	f->cfg->query_log.n_exclude = 1;
