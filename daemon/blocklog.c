@@ -1632,6 +1632,16 @@ int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklo
 	return 0;
 }
 
+bool blocklog_backlogged(struct blocklog *bl, unsigned producer)
+{
+	struct ring *r;
+
+	REQUIRE(producer < bl->n_rings);
+	r = &bl->rings[producer];
+	r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+	return atomic_load_explicit(&r->tail, memory_order_relaxed) - r->head_seen > r->mask / 2;
+}
+
 void blocklog_reopen(struct blocklog *bl)
 {
 	atomic_store(&bl->reopen, true);

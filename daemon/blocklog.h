@@ -149,6 +149,11 @@ void blocklog_set_dvc(struct blocklog *bl, const char *dvc);
  * full (counted in blocklog_dropped()).
  */
 int blocklog_submit(struct blocklog *bl, unsigned producer, const struct blocklog_rec *rec);
+/**
+ * Whether ring producer is more than half full: the writer is falling behind. For its producer
+ * only (once per batch of queries, not per record: it reads the writer's cache line).
+ */
+bool blocklog_backlogged(struct blocklog *bl, unsigned producer);
 /** Ask the writer to reopen the file (SIGUSR1, logrotate). Async-signal-unsafe; thread-safe. */
 void blocklog_reopen(struct blocklog *bl);
 /**

@@ -116,6 +116,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		/* End of a batch (UV_UDP_MMSG_FREE: the buffer is ours to keep), or empty. */
 		if (flags & UV_UDP_MMSG_FREE) {
 			flush(l);
+			worker_batch_done(l->w);
 			l->in_batch = false;
 			l->drained = l->batch_len < WORKER_UDP_BATCH;
 			l->batch_len = 0;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -718,6 +719,13 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
 error:
 	ctx->out_len = dnsmsg_answer_error(q, rcode, ede, w->abuf, sizeof(w->abuf));
 	return QA_ANSWER;
+}
+
+void worker_batch_done(struct worker *w)
+{
+	if ((w->blocklog && blocklog_backlogged(w->blocklog, w->id)) ||
+	    (w->querylog && blocklog_backlogged(w->querylog, w->id)))
+		sched_yield();
 }
 
 void worker_log(struct worker *w, const struct client *cl, struct query_ctx *ctx)

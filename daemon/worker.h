@@ -179,6 +179,13 @@ enum query_action worker_process(struct worker *w, const uint8_t *pkt, size_t le
  */
 void worker_log(struct worker *w, const struct client *cl, struct query_ctx *ctx);
 /**
+ * After a batch of queries is answered: when a log writer is falling behind (its ring from this
+ * worker more than half full), give it the CPU (sched_yield). A writer that shares this
+ * worker's core would otherwise only get its turn after the ring had overflowed and records had
+ * been dropped; on a core of its own the yield returns at once. Nothing waits.
+ */
+void worker_batch_done(struct worker *w);
+/**
  * Handle one query packet from a client: worker_process(), then send the answer and its
  * block-log record, or forward. pkt is only borrowed for the call.
  */

@@ -418,6 +418,59 @@ static void test_dropped_events(void **state)
 	blocklog_free(bl);
 }
 
+/* Reads a pipe until its writers are gone: the block log's file, for test_backlogged. */
+static void *drain_pipe(void *arg)
+{
+	char buf[65536];
+	int fd = *(int *)arg;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return NULL;
+	}
+}
+
+/*
+ * blocklog_backlogged(): false while the writer keeps up, true once a ring is more than half
+ * full (the writer stuck on a pipe nobody reads), false again once it has caught up.
+ */
+static void test_backlogged(void **state)
+{
+	const char *fifo = tmp_path("backlog.fifo");
+	struct blocklog *bl;
+	struct blocklog_rec rec;
+	pthread_t reader;
+	int rfd, refused = 0;
+
+	(void)state;
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* Open for reading first (no wait), so that the writer's open finds a reader. */
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	bl = blocklog_new(fifo, "dns1", 64, 2);
+	assert_non_null(bl);
+	assert_false(blocklog_backlogged(bl, 0));
+	example_rec(&rec);
+	/* Nothing is read: the pipe fills (64 KiB), the writer waits in write(), the ring fills. */
+	for (long i = 0; refused < 2 && i < 10000000; i++)
+		if (blocklog_submit(bl, 0, &rec) == -ENOSPC)
+			refused++;
+	assert_int_equal(refused, 2);
+	assert_true(blocklog_backlogged(bl, 0));
+	assert_false(blocklog_backlogged(bl, 1)); /* the other producer's ring is empty */
+	/* Read it all: the writer catches up. */
+	assert_int_equal(fcntl(rfd, F_SETFL, 0), 0);
+	assert_int_equal(pthread_create(&reader, NULL, drain_pipe, &rfd), 0);
+	blocklog_sync(bl);
+	assert_false(blocklog_backlogged(bl, 0));
+	blocklog_free(bl);
+	assert_int_equal(pthread_join(reader, NULL), 0);
+	close(rfd);
+	unlink(fifo);
+}
+
 static void test_format_escaping(void **state)
 {
 	static const struct ioc_meta meta = {
@@ -2202,6 +2255,7 @@ int main(void)
 		cmocka_unit_test(test_format_aggregated),
 		cmocka_unit_test(test_format_query_log),
 		cmocka_unit_test(test_dropped_events),
+		cmocka_unit_test(test_backlogged),
 		cmocka_unit_test(test_format_type_rcode_names),
 		cmocka_unit_test(test_format_cname),
 		cmocka_unit_test(test_format_ip),
