@@ -306,7 +306,7 @@ TW = [(v, ev.get(("sinkholed", f"workers_{v}"), ("", ""))[0]) for v in ("2w", "2
       if any(r["workload"] == f"w1-10k.{v}" for r in rows)]
 if TW:
     P("## sinkholed with 2 workers (all-blocked, 10k list)\n")
-    P("The same runs with `workers: 2` (two SO_REUSEPORT sockets; dnsperf's 10 clients spread "
+    P("The same runs with `workers: 2` (two SO_REUSEPORT sockets; the client's 10 sockets spread "
       "over them): first with both workers pinned to the server CPU, the client keeping its own "
       "core, then with the workers on both CPUs, sharing the client's. CPU % = the server "
       "process / the server core / the client core, sampled in the saturation runs.\n")

@@ -68,6 +68,8 @@ PROF_DUR=${PROF_DUR:-$([ $QUICK = 1 ] && echo 1 || echo 4)}
 FEATURES=${FEATURES:-1}          # CPU/query of each optional feature on vs off (0: not measured)
 FEAT_IPS=${FEAT_IPS:-10000}      # IP indicators listed in the feature runs that inspect addresses
 FEAT_VARIANTS=${FEAT_VARIANTS-"off cname ip retro qlog all off2"} # one feature at a time (empty: only core/full)
+REP0=0                           # added to the repetition numbers (the feature rounds)
+FEAT_ROUNDS=${FEAT_ROUNDS:-$([ $QUICK = 1 ] && echo 1 || echo 2)} # core/full/fullm starts, in turn
 FULL_MATCHED=${FULL_MATCHED:-1}  # the full feature set again with query_log.matched: true (0: not run)
 RETRO_N=${RETRO_N:-$([ $QUICK = 1 ] && echo 100000 || echo 1000000)} # distinct names for the retro-hunt's memory (0: not run)
 RETRO_QPS=${RETRO_QPS:-50000}    # the rate they are sent at
@@ -230,7 +232,7 @@ conv_list yaml "$DATA/blocklist-big.txt" >/dev/null && sync
 # the report takes the median. (w3 has one: a second would hit the cache.)
 lat_runs() {
 	local r
-	for r in $(seq 1 "$LAT_REPS"); do dp "$1" lat "$r" "$2"; done
+	for r in $(seq 1 "$LAT_REPS"); do dp "$1" lat "$((REP0 + r))" "$2"; done
 }
 
 # ---- one server: memory baseline, 10k-list workloads, big-list workloads and reloads --------
@@ -782,17 +784,17 @@ feat_variant() {
 		# three times as much per line as in the runs after (measured: 2.4 against 0.8 us
 		# per line with both logs), and the full set writes twice the bytes of the core path.
 		WARM_DUR=$DUR dp "w1-big.f-$v" warm 0 "$DATA/q-w1-big.txt"
-		for r in $(seq 1 "$REPS"); do dp "w1-big.f-$v" sat "$r" "$DATA/q-w1-big.txt"; done
+		for r in $(seq 1 "$REPS"); do dp "w1-big.f-$v" sat "$((REP0 + r))" "$DATA/q-w1-big.txt"; done
 	fi
 	lat_runs "$wl1.f-$v" "$DATA/q-$wl1.txt"
 	dp "w2.f-$v" warm 0 "$DATA/q-w2-hit.txt"
 	lat_runs "w2.f-$v" "$DATA/q-w2-hit.txt"
 	# saturated, every server is busy all the time: no wake-up per query in the CPU figure
-	for r in $(seq 1 "$REPS"); do dp "w2.f-$v" sat "$r" "$DATA/q-w2-hit.txt"; done
+	for r in $(seq 1 "$REPS"); do dp "w2.f-$v" sat "$((REP0 + r))" "$DATA/q-w2-hit.txt"; done
 	for r in $(seq 1 "$LAT_REPS"); do
 		srv_stop
 		SINKHOLED_CONF=$y start_and_wait "$list" "$first" "" || break
-		dp "w3.f-$v" lat "$r" "$DATA/q-w3-lat.txt"
+		dp "w3.f-$v" lat "$((REP0 + r))" "$DATA/q-w3-lat.txt"
 	done
 	srv_stop
 	truncate_blocklog
@@ -820,13 +822,20 @@ sinkhole: {mode: address, inspect_ip: false}" >/dev/null && FEAT_IP_KEY=1
 	# same big list: IP indicators as many as names, every inspection, the query log,
 	# retro-hunt recording, rate limiting (never reached), the cache.
 	if [ "$FEAT_IP_KEY" = 1 ]; then feat_ips "$N_BLOCK" "$DATA/ips-$BIGLABEL.yaml"; fi
-	feat_variant core big "$BIG_LAST" "" && have="$have core"
-	feat_variant full big "$BIG_LAST" "$DATA/ips-$BIGLABEL.yaml" && have="$have full"
+	# The variants take turns, FEAT_ROUNDS times, each started afresh: on a noisy VM the same
+	# configuration differs by 15% from one start to the next, and one start of each would
+	# put that difference in the ratio. Every run counts in the medians.
+	local round vs="core full"
 	# The same with the query log writing the matched lookups too (matched: true): a second
 	# line per blocked query, which the block log has already.
-	if [ "$FULL_MATCHED" = 1 ]; then
-		feat_variant fullm big "$BIG_LAST" "$DATA/ips-$BIGLABEL.yaml" && have="$have fullm"
-	fi
+	[ "$FULL_MATCHED" = 1 ] && vs="$vs fullm"
+	for round in $(seq 1 "$FEAT_ROUNDS"); do
+		for v in $vs; do
+			REP0=$(((round - 1) * 10)) feat_variant "$v" big "$BIG_LAST" \
+				"$([ "$v" = core ] || echo "$DATA/ips-$BIGLABEL.yaml")" &&
+				[ "$round" = 1 ] && have="$have $v"
+		done
+	done
 	event features "${have# }" "variants measured"
 	[ "$RETRO_N" -gt 0 ] && retro_million
 }
