@@ -106,21 +106,28 @@ start_nsd() {
 	SRV=nsd event version "$(nsd -v 2>&1 | head -1)" "upstream on CPU $UP_CPU, pid $NSD_PID"
 }
 
-# ---- dnsperf runs --------------------------------------------------------------------------
+# ---- load runs ------------------------------------------------------------------------------
 # dp WORKLOAD KIND REP FILE
-#   sat : closed loop, -c $CLIENTS -q $OUTST, -l $DUR; CPU busy sampled in the middle
+#   sat : closed loop (closed_loop: blast or dnsperf), -l $DUR; CPU busy sampled in the middle
 #   lat : fixed offered rate -Q $LAT_QPS, -l $LAT_DUR, -v (per-query latencies -> p99)
 #   warm: not recorded
 # The server's CPU time (schedstat, ns, all threads) over the run is divided by the answered
 # queries, in every kind. Appends one line to results.tsv. WORKLOAD may carry a variant after
 # a dot (w1-10k.log: the peers log blocked queries; w1-10k.2w: sinkholed with 2 workers).
+# closed_loop SECONDS FILE: the saturating client on the client CPU, CLIENTS sockets and OUTST
+# queries in flight for SECONDS, its summary on stdout: blast (LOADGEN=blast) or dnsperf.
+closed_loop() {
+	if [ "$LOADGEN" = blast ]; then
+		taskset -c "$CLI_CPU" "$RUN/blast" -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$1" \
+			-c "$CLIENTS" -q "$OUTST"
+	else
+		taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$1" \
+			-c "$CLIENTS" -q "$OUTST" -T "$DP_THREADS"
+	fi
+}
+
 dp() {
-	local wl=$1 kind=$2 rep=$3 file=$4 out="$RUN/dp.out" args smp="" c0 c1 d0 d1 l0 cpu="-	-	-	-"
-	case $kind in
-	sat) args="-l $DUR -c $CLIENTS -q $OUTST -T $DP_THREADS" ;;
-	lat) args="-l $LAT_DUR -c $CLIENTS -q 1000 -Q $LAT_QPS -T $DP_THREADS -v" ;;
-	warm) args="-l $WARM_DUR -c $CLIENTS -q $OUTST -T $DP_THREADS" ;;
-	esac
+	local wl=$1 kind=$2 rep=$3 file=$4 out="$RUN/dp.out" smp="" c0 c1 d0 d1 l0 cpu="-	-	-	-"
 	l0=$(load1)
 	if [ "$kind" = sat ]; then
 		python3 "$B/cpu_sample.py" "$SRV_PID" "$SAMPLE_DELAY" "$SAMPLE_WIN" "$CLI_CPU" "$SRV_CPU" \
@@ -131,14 +138,12 @@ dp() {
 	[ "$SRV" = sinkholed ] && [ "$kind" != warm ] && thread_ns "$SRV_PID" >"$RUN/thr0"
 	c0=$(proc_ns "$SRV_PID")
 	d0=$(sock_drops "$PORT")
-	if [ "$kind" != lat ] && [ "$LOADGEN" = blast ]; then
-		# the same closed loop as dnsperf's: CLIENTS sockets, OUTST queries in flight
-		taskset -c "$CLI_CPU" "$RUN/blast" -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" \
-			-l "$([ "$kind" = warm ] && echo "$WARM_DUR" || echo "$DUR")" -c "$CLIENTS" -q "$OUTST" >"$out" 2>&1
-	else
-		# shellcheck disable=SC2086
-		taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" $args >"$out" 2>&1
-	fi
+	case $kind in
+	sat) closed_loop "$DUR" "$file" >"$out" 2>&1 ;;
+	warm) closed_loop "$WARM_DUR" "$file" >"$out" 2>&1 ;;
+	lat) taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$file" -t "$TIMEOUT" -l "$LAT_DUR" \
+		-c "$CLIENTS" -q 1000 -Q "$LAT_QPS" -T "$DP_THREADS" -v >"$out" 2>&1 ;;
+	esac
 	c1=$(proc_ns "$SRV_PID")
 	d1=$(sock_drops "$PORT")
 	if [ "$SRV" = sinkholed ] && [ "$kind" != warm ]; then

@@ -340,13 +340,7 @@ profile_run() {
 	taskset -c "$CLI_CPU" perf record -F 999 -p "$SRV_PID" -o "$pd" -- sleep "$PROF_DUR" >"$RUN/perf.out" 2>&1 &
 	pp=$!
 	track $pp
-	if [ "$LOADGEN" = blast ]; then
-		taskset -c "$CLI_CPU" "$RUN/blast" -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$((PROF_DUR + 1))" \
-			-c "$CLIENTS" -q "$OUTST" >"$RUN/dp-prof.out" 2>&1
-	else
-		taskset -c "$CLI_CPU" dnsperf -s 127.0.0.1 -p "$PORT" -d "$2" -t "$TIMEOUT" -l "$((PROF_DUR + 1))" \
-			-c "$CLIENTS" -q "$OUTST" -T "$DP_THREADS" >"$RUN/dp-prof.out" 2>&1
-	fi
+	closed_loop "$((PROF_DUR + 1))" "$2" >"$RUN/dp-prof.out" 2>&1
 	wait $pp
 	untrack $pp
 	truncate_blocklog
