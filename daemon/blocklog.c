@@ -1359,14 +1359,17 @@ static bool rings_empty(struct blocklog *bl)
 	return true;
 }
 
-/* True when a ring is more than half full: the writer is falling behind. */
-static bool rings_filling(struct blocklog *bl)
+/*
+ * True when a ring holds more than its capacity >> shift records: shift 1, more than half (the
+ * writer is falling behind, and the workers yield to it: blocklog_backlogged()).
+ */
+static bool rings_above(struct blocklog *bl, unsigned shift)
 {
 	for (unsigned i = 0; i < bl->n_rings; i++) {
 		struct ring *r = &bl->rings[i];
 		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 
-		if (atomic_load_explicit(&r->tail, memory_order_relaxed) - head > r->mask / 2)
+		if (atomic_load_explicit(&r->tail, memory_order_relaxed) - head > r->mask >> shift)
 			return true;
 	}
 	return false;
@@ -1389,6 +1392,7 @@ static void idle_wait(struct blocklog *bl)
 static void *writer_main(void *arg)
 {
 	struct blocklog *bl = arg;
+	bool catching_up = false;
 
 	for (;;) {
 		size_t got = 0;
@@ -1405,9 +1409,13 @@ static void *writer_main(void *arg)
 			 * no-op when nothing else is runnable. Not when a ring is half full:
 			 * on a core the workers keep busy, yielding would starve this thread
 			 * and records would be dropped; it then takes its fair share (the
-			 * same priority as the workers) until it has caught up.
+			 * same priority as the workers) until it has caught up, that is until
+			 * every ring is at most an eighth full. The workers yield to it above
+			 * half (blocklog_backlogged()): were it to yield back as soon as it is
+			 * below half, the two would swap the core every few dozen records.
 			 */
-			if (!rings_filling(bl))
+			catching_up = rings_above(bl, catching_up ? 3 : 1);
+			if (!catching_up)
 				sched_yield();
 			continue;
 		}
