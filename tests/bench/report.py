@@ -70,6 +70,11 @@ for k in ("mode", "machine", "biglist", "load_start", "load_end", "elapsed"):
     if ("run", k) in ev:
         v, n = ev[("run", k)]
         P(f"- {k}: {v}{' (' + n + ')' if n else ''}")
+rk0, rk1 = num(evv("run", "reported_kib_start")), num(evv("run", "reported_kib_end"))
+if rk0 is not None and rk1 is not None:
+    P(f"- guest memory handed back to the host during the run (free page reporting): "
+      f"{(rk1 - rk0) / 1024 / 1024:.1f} GiB; the host backs a page again on its next write, a "
+      "fault per page paid by whoever writes fresh memory, such as a log's page cache")
 for s in SRVS:
     if (s, "version") in ev:
         P(f"- {s}: {evv(s, 'version')}")

@@ -182,6 +182,11 @@ event mode "$([ $QUICK = 1 ] && echo quick || echo full)" "DUR=$DUR s x REPS=$RE
 event machine "$ncpu CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)" "server CPU $SRV_CPU; dnsperf and nsd CPU $CLI_CPU"
 event biglist "$N_BLOCK" "names, $BIG_NAME_BYTES bytes of presentation names ($BIGLABEL list)"
 event load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+# A VM whose balloon device reports free pages hands freed guest memory back to its host, which
+# backs it again on the next write: a fault per page that lands on whoever writes fresh pages
+# (the block log's page cache above all). Counted where the kernel exposes it.
+reported_kib() { cat /sys/module/page_reporting/parameters/reported_kib 2>/dev/null || echo -; }
+event reported_kib_start "$(reported_kib)"
 SRV=sinkholed event binary "$SINKHOLED_BIN" "$(git -C "$REPO" describe --always --dirty 2>/dev/null)${SINKHOLED_REV:+, built from $SINKHOLED_REV}"
 event dnsperf "$(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null || echo '?')"
 if [ "$LOADGEN" = blast ]; then
@@ -695,6 +700,7 @@ run_logs() {
 finish() {
 	SRV=run
 	event load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+	event reported_kib_end "$(reported_kib)"
 	event elapsed "$(($(date +%s) - T_START))" "s for the whole run"
 	stop_pid "$NSD_PID"
 	python3 "$B/report.py" "$RES" >"$RES/report.md"
