@@ -307,12 +307,11 @@ reload_test() {
 # logged_runs WL LIST NAME: a peer again on the all-blocked workload WL, started with its
 # logging config (PEER_LOG=1: every blocked query written to a file), if WL is in LOG_WORKLOADS
 logged_runs() {
-	local r
 	case " $LOG_WORKLOADS " in *" $1 "*) ;; *) return 0 ;; esac
 	PEER_LOG=1
 	if start_and_wait "$2" "$3" ""; then
 		event "log_$1" "$(peer_log_file)" "$(srv_log_how)"
-		for r in $(seq 1 "$REPS"); do dp "$1.log" sat "$r" "$DATA/q-$1.txt"; done
+		sat_series "$1.log" "$DATA/q-$1.txt"
 		lat_runs "$1.log" "$DATA/q-$1.txt"
 	else
 		event skipped_log "did not start with its logging config"
@@ -324,14 +323,14 @@ logged_runs() {
 # two_workers: sinkholed with 2 workers on w1-10k, first both on the server CPU (the client
 # keeps its own core), then on both CPUs (sharing the client's)
 two_workers() {
-	local v cpus r
+	local v cpus
 	sed 's/^workers: 1$/workers: 2/' "$D/sinkholed.yaml" >"$D/sinkholed-2w.yaml"
 	for v in 2w 2w2c; do
 		if [ $v = 2w ]; then cpus=$SRV_CPU; else cpus=$CLI_CPU,$SRV_CPU; fi
 		SINKHOLED_CONF=$D/sinkholed-2w.yaml SRV_CPUS=$cpus start_and_wait 10k "$SMALL_FIRST" "" ||
 			{ event "skipped_$v" "did not start with 2 workers"; continue; }
 		event "workers_$v" "$cpus" "2 workers pinned to CPU(s) $cpus; dnsperf and nsd on CPU $CLI_CPU"
-		for r in $(seq 1 "$REPS"); do dp "w1-10k.$v" sat "$r" "$DATA/q-w1-10k.txt"; done
+		sat_series "w1-10k.$v" "$DATA/q-w1-10k.txt"
 		lat_runs "w1-10k.$v" "$DATA/q-w1-10k.txt"
 		srv_stop
 	done
@@ -393,7 +392,7 @@ run_server() {
 	for w in $WORKLOADS; do
 		case $w in
 		w1-10k)
-			for r in $(seq 1 "$REPS"); do dp w1-10k sat "$r" "$DATA/q-w1-10k.txt"; done
+			sat_series w1-10k "$DATA/q-w1-10k.txt"
 			lat_runs w1-10k "$DATA/q-w1-10k.txt"
 			[ "$SRV" = sinkholed ] && [ "$PROFILE" = 1 ] && profile_run w1-10k "$DATA/q-w1-10k.txt"
 			;;
@@ -431,7 +430,7 @@ run_server() {
 	sleep 0.2
 	event rss_big_kb "$(rss_kb "$SRV_PID")" "VmRSS with the $BIGLABEL list, after the first answer"
 	event hwm_big_kb "$(hwm_kb "$SRV_PID")" "VmHWM after load"
-	for r in $(seq 1 "$REPS"); do dp w1-big sat "$r" "$DATA/q-w1-big.txt"; done
+	sat_series w1-big "$DATA/q-w1-big.txt"
 	lat_runs w1-big "$DATA/q-w1-big.txt"
 	event rss_big_after_load_kb "$(rss_kb "$SRV_PID")" "VmRSS after the $BIGLABEL-list runs"
 	est=$(awk -F'\t' -v s="$SRV" '$1 == s && $2 == "load_big" {print $3}' "$RES/events.tsv" | tail -1)
@@ -779,12 +778,10 @@ feat_variant() {
 	if [ "$list" = big ]; then
 		wl1=w1-big
 		event "feature_${v}_rss_kb" "$(rss_kb "$SRV_PID")" "VmRSS after the first blocked answer"
-		# A first saturated run as long as the measured ones, not recorded: right after a
-		# start the log writers take their pages fresh from the kernel, which costs up to
-		# three times as much per line as in the runs after (measured: 2.4 against 0.8 us
-		# per line with both logs), and the full set writes twice the bytes of the core path.
-		WARM_DUR=$DUR dp "w1-big.f-$v" warm 0 "$DATA/q-w1-big.txt"
-		for r in $(seq 1 "$REPS"); do dp "w1-big.f-$v" sat "$((REP0 + r))" "$DATA/q-w1-big.txt"; done
+		# sat_series: a first saturated run, not recorded (fresh log pages cost up to three
+		# times as much per line: 2.4 against 0.8 us with both logs; the full set with
+		# matched: true writes twice the bytes of the core path)
+		sat_series "w1-big.f-$v" "$DATA/q-w1-big.txt" "$REP0"
 	fi
 	lat_runs "$wl1.f-$v" "$DATA/q-$wl1.txt"
 	dp "w2.f-$v" warm 0 "$DATA/q-w2-hit.txt"
