@@ -128,10 +128,11 @@ closed_loop() {
 
 # sat_series WORKLOAD FILE [REP0]: an unrecorded saturated run as long as the measured ones,
 # then REPS measured ones (numbered from REP0 + 1). Every all-blocked series starts so, for
-# every server: on a VM whose host takes freed guest memory back (free page reporting), a run
-# right after a start or a long pause writes its log into pages the host must back first
-# (sinkholed's block-log writer, 10k list, three 8-s runs after a start: 2.3, 1.8 and 1.3 us
-# per line); the unrecorded run pays for that, as a long-running server has long since.
+# every server, as w2 and w4 do: on a VM whose host takes freed guest memory back (free page
+# reporting), the runs right after a start write their logs into pages the host must back
+# first (by hand, sinkholed's block-log writer on the 10k list, three 8-s runs after a start:
+# 2.3, 1.8 and 1.3 us per line, 0.8 once warm). It does not explain all of it: in the full
+# run the 10k-list series still cost the writer 3.0 us per query with this run first.
 sat_series() {
 	local r
 	WARM_DUR=$DUR dp "$1" warm 0 "$2"
