@@ -1221,6 +1221,42 @@ UINT_KEY(key_rl_burst, rate_limit.burst, 0, 100000000)
 UINT_KEY(key_rl_v4, rate_limit.ipv4_prefix, 8, 32)
 UINT_KEY(key_rl_v6, rate_limit.ipv6_prefix, 16, 128)
 
+/* udp.receive_buffer / udp.send_buffer: 0 (the kernel's default), or 64K..1G. */
+static void get_udp_buffer(struct ctx *c, const char *key, yaml_node_t *n, uint64_t *out)
+{
+	uint64_t v;
+
+	if (!get_size(c, key, n, 0, 1ull << 30, "0 or 64K..1G", &v))
+		return;
+	if (v != 0 && v < (64u << 10)) {
+		error_at(c, n, "%s: expected 0 (the kernel's default) or at least 64K, got %llu", key,
+			 (unsigned long long)v);
+		return;
+	}
+	*out = v;
+	c->cfg->udp_buffers_set = true;
+}
+
+static void key_udp_rcvbuf(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_udp_buffer(c, key, n, &c->cfg->udp_receive_buffer);
+}
+
+static void key_udp_sndbuf(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	get_udp_buffer(c, key, n, &c->cfg->udp_send_buffer);
+}
+
+static const struct key_def udp_keys[] = {
+	{"receive_buffer", key_udp_rcvbuf},
+	{"send_buffer", key_udp_sndbuf},
+};
+
+static void key_udp(struct ctx *c, const char *key, yaml_node_t *n)
+{
+	walk_mapping(c, key, n, udp_keys, ARRAY_SIZE(udp_keys));
+}
+
 static const struct key_def tcp_keys[] = {
 	{"idle_timeout_ms", key_tcp_idle},
 	{"read_timeout_ms", key_tcp_read},
@@ -1545,6 +1581,7 @@ static const struct key_def top_keys[] = {
 	{"cache", key_cache},
 	{"retro_hunt", key_retro},
 	{"rate_limit", key_rate_limit},
+	{"udp", key_udp},
 	{"tcp", key_tcp},
 	{"upstream_max_pending", key_max_pending},
 	{"block_log", key_block_log},
@@ -1613,6 +1650,8 @@ static int set_defaults(struct config *cfg, const char *file)
 	cfg->state_dir = strdup("/var/lib/sinkholed");
 	cfg->watch = true;
 	cfg->log_level = LOG_INFO;
+	cfg->udp_receive_buffer = 4u << 20;
+	cfg->udp_send_buffer = 4u << 20;
 	cfg->tcp_idle_timeout_ms = 10000;
 	cfg->tcp_read_timeout_ms = 5000;
 	cfg->tcp_max_clients = 1024;

@@ -136,7 +136,10 @@ struct config {
 
 	enum log_level log_level; /**< default LOG_INFO */
 
-	/* Resource limits (`tcp:`, `upstream_max_pending`). */
+	/* Resource limits (`udp:`, `tcp:`, `upstream_max_pending`). */
+	uint64_t udp_receive_buffer; /**< udp.receive_buffer: bytes per socket, 0 = the kernel's; 4M */
+	uint64_t udp_send_buffer;    /**< udp.send_buffer: the same for answers; 4M */
+	bool udp_buffers_set;	     /**< either was written in the config (a shortfall is a warning) */
 	unsigned tcp_idle_timeout_ms; /**< tcp.idle_timeout_ms: no query, nothing owed; 10000 */
 	unsigned tcp_read_timeout_ms; /**< tcp.read_timeout_ms: a started query completes; 5000 */
 	unsigned tcp_max_clients;     /**< tcp.max_connections: per worker; 1024 */

@@ -206,6 +206,9 @@ static void report_restart_needed(const struct config *old, const struct config 
 		log_warn("main", "reload: `listen` changed; restart sinkholed to apply it");
 	if (old->workers != new->workers)
 		log_warn("main", "reload: `workers` changed; restart sinkholed to apply it");
+	if (old->udp_receive_buffer != new->udp_receive_buffer ||
+	    old->udp_send_buffer != new->udp_send_buffer)
+		log_warn("main", "reload: `udp` buffers changed; restart sinkholed to apply them");
 	if (strcmp(old->blocklog_path, new->blocklog_path) != 0)
 		log_warn("main", "reload: `block_log.path` changed; restart sinkholed to apply it");
 	if ((old->query_log.path == NULL) != (new->query_log.path == NULL) ||

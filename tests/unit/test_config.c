@@ -26,8 +26,8 @@
 #define UP "upstreams: [\"192.0.2.1\"]\n"
 #define TOP_KEYS                                                                                   \
 	"listen, upstreams, upstream_timeout_ms, workers, blocklists, state_dir, watch, "          \
-	"sinkhole, access, cache, retro_hunt, rate_limit, tcp, upstream_max_pending, block_log, "  \
-	"query_log, http, log_level, user, allow_root"
+	"sinkhole, access, cache, retro_hunt, rate_limit, udp, tcp, upstream_max_pending, "       \
+	"block_log, query_log, http, log_level, user, allow_root"
 
 struct want_err {
 	int line, col;
@@ -158,6 +158,9 @@ static void test_defaults(void **state)
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
 	assert_string_equal(cfg->dvc, host);
 	assert_int_equal(cfg->log_level, LOG_INFO);
+	assert_int_equal(cfg->udp_receive_buffer, 4 << 20);
+	assert_int_equal(cfg->udp_send_buffer, 4 << 20);
+	assert_false(cfg->udp_buffers_set);
 	assert_int_equal(cfg->tcp_idle_timeout_ms, 10000);
 	assert_int_equal(cfg->tcp_max_clients, 1024);
 	assert_int_equal(cfg->max_pending, 4096);
@@ -566,6 +569,32 @@ static void test_err_out_of_range(void **state)
 		   "sinkhole.ttl: expected an integer 0..604800, got \"604801\"");
 	expect_err(UP "sinkhole:\n  min_confidence: 101\n", 3, 19,
 		   "sinkhole.min_confidence: expected an integer 0..100, got \"101\"");
+}
+
+/* udp.receive_buffer / udp.send_buffer: sizes, 0 for the kernel's default, and their errors. */
+static void test_udp_buffers(void **state)
+{
+	struct config *cfg = load_ok(UP "udp: {receive_buffer: 16M, send_buffer: 0}\n");
+
+	(void)state;
+	assert_int_equal(cfg->udp_receive_buffer, 16 << 20);
+	assert_int_equal(cfg->udp_send_buffer, 0);
+	assert_true(cfg->udp_buffers_set);
+	config_free(cfg);
+	cfg = load_ok(UP "udp:\n  send_buffer: 64K\n");
+	assert_int_equal(cfg->udp_receive_buffer, 4 << 20);
+	assert_int_equal(cfg->udp_send_buffer, 64 << 10);
+	config_free(cfg);
+	expect_err(UP "udp: {receive_buffer: 1K}\n", 2, 23,
+		   "udp.receive_buffer: expected 0 (the kernel's default) or at least 64K, got 1024");
+	expect_err(UP "udp: {send_buffer: 2G}\n", 2, 20,
+		   "udp.send_buffer: expected a size 0 or 64K..1G in bytes, or with a suffix K, M or "
+		   "G like 64M, got \"2G\"");
+	expect_err(UP "udp: {receive_buffer: -1}\n", 2, 23,
+		   "udp.receive_buffer: expected a size 0 or 64K..1G in bytes, or with a suffix K, M "
+		   "or G like 64M, got \"-1\"");
+	expect_err(UP "udp: {rcvbuf: 4M}\n", 2, 7,
+		   "udp: unknown key \"rcvbuf\"; valid keys: receive_buffer, send_buffer");
 }
 
 /* block_log.aggregate_ms and the query_log: section, with their errors at line:column. */
@@ -1146,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_err_bad_int),
 		cmocka_unit_test(test_err_out_of_range),
 		cmocka_unit_test(test_err_cache),
+		cmocka_unit_test(test_udp_buffers),
 		cmocka_unit_test(test_query_log_and_aggregation),
 		cmocka_unit_test(test_err_bad_mode),
 		cmocka_unit_test(test_err_bad_ip),
