@@ -140,7 +140,7 @@ sat_series() {
 }
 
 dp() {
-	local wl=$1 kind=$2 rep=$3 file=$4 out="$RUN/dp.out" smp="" c0 c1 d0 d1 l0 cpu="-	-	-	-"
+	local wl=$1 kind=$2 rep=$3 file=$4 out="$RUN/dp.out" smp="" c0 c1 d0 d1 l0 rk0 rk1 cpu="-	-	-	-"
 	l0=$(load1)
 	if [ "$kind" = sat ]; then
 		python3 "$B/cpu_sample.py" "$SRV_PID" "$SAMPLE_DELAY" "$SAMPLE_WIN" "$CLI_CPU" "$SRV_CPU" \
@@ -149,6 +149,7 @@ dp() {
 		track $smp
 	fi
 	[ "$SRV" = sinkholed ] && [ "$kind" != warm ] && thread_ns "$SRV_PID" >"$RUN/thr0"
+	rk0=$(reported_kib)
 	c0=$(proc_ns "$SRV_PID")
 	d0=$(sock_drops "$PORT")
 	case $kind in
@@ -159,6 +160,13 @@ dp() {
 	esac
 	c1=$(proc_ns "$SRV_PID")
 	d1=$(sock_drops "$PORT")
+	rk1=$(reported_kib)
+	# What the host took back meanwhile: the pages it must back again before the next writes
+	# (a log's page cache among them) cost a fault each, which this run may have paid.
+	case $rk0$rk1 in *[!0-9]*) ;; *) [ "$kind" != warm ] &&
+		printf '%s\t%s\t%s\t%s\n' "$SRV" "reported_${wl}_$kind" "$(((rk1 - rk0) / 1024))" \
+			"MiB of guest memory the host took back during the $kind run $rep" >>"$RES/events.tsv" ;;
+	esac
 	if [ "$SRV" = sinkholed ] && [ "$kind" != warm ]; then
 		thread_ns "$SRV_PID" >"$RUN/thr1"
 		event "threads_${wl}_$kind" "$(awk -v pid="$SRV_PID" 'NR == FNR {a[$1] = $2; next}

@@ -250,11 +250,14 @@ def thread_split(wl, kind):
 
 
 def threads(wl, kind):
-    """thread_split() as text, the busiest first, threads under 1 ns per query left out."""
+    """thread_split() as text, the busiest first, threads under 1 ns per query left out; with
+    the memory the host took back during that run, where the kernel reports it."""
     d = thread_split(wl, kind)
     if d is None:
         return None
-    return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(d.items(), key=lambda x: -x[1]) if v >= 1)
+    rk = evv("sinkholed", f"reported_{wl}_{kind}")
+    return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(d.items(), key=lambda x: -x[1]) if v >= 1) + (
+        f" (host took back {rk} MiB during it)" if rk is not None else "")
 
 
 thr = [(label, kind, threads(wl, kind)) for wl, label in WL for kind in ("lat", "sat") if threads(wl, kind)
