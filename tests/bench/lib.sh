@@ -131,8 +131,8 @@ closed_loop() {
 # every server, as w2 and w4 do: on a VM whose host takes freed guest memory back (free page
 # reporting), the runs right after a start write their logs into pages the host must back
 # first (by hand, sinkholed's block-log writer on the 10k list, three 8-s runs after a start:
-# 2.3, 1.8 and 1.3 us per line, 0.8 once warm). It does not explain all of it: in the full
-# run the 10k-list series still cost the writer 3.0 us per query with this run first.
+# 2.3, 1.8 and 1.3 us per line, 0.8 once warm). The host goes on taking memory back between
+# and during runs: dp records how much for each run (reported_WORKLOAD_KIND).
 sat_series() {
 	local r
 	WARM_DUR=$DUR dp "$1" warm 0 "$2"
