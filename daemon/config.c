@@ -1221,12 +1221,13 @@ UINT_KEY(key_rl_burst, rate_limit.burst, 0, 100000000)
 UINT_KEY(key_rl_v4, rate_limit.ipv4_prefix, 8, 32)
 UINT_KEY(key_rl_v6, rate_limit.ipv6_prefix, 16, 128)
 
-/* udp.receive_buffer / udp.send_buffer: 0 (the kernel's default), or 64K..1G. */
+/* udp.receive_buffer / udp.send_buffer: 0 (the kernel's default), or 64K..512M (the kernel caps a
+ * buffer at INT_MAX / 2 bytes, doubled). */
 static void get_udp_buffer(struct ctx *c, const char *key, yaml_node_t *n, uint64_t *out)
 {
 	uint64_t v;
 
-	if (!get_size(c, key, n, 0, 1ull << 30, "0 or 64K..1G", &v))
+	if (!get_size(c, key, n, 0, 512ull << 20, "0 or 64K..512M", &v))
 		return;
 	if (v != 0 && v < (64u << 10)) {
 		error_at(c, n, "%s: expected 0 (the kernel's default) or at least 64K, got %llu", key,

@@ -587,11 +587,11 @@ static void test_udp_buffers(void **state)
 	config_free(cfg);
 	expect_err(UP "udp: {receive_buffer: 1K}\n", 2, 23,
 		   "udp.receive_buffer: expected 0 (the kernel's default) or at least 64K, got 1024");
-	expect_err(UP "udp: {send_buffer: 2G}\n", 2, 20,
-		   "udp.send_buffer: expected a size 0 or 64K..1G in bytes, or with a suffix K, M or "
-		   "G like 64M, got \"2G\"");
+	expect_err(UP "udp: {send_buffer: 513M}\n", 2, 20,
+		   "udp.send_buffer: expected a size 0 or 64K..512M in bytes, or with a suffix K, M or "
+		   "G like 64M, got \"513M\"");
 	expect_err(UP "udp: {receive_buffer: -1}\n", 2, 23,
-		   "udp.receive_buffer: expected a size 0 or 64K..1G in bytes, or with a suffix K, M "
+		   "udp.receive_buffer: expected a size 0 or 64K..512M in bytes, or with a suffix K, M "
 		   "or G like 64M, got \"-1\"");
 	expect_err(UP "udp: {rcvbuf: 4M}\n", 2, 7,
 		   "udp: unknown key \"rcvbuf\"; valid keys: receive_buffer, send_buffer");
