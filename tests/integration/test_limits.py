@@ -131,7 +131,6 @@ def udp_burst_while_stopped(daemon, port, n):
     c.settimeout(0.2)
     c.connect(("127.0.0.1", port))
     ids = set()
-    quiet = threading.Event()
 
     def reader():
         idle_since = time.monotonic()
@@ -142,7 +141,6 @@ def udp_burst_while_stopped(daemon, port, n):
                 continue
             ids.add(int.from_bytes(data[:2], "big"))
             idle_since = time.monotonic()
-        quiet.set()
 
     daemon.signal(signal.SIGSTOP)
     try:
@@ -158,7 +156,7 @@ def udp_burst_while_stopped(daemon, port, n):
 
 
 def test_udp_burst_while_the_daemon_cannot_read():
-    up, up_port = S["upstream"]
+    _, up_port = S["upstream"]
     n = 3000  # about 2.5 MB of socket buffer on loopback; the kernel's default holds ~270
     got = {}
     for case, udp in (("kernel default", "udp: {receive_buffer: 0}\n"), ("default", "")):
